@@ -1,0 +1,35 @@
+// env.hpp — what the host gives a plugin's factory: its logger, the shared scheduler and checksum,
+// the stack it belongs to, and a way to build nested components (a decorator's inner device).
+//
+// Contract: references returned by Env stay valid for the lifetime of the object being created
+// (the host destroys components in reverse order of creation). Env itself may be a temporary:
+// keep the references, not the Env.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <spdlog/logger.h>
+
+namespace netloom {
+
+class Checksum;
+class Config;
+class NetDevice;
+class Scheduler;
+
+class Env {
+public:
+    virtual ~Env() = default;
+    /// The component's named logger ("tcp", "driver.tap"...), level set from the config's `log`.
+    virtual std::shared_ptr<spdlog::logger> logger(std::string_view component) = 0;
+    virtual Scheduler& scheduler() = 0;
+    virtual Checksum& checksum() = 0;
+    /// Name of the stack being assembled ("" for process-wide components).
+    virtual const std::string& stack_name() const = 0;
+    /// Builds the device described by `config` (a mapping with `use:`), e.g. a decorator's inner.
+    virtual std::shared_ptr<NetDevice> make_device(const Config& config) = 0;
+};
+
+}  // namespace netloom

@@ -1,0 +1,80 @@
+// Packet buffers: a per-thread free list of kPooledCapacity-byte buffers. The list is bounded
+// (kPoolMaxFree) so a burst does not pin memory forever; buffers freed on a thread other than the
+// one that allocated them simply join that thread's list.
+#include "netloom/packet.hpp"
+
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+namespace netloom {
+namespace {
+
+struct FreeList {
+    std::vector<std::uint8_t*> buffers;
+    ~FreeList() {
+        for (auto* b : buffers) std::free(b);
+    }
+};
+
+FreeList& free_list() {
+    thread_local FreeList list;
+    return list;
+}
+
+std::uint8_t* allocate_buffer(std::size_t capacity) {
+    if (capacity == Packet::kPooledCapacity) {
+        auto& list = free_list().buffers;
+        if (!list.empty()) {
+            auto* b = list.back();
+            list.pop_back();
+            return b;
+        }
+    }
+    void* p = std::malloc(capacity);
+    if (!p) throw std::bad_alloc();
+    return static_cast<std::uint8_t*>(p);
+}
+
+}  // namespace
+
+Packet Packet::allocate(std::size_t payload, std::size_t headroom) {
+    std::size_t need = payload + headroom;
+    if (need > UINT32_MAX) throw std::bad_alloc();
+    std::size_t capacity = need <= kPooledCapacity ? kPooledCapacity : need;
+    Packet p;
+    p.buffer_ = allocate_buffer(capacity);
+    p.capacity_ = static_cast<std::uint32_t>(capacity);
+    p.head_ = static_cast<std::uint32_t>(headroom);
+    p.length_ = 0;
+    return p;
+}
+
+Packet Packet::copy_of(std::span<const std::uint8_t> bytes, std::size_t headroom) {
+    Packet p = allocate(bytes.size(), headroom);
+    auto out = p.append(bytes.size());
+    if (!bytes.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
+    return p;
+}
+
+void Packet::release() noexcept {
+    if (!buffer_) return;
+    if (capacity_ == kPooledCapacity) {
+        auto& list = free_list().buffers;
+        if (list.size() < kPoolMaxFree) {
+            try {
+                list.push_back(buffer_);
+                buffer_ = nullptr;
+                return;
+            } catch (...) {
+                // fall through: give the buffer back to the allocator
+            }
+        }
+    }
+    std::free(buffer_);
+    buffer_ = nullptr;
+}
+
+std::size_t Packet::pool_free_count() noexcept { return free_list().buffers.size(); }
+
+}  // namespace netloom
