@@ -56,6 +56,8 @@ public:
     SourceMark mark(std::string_view key) const;  // of the key's value, or of this node
     bool is_map() const;
     bool is_null() const;
+    /// Number of keys of this mapping (0 for an absent optional child).
+    std::size_t size() const;
 
     std::string get_string(std::string_view key, std::optional<std::string> fallback = {}) const;
     std::string get_choice(std::string_view key, std::initializer_list<std::string_view> choices,

@@ -30,6 +30,9 @@ public:
     virtual const std::string& stack_name() const = 0;
     /// Builds the device described by `config` (a mapping with `use:`), e.g. a decorator's inner.
     virtual std::shared_ptr<NetDevice> make_device(const Config& config) = 0;
+    /// True under `netloom check`: validate the config fully but acquire nothing that outlives
+    /// the check or touches the system (no devices opened, no files written).
+    virtual bool check_only() const { return false; }
 };
 
 }  // namespace netloom

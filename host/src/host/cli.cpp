@@ -1,0 +1,161 @@
+// Subcommands: run, check, plugins. Errors are printed once, as "netloom: error: ...".
+#include "cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "catalog.hpp"
+#include "logging.hpp"
+#include "runtime.hpp"
+
+namespace netloom::host {
+namespace {
+
+struct Options {
+    std::string log_level;
+    std::vector<std::string> plugin_path;
+    std::string config_file;
+    std::string duration;
+    std::string stats_json;
+    bool no_stats = false;
+    bool json = false;
+};
+
+Config load_config(const Options& o, const std::optional<EmbeddedConfig>& embedded) {
+    if (!o.config_file.empty()) return Config::load_file(o.config_file);
+    if (embedded) return Config::load_string(embedded->yaml, embedded->name);
+    throw ConfigError(SourceMark{"(command line)", 0, 0}, "no CONFIG file given");
+}
+
+// The search path needs the config's plugin_path, which must be read before any plugin loads.
+PluginCatalog make_catalog(const Options& o, const std::optional<Config>& root) {
+    std::vector<std::string> from_config;
+    if (root) from_config = root->get_string_list("plugin_path", std::vector<std::string>{});
+    return PluginCatalog(default_search_path(o.plugin_path, from_config));
+}
+
+void print_stats(const std::vector<StatsRow>& rows) {
+    std::size_t width = 9;
+    for (const auto& r : rows) width = std::max(width, r.component.size() + r.counter.size() + 1);
+    std::printf("%-*s %12s\n", static_cast<int>(width), "counter", "value");
+    for (const auto& r : rows) {
+        if (r.value == 0) continue;  // the JSON has every counter; the table shows what happened
+        std::string name = r.component + " " + r.counter;
+        std::printf("%-*s %12llu\n", static_cast<int>(width), name.c_str(),
+                    static_cast<unsigned long long>(r.value));
+    }
+}
+
+void write_stats_json(const std::string& file, const std::vector<StatsRow>& rows) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& r : rows) out[r.component][r.counter] = r.value;
+    std::ofstream f(file);
+    f << out.dump(2) << "\n";
+    if (!f) throw std::runtime_error("cannot write " + file);
+}
+
+int command_run(const Options& o, const std::optional<EmbeddedConfig>& embedded, bool check_only) {
+    Config root = load_config(o, embedded);
+    Logging logging;
+    logging.configure(root.child("log", true), o.log_level);
+    PluginCatalog catalog = make_catalog(o, root);
+    std::optional<std::chrono::nanoseconds> duration;
+    if (!o.duration.empty()) {
+        duration = parse_duration(o.duration);
+        if (!duration) throw ConfigError({"(command line)", 0, 0}, "--duration: expected a duration like 2s, found \"" + o.duration + "\"");
+    }
+    Runtime runtime(root, catalog, logging, check_only);
+    if (check_only) {
+        std::printf("%s: OK (%zu stack(s))\n", root.mark().file.c_str(), runtime.stack_count());
+        return 0;
+    }
+    runtime.run(duration);
+    auto rows = runtime.stats();
+    if (!o.no_stats) print_stats(rows);
+    if (!o.stats_json.empty()) write_stats_json(o.stats_json, rows);
+    return 0;
+}
+
+int command_plugins(const Options& o) {
+    PluginCatalog catalog = make_catalog(o, std::nullopt);
+    auto list = catalog.list();
+    if (o.json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& p : list) {
+            nlohmann::json item{{"name", p.name}, {"kind", p.kind}, {"version", p.version},
+                                {"description", p.description}, {"file", p.file},
+                                {"available", p.unavailable.empty() && p.error.empty()}};
+            if (!p.unavailable.empty()) item["unavailable"] = p.unavailable;
+            if (!p.error.empty()) item["error"] = p.error;
+            out.push_back(item);
+        }
+        std::cout << out.dump(2) << "\n";
+        return 0;
+    }
+    std::printf("%-12s %-10s %-8s %s\n", "name", "kind", "version", "description");
+    for (const auto& p : list) {
+        if (!p.error.empty()) {
+            std::printf("%-12s %-10s %-8s %s\n", p.name.c_str(), "?", "?", ("unusable: " + p.error).c_str());
+            continue;
+        }
+        std::string desc = p.description;
+        if (!p.unavailable.empty()) desc += " [unavailable: " + p.unavailable + "]";
+        std::printf("%-12s %-10s %-8s %s\n", p.name.c_str(), p.kind.c_str(), p.version.c_str(), desc.c_str());
+    }
+    std::string dirs;
+    for (const auto& d : catalog.search_path()) dirs += (dirs.empty() ? "" : ":") + d;
+    std::printf("search path: %s\n", dirs.c_str());
+    return 0;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv, const std::optional<EmbeddedConfig>& embedded) {
+    CLI::App app{"netloom: a user-space TCP/IP stack composed from plugins", "netloom"};
+    app.set_version_flag("--version", std::string("netloom ") + NETLOOM_VERSION + " (plugin ABI " +
+                                          std::to_string(kAbiVersion) + ")");
+    Options o;
+    app.add_option("--log-level", o.log_level, "Default log level (trace|debug|info|warn|error|off)")
+        ->check([](const std::string& v) { return Logging::valid_level(v) ? "" : "unknown level " + v; });
+    app.add_option("--plugin-path", o.plugin_path, "Directory searched first for plugins (repeatable)");
+    bool need_config = !embedded.has_value();
+
+    auto* run = app.add_subcommand("run", "Compose the stacks of CONFIG and run them");
+    run->add_option("CONFIG", o.config_file, "YAML config")->required(need_config);
+    run->add_option("--duration", o.duration, "Stop after this long (e.g. 2s), overrides run.duration");
+    run->add_option("--stats-json", o.stats_json, "Write every counter to this JSON file at exit");
+    run->add_flag("--no-stats", o.no_stats, "Do not print the counters table at exit");
+    auto* check = app.add_subcommand("check", "Validate CONFIG and its plugins without running");
+    check->add_option("CONFIG", o.config_file, "YAML config")->required(need_config);
+    auto* plugins = app.add_subcommand("plugins", "List the plugins found on the search path");
+    plugins->add_flag("--json", o.json, "Print JSON");
+    if (!embedded) app.require_subcommand(1);
+    app.require_subcommand(0, 1);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int status = app.exit(e);
+        return status == 0 ? 0 : 2;
+    }
+    try {
+        if (plugins->parsed()) return command_plugins(o);
+        if (check->parsed()) return command_run(o, embedded, true);
+        return command_run(o, embedded, false);  // `run`, or no subcommand in the image
+    } catch (const ConfigError& e) {
+        std::fprintf(stderr, "netloom: error: %s\n", e.what());
+        return 2;
+    } catch (const PluginError& e) {
+        std::fprintf(stderr, "netloom: error: %s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "netloom: fatal: %s\n", e.what());
+        return 1;
+    }
+}
+
+}  // namespace netloom::host
