@@ -1,0 +1,77 @@
+// Packet: headroom, slicing without copies, pooling and move-only ownership.
+#include <catch2/catch.hpp>
+
+#include "netloom/packet.hpp"
+
+using netloom::Packet;
+
+TEST_CASE("prepend uses headroom without moving the payload") {
+    Packet p = Packet::allocate(100, 64);
+    auto body = p.append(10);
+    REQUIRE(body.size() == 10);
+    for (std::size_t i = 0; i < 10; ++i) body[i] = static_cast<std::uint8_t>(i);
+    const std::uint8_t* payload_at = p.data();
+    auto header = p.prepend(14);
+    REQUIRE(header.size() == 14);
+    CHECK(p.size() == 24);
+    CHECK(p.data() + 14 == payload_at);
+    CHECK(p.headroom() == 50);
+    CHECK(p.prepend(51).empty());  // too big: refused, unchanged
+    CHECK(p.size() == 24);
+}
+
+TEST_CASE("pull and trim slice in place") {
+    std::uint8_t bytes[20];
+    for (int i = 0; i < 20; ++i) bytes[i] = static_cast<std::uint8_t>(i);
+    Packet p = Packet::copy_of(bytes);
+    CHECK(p.pull(4));
+    CHECK(p.data()[0] == 4);
+    p.trim(10);
+    CHECK(p.size() == 10);
+    CHECK(p.data()[9] == 13);
+    CHECK_FALSE(p.pull(11));
+    CHECK(p.size() == 10);
+    p.trim(50);
+    CHECK(p.size() == 10);
+}
+
+TEST_CASE("moving transfers ownership, copying is impossible") {
+    static_assert(!std::is_copy_constructible_v<Packet>);
+    Packet a = Packet::allocate(10);
+    a.append(3);
+    Packet b = std::move(a);
+    CHECK_FALSE(a);
+    CHECK(b.size() == 3);
+    Packet c;
+    c = std::move(b);
+    CHECK(c.size() == 3);
+    CHECK_FALSE(b);
+}
+
+TEST_CASE("small buffers are recycled through a bounded pool") {
+    std::size_t before = Packet::pool_free_count();
+    { Packet p = Packet::allocate(100); }
+    CHECK(Packet::pool_free_count() == before + 1);
+    { Packet p = Packet::allocate(100); }  // reuses the freed buffer
+    CHECK(Packet::pool_free_count() == before + 1);
+    { Packet big = Packet::allocate(65536); CHECK(big.tailroom() >= 65536); }
+    CHECK(Packet::pool_free_count() == before + 1);  // big buffers are not pooled
+}
+
+TEST_CASE("append refuses more than the tailroom") {
+    Packet p = Packet::allocate(10, 0);
+    CHECK(p.append(Packet::kPooledCapacity + 1).empty());
+    CHECK(p.size() == 0);
+    CHECK(p.append(Packet::kPooledCapacity).size() == Packet::kPooledCapacity);
+}
+
+TEST_CASE("clone copies bytes and flags stay with the original") {
+    std::uint8_t bytes[3] = {1, 2, 3};
+    Packet p = Packet::copy_of(bytes);
+    p.set_flag(Packet::kReassembled);
+    Packet q = p.clone();
+    CHECK(q.size() == 3);
+    CHECK(q.data() != p.data());
+    CHECK(q.data()[2] == 3);
+    CHECK(p.flags() == Packet::kReassembled);
+}
