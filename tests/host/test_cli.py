@@ -107,6 +107,22 @@ class ConfigErrors(unittest.TestCase):
         self.assertIn("/nonexistent.yaml", p.stderr)
 
 
+class ShippedConfigs(unittest.TestCase):
+    def test_every_config_in_configs_checks(self):
+        folder = os.path.join(ARGS.source, "configs")
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".yaml"))
+        self.assertIn("default.yaml", names)
+        for name in names:
+            with self.subTest(config=name):
+                p, _ = netloom("check", os.path.join(folder, name))
+                self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_default_config_runs(self):
+        p, _ = netloom("run", "--duration", "200ms", os.path.join(ARGS.source, "configs", "default.yaml"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("counter", p.stdout)
+
+
 class Listing(unittest.TestCase):
     def test_plugins_json(self):
         p, _ = netloom("plugins", "--json")

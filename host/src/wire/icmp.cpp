@@ -53,14 +53,12 @@ std::size_t icmp_quote_length(std::span<const std::uint8_t> offending) noexcept 
 
 IcmpRepr IcmpRepr::echo_request(std::uint16_t identifier, std::uint16_t sequence,
                                 std::span<const std::uint8_t> data) noexcept {
-    return IcmpRepr{IcmpType::echo_request, 0,
-                    (std::uint32_t{identifier} << 16) | sequence, data};
+    return IcmpRepr{IcmpType::echo_request, 0, (std::uint32_t{identifier} << 16) | sequence, data};
 }
 
 IcmpRepr IcmpRepr::echo_reply(std::uint16_t identifier, std::uint16_t sequence,
                               std::span<const std::uint8_t> data) noexcept {
-    return IcmpRepr{IcmpType::echo_reply, 0, (std::uint32_t{identifier} << 16) | sequence,
-                    data};
+    return IcmpRepr{IcmpType::echo_reply, 0, (std::uint32_t{identifier} << 16) | sequence, data};
 }
 
 IcmpRepr IcmpRepr::destination_unreachable(IcmpUnreachable code,

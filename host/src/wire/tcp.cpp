@@ -7,7 +7,7 @@ namespace netloom::wire {
 
 ParseResult<TcpView> TcpView::parse(std::span<const std::uint8_t> segment) noexcept {
     if (segment.size() < kMinHeaderLength) return ParseError::truncated;
-    const std::size_t header_length = std::size_t{segment[12] >> 4} * 4;
+    const std::size_t header_length = static_cast<std::size_t>(segment[12] >> 4) * 4;
     if (header_length < kMinHeaderLength || header_length > segment.size()) {
         return ParseError::bad_data_offset;
     }
@@ -63,8 +63,8 @@ void TcpRepr::fill_checksum(std::span<std::uint8_t> segment, Ipv4Address source,
     store_be16(segment.data() + 16, checksum.finish(segment, pseudo));
 }
 
-std::size_t TcpRepr::emit(std::span<std::uint8_t> out, Ipv4Address source,
-                          Ipv4Address destination, const Checksum& checksum) const noexcept {
+std::size_t TcpRepr::emit(std::span<std::uint8_t> out, Ipv4Address source, Ipv4Address destination,
+                          const Checksum& checksum) const noexcept {
     const std::size_t length = buffer_len();
     if (out.size() < length || length > 0xffff) return 0;
     // Payload first: if the caller's payload overlaps where the header goes, it is moved before

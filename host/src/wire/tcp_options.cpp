@@ -12,11 +12,11 @@ constexpr std::uint8_t kind_of(TcpOptionKind kind) noexcept {
 }
 
 // Encoded sizes, alignment NOPs included (see TcpOptions::emit for the layouts).
-constexpr std::size_t kMssBytes = 4;               // 2 4 mss
-constexpr std::size_t kTimestampsBytes = 12;       // (1 1 | 4 2) 8 10 val ecr
-constexpr std::size_t kSackPermittedBytes = 4;     // 1 1 4 2
-constexpr std::size_t kWindowScaleBytes = 4;       // 1 3 3 shift
-constexpr std::size_t kSackHeaderBytes = 4;        // 1 1 5 len
+constexpr std::size_t kMssBytes = 4;            // 2 4 mss
+constexpr std::size_t kTimestampsBytes = 12;    // (1 1 | 4 2) 8 10 val ecr
+constexpr std::size_t kSackPermittedBytes = 4;  // 1 1 4 2
+constexpr std::size_t kWindowScaleBytes = 4;    // 1 3 3 shift
+constexpr std::size_t kSackHeaderBytes = 4;     // 1 1 5 len
 constexpr std::size_t kSackBlockBytes = 8;
 
 }  // namespace
@@ -83,7 +83,8 @@ ParseResult<TcpOptions> parse_tcp_options(std::span<const std::uint8_t> options)
             }
             case TcpOptionKind::timestamps:
                 if (data.size() != 8) return ParseError::bad_option;
-                result.timestamps = TcpTimestamps{load_be32(data.data()), load_be32(data.data() + 4)};
+                result.timestamps =
+                    TcpTimestamps{load_be32(data.data()), load_be32(data.data() + 4)};
                 break;
             default: break;  // unknown kinds (and EOL/NOP, never yielded) are skipped
         }
@@ -97,8 +98,10 @@ namespace {
 std::size_t length_without_sack(const TcpOptions& options) noexcept {
     std::size_t length = 0;
     if (options.mss) length += kMssBytes;
-    if (options.timestamps) length += kTimestampsBytes;
-    else if (options.sack_permitted) length += kSackPermittedBytes;
+    if (options.timestamps)
+        length += kTimestampsBytes;
+    else if (options.sack_permitted)
+        length += kSackPermittedBytes;
     if (options.window_scale) length += kWindowScaleBytes;
     return length;
 }

@@ -29,15 +29,15 @@ void UdpRepr::fill_checksum(std::span<std::uint8_t> datagram, Ipv4Address source
     if (datagram.size() < UdpView::kHeaderLength || datagram.size() > 0xffff) return;
     store_be16(datagram.data() + 6, 0);
     const auto length = static_cast<std::uint16_t>(datagram.size());
-    std::uint16_t value = checksum.finish(
-        datagram, pseudo_header_sum(source, destination, IpProtocol::udp, length));
+    std::uint16_t value =
+        checksum.finish(datagram, pseudo_header_sum(source, destination, IpProtocol::udp, length));
     // RFC 768: a computed zero is transmitted as all ones, since zero means "no checksum".
     if (value == 0) value = 0xffff;
     store_be16(datagram.data() + 6, value);
 }
 
-std::size_t UdpRepr::emit(std::span<std::uint8_t> out, Ipv4Address source,
-                          Ipv4Address destination, const Checksum& checksum) const noexcept {
+std::size_t UdpRepr::emit(std::span<std::uint8_t> out, Ipv4Address source, Ipv4Address destination,
+                          const Checksum& checksum) const noexcept {
     const std::size_t length = buffer_len();
     if (out.size() < length || length > 0xffff) return 0;
     std::uint8_t* at = out.data();

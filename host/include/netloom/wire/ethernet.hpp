@@ -38,9 +38,7 @@ public:
     EtherType ethertype() const noexcept { return EtherType{load_be16(bytes_.data() + 12)}; }
 
     std::size_t header_length() const noexcept { return kHeaderLength; }
-    std::span<const std::uint8_t> payload() const noexcept {
-        return bytes_.subspan(kHeaderLength);
-    }
+    std::span<const std::uint8_t> payload() const noexcept { return bytes_.subspan(kHeaderLength); }
     std::span<const std::uint8_t> bytes() const noexcept { return bytes_; }
 
 private:

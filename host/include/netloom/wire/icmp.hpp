@@ -93,9 +93,7 @@ public:
 
     std::size_t header_length() const noexcept { return kHeaderLength; }
     /// Echo data, or the quoted datagram of an error.
-    std::span<const std::uint8_t> payload() const noexcept {
-        return bytes_.subspan(kHeaderLength);
-    }
+    std::span<const std::uint8_t> payload() const noexcept { return bytes_.subspan(kHeaderLength); }
     std::span<const std::uint8_t> bytes() const noexcept { return bytes_; }
 
     /// The quoted datagram of an error message. `unsupported` for non-error types; `truncated`

@@ -68,17 +68,13 @@ public:
     IpProtocol protocol() const noexcept { return IpProtocol{bytes_[9]}; }
     std::uint16_t checksum() const noexcept { return load_be16(bytes_.data() + 10); }
     Ipv4Address source() const noexcept { return Ipv4Address::from_bytes(bytes_.data() + 12); }
-    Ipv4Address destination() const noexcept {
-        return Ipv4Address::from_bytes(bytes_.data() + 16);
-    }
+    Ipv4Address destination() const noexcept { return Ipv4Address::from_bytes(bytes_.data() + 16); }
 
     /// Option bytes between the fixed header and the payload (possibly empty), uninterpreted.
     std::span<const std::uint8_t> options() const noexcept {
         return bytes_.subspan(kMinHeaderLength, header_length() - kMinHeaderLength);
     }
-    std::span<const std::uint8_t> header() const noexcept {
-        return bytes_.first(header_length());
-    }
+    std::span<const std::uint8_t> header() const noexcept { return bytes_.first(header_length()); }
     std::span<const std::uint8_t> payload() const noexcept {
         return bytes_.subspan(header_length());
     }

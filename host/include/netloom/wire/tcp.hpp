@@ -115,7 +115,9 @@ public:
     std::uint32_t sequence_number() const noexcept { return load_be32(bytes_.data() + 4); }
     std::uint32_t acknowledgment_number() const noexcept { return load_be32(bytes_.data() + 8); }
     /// Data offset * 4: 20..60 bytes.
-    std::size_t header_length() const noexcept { return std::size_t{bytes_[12] >> 4} * 4; }
+    std::size_t header_length() const noexcept {
+        return static_cast<std::size_t>(bytes_[12] >> 4) * 4;
+    }
     /// The 4 reserved bits between data offset and flags (the old NS bit is the lowest).
     std::uint8_t reserved_bits() const noexcept { return bytes_[12] & 0x0f; }
     /// tcp_flag bits.

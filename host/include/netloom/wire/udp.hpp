@@ -30,9 +30,7 @@ public:
     std::uint16_t length() const noexcept { return load_be16(bytes_.data() + 4); }
     std::uint16_t checksum() const noexcept { return load_be16(bytes_.data() + 6); }
     std::size_t header_length() const noexcept { return kHeaderLength; }
-    std::span<const std::uint8_t> payload() const noexcept {
-        return bytes_.subspan(kHeaderLength);
-    }
+    std::span<const std::uint8_t> payload() const noexcept { return bytes_.subspan(kHeaderLength); }
     std::span<const std::uint8_t> bytes() const noexcept { return bytes_; }
 
     /// True when the checksum field is 0 (none sent) or the pseudo-header sum checks out.
