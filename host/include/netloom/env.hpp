@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,7 @@ namespace netloom {
 
 class Checksum;
 class Config;
+class IpLayer;
 class NetDevice;
 class Scheduler;
 
@@ -30,6 +32,10 @@ public:
     virtual const std::string& stack_name() const = 0;
     /// Builds the device described by `config` (a mapping with `use:`), e.g. a decorator's inner.
     virtual std::shared_ptr<NetDevice> make_device(const Config& config) = 0;
+    /// The stack's device chain (for the IP layer). Throws std::logic_error before it exists.
+    virtual NetDevice& device() { throw std::logic_error("this Env has no device"); }
+    /// The stack's IP layer (for transports and apps). Throws std::logic_error if the stack has none.
+    virtual IpLayer& ip() { throw std::logic_error("this stack has no IP layer"); }
     /// True under `netloom check`: validate the config fully but acquire nothing that outlives
     /// the check or touches the system (no devices opened, no files written).
     virtual bool check_only() const { return false; }

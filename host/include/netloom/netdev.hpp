@@ -14,22 +14,13 @@
 #include <string>
 
 #include "netloom/counters.hpp"
+#include "netloom/mac_address.hpp"
 #include "netloom/packet.hpp"
 #include "netloom/plugin.hpp"
 
 namespace netloom {
 
 class Scheduler;
-
-struct MacAddress {
-    std::array<std::uint8_t, 6> bytes{};
-    static constexpr MacAddress broadcast() { return {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}; }
-    bool is_broadcast() const noexcept { return *this == broadcast(); }
-    bool is_multicast() const noexcept { return (bytes[0] & 1) != 0; }
-    bool operator==(const MacAddress&) const = default;
-    std::string to_string() const;                          // "02:00:00:00:00:01"
-    static bool parse(std::string_view text, MacAddress& out);  // false on malformed text
-};
 
 struct DeviceCapabilities {
     bool rx_checksum_verified = false;  ///< received frames have valid L3/L4 checksums

@@ -397,7 +397,7 @@ void Config::done() const {
     if (!impl_->node.IsMap()) return;
     std::vector<std::string> known(impl_->known->begin(), impl_->known->end());
     for (auto it = impl_->node.begin(); it != impl_->node.end(); ++it) {
-        const YAML::Node& key = it->first;
+        const YAML::Node key = it->first;  // a copy: the iterator hands out a temporary
         if (!key.IsScalar()) {
             throw ConfigError(mark_of(*impl_, key), impl_->path + ": keys must be strings");
         }

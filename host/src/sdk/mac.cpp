@@ -1,7 +1,7 @@
 // MacAddress text form: six colon-separated hex octets.
 #include <cstdio>
 
-#include "netloom/netdev.hpp"
+#include "netloom/mac_address.hpp"
 
 namespace netloom {
 

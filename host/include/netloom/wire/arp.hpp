@@ -12,7 +12,7 @@
 #include <cstring>
 #include <span>
 
-#include "netloom/netdev.hpp"
+#include "netloom/mac_address.hpp"
 #include "netloom/wire/bytes.hpp"
 #include "netloom/wire/ipv4_address.hpp"
 #include "netloom/wire/parse.hpp"

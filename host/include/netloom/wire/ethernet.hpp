@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <span>
 
-#include "netloom/netdev.hpp"
+#include "netloom/mac_address.hpp"
 #include "netloom/wire/bytes.hpp"
 #include "netloom/wire/parse.hpp"
 

@@ -1,0 +1,83 @@
+// impair_path.hpp — the fault-injection pipeline of one direction (tx or rx) of `impair`.
+//
+// Contract: `push` takes each frame in order and makes its decisions from a fixed number of
+// draws of a seeded std::mt19937_64 (six per frame, whatever the probabilities), so the same seed
+// and the same frame sequence give the same faults, and changing one probability does not
+// reshuffle the others' decisions. Stages, in order: loss; duplicate (the copy is clean, as with
+// netem); corrupt (one bit of one byte after the 14-byte Ethernet header, so L3/L4 checksums
+// catch it); delay (delay ± uniform jitter, clamped at 0, released in FIFO order: jitter does not
+// reorder); reorder (the frame is held back and released right after the next frame, or after
+// `reorder_hold` if none comes). Surviving frames go to the Outlet, from `push` itself when
+// nothing delays them, else from scheduler timers followed by `Outlet::released_from_timer()`.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <random>
+
+#include "netloom/packet.hpp"
+#include "netloom/scheduler.hpp"
+
+namespace netloom::drivers {
+
+struct ImpairParameters {
+    double loss = 0, duplicate = 0, reorder = 0, corrupt = 0;  ///< probabilities in [0, 1]
+    Time delay{0}, jitter{0};
+    Time reorder_hold = std::chrono::milliseconds(1);
+};
+
+struct ImpairCounters {
+    std::uint64_t lost = 0, duplicated = 0, corrupted = 0, delayed = 0, reordered = 0;
+};
+
+class ImpairPath {
+public:
+    class Outlet {
+    public:
+        virtual ~Outlet() = default;
+        virtual void emit(Packet&& frame) = 0;
+        /// After a timer released one or more frames (the rx side announces them here).
+        virtual void released_from_timer() = 0;
+    };
+
+    ImpairPath(const ImpairParameters& parameters, std::uint64_t seed, Scheduler& scheduler,
+               Outlet& outlet);
+    ~ImpairPath();
+    ImpairPath(const ImpairPath&) = delete;
+    ImpairPath& operator=(const ImpairPath&) = delete;
+
+    void push(Packet&& frame);
+    void set_scheduler(Scheduler& scheduler);
+    const ImpairCounters& counters() const noexcept { return counters_; }
+    /// Frames inside the pipeline (delayed or held back).
+    std::size_t pending() const noexcept { return delayed_.size() + (held_ ? 1 : 0); }
+
+private:
+    struct Delayed {
+        Packet frame;
+        Time release;
+        bool hold;  ///< reorder decision, taken when the frame entered
+    };
+
+    double uniform() noexcept { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
+    void output(Packet&& frame, bool hold);
+    void arm_delay_timer();
+    void on_delay_timer();
+    void on_hold_timer();
+    void cancel_timers() noexcept;
+
+    ImpairParameters parameters_;
+    bool delaying_;
+    Scheduler* scheduler_;
+    Outlet& outlet_;
+    std::mt19937_64 rng_;
+    std::deque<Delayed> delayed_;  ///< release times never decrease
+    Time last_release_{0};
+    TimerId delay_timer_ = 0;
+    Time delay_deadline_{0};
+    Packet held_;
+    TimerId hold_timer_ = 0;
+    ImpairCounters counters_;
+};
+
+}  // namespace netloom::drivers
