@@ -4,7 +4,10 @@
 //
 // Contract: single-threaded; every callback runs on the thread inside `run()`. `now()` is
 // monotonic nanoseconds since the scheduler started (virtual under `sim`). Callbacks may add or
-// cancel timers, watches and pollers, including their own. `run()` returns after `stop()`.
+// cancel timers, watches and pollers, including their own. `run()` returns after `stop()`, or by
+// itself when nothing could ever wake it (no timer, watch, posted work or busy poller). A `stop()`
+// made outside `run()` makes the next `run()` return at once. Coroutines still suspended when
+// the scheduler is destroyed are not resumed and their frames leak: finish them first.
 #pragma once
 
 #include <chrono>

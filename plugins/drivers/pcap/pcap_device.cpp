@@ -101,9 +101,12 @@ void PcapDevice::visit_counters(const CounterVisitor& visit) const {
     // Not the inner device's: the host builds it through Env::make_device and lists it itself.
 }
 
-std::unique_ptr<PcapDevice> make_pcap_device(const Config& config, Env& env) {
+std::unique_ptr<NetDevice> make_pcap_device(const Config& config, Env& env) {
     auto options = PcapOptions::from_config(config);
     auto inner = env.make_device(config.child("inner"));
+    // `netloom check` validates without touching the file system: an existing capture must not be
+    // truncated by a check. The host never runs a checked composition.
+    if (env.check_only()) return std::make_unique<CheckedPcapDevice>(options.file, std::move(inner));
     try {
         return std::make_unique<PcapDevice>(std::move(options), std::move(inner), env.scheduler(),
                                             env.logger("driver.pcap"));

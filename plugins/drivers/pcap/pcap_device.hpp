@@ -69,7 +69,27 @@ private:
     FrameSink capture_sink_;                 ///< built once: records, then forwards to outer_sink_
 };
 
-/// The factory body: reads `config`, builds `inner` through env, opens the file.
-std::unique_ptr<PcapDevice> make_pcap_device(const Config& config, Env& env);
+/// What `netloom check` gets instead of a PcapDevice: the validated composition, no file opened.
+/// It forwards to `inner` so the checked stack is complete, but the host never runs it.
+class CheckedPcapDevice final : public NetDevice {
+public:
+    CheckedPcapDevice(std::string file, std::shared_ptr<NetDevice> inner)
+        : file_(std::move(file)), inner_(std::move(inner)) {}
+    std::uint32_t mtu() const noexcept override { return inner_->mtu(); }
+    MacAddress mac() const noexcept override { return inner_->mac(); }
+    std::string describe() const override { return "pcap(" + file_ + ", checked) > " + inner_->describe(); }
+    void attach(Scheduler& s, std::function<void()> rx_ready) override { inner_->attach(s, std::move(rx_ready)); }
+    bool transmit(Packet&& frame) override { return inner_->transmit(std::move(frame)); }
+    std::size_t poll(std::size_t max, const FrameSink& sink) override { return inner_->poll(max, sink); }
+    void visit_counters(const CounterVisitor&) const override {}
+
+private:
+    std::string file_;
+    std::shared_ptr<NetDevice> inner_;
+};
+
+/// The factory body: reads `config`, builds `inner` through env, opens the file (not under
+/// `netloom check`, see CheckedPcapDevice).
+std::unique_ptr<NetDevice> make_pcap_device(const Config& config, Env& env);
 
 }  // namespace netloom::drivers

@@ -55,6 +55,7 @@ TapOptions TapOptions::from_config(const Config& config, std::string_view stack_
 
 TapDevice::TapDevice(TapOptions options)
     : options_(std::move(options)), frame_capacity_(options_.mtu + kEthernetHeader + kVlanTag) {
+    if (options_.check_only) return;  // fd_ stays -1: a checked composition is never run
     fd_ = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd_ < 0) fail("cannot open /dev/net/tun", errno);
     ifreq request;
@@ -184,6 +185,8 @@ void TapDevice::visit_counters(const CounterVisitor& visit) const {
 
 std::unique_ptr<TapDevice> make_tap_device(const Config& config, Env& env) {
     auto options = TapOptions::from_config(config, env.stack_name());
+    options.check_only = env.check_only();
+    if (options.check_only) return std::make_unique<TapDevice>(std::move(options));
     auto device = std::make_unique<TapDevice>(std::move(options));
     env.logger("driver.tap")
         ->info("tap({}): attached, mtu {}, netloom mac {}", device->name(), device->mtu(),

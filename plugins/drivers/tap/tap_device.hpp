@@ -26,6 +26,7 @@ struct TapOptions {
     std::uint32_t mtu = 1500;
     std::optional<bool> persist;  ///< unset: leave the kernel's setting alone
     bool up = true;
+    bool check_only = false;  ///< `netloom check`: validate, open nothing (see Env::check_only)
 
     /// Reads and validates the keys; calls config.done().
     static TapOptions from_config(const Config& config, std::string_view stack_name);
