@@ -54,9 +54,14 @@ class ConfigErrors(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("OK (2 stack(s))", p.stdout)
 
-    def test_typo_in_key(self):
+    def test_typo_in_optional_key(self):
+        self.assert_error(VALID.replace("link: lan0}\n  b", "link: lan0, mttu: 9000}\n  b"),
+                          "unknown key 'mttu'", "did you mean 'mtu'", line=5)
+
+    def test_typo_in_required_key(self):
         self.assert_error(VALID.replace("link: lan0}\n  b", "lnk: lan0}\n  b"),
-                          "unknown key 'lnk'", "did you mean 'link'", line=5)
+                          "stacks.a.device.link: required key is missing",
+                          "found unknown key 'lnk' (did you mean 'link'?)", line=5)
 
     def test_typo_in_top_level_key(self):
         self.assert_error(VALID.replace("checksum:", "chcksum:"), "did you mean 'checksum'", line=2)

@@ -60,7 +60,8 @@ class TapCapture(unittest.TestCase):
                 f.write(CONFIG.format(pcap=pcap, tap=tap))
             netloom = ns.spawn(ARGS.netloom, "run", config)
             wait_for(lambda: ns.link_exists(tap) or netloom.poll() is not None, 20, "the TAP device")
-            self.assertIsNone(netloom.poll(), "netloom exited early: " + netloom.stderr.read())
+            if netloom.poll() is not None:
+                self.fail("netloom exited early: " + netloom.stderr.read())
             ns.run("ip", "addr", "add", "10.77.0.1/24", "dev", tap)
             ns.run("ip", "link", "set", tap, "up")
             target = [10, 77, 0, 2]

@@ -88,6 +88,8 @@ public:
     [[noreturn]] void fail(std::string_view key, std::string_view expected,
                            std::string_view found) const;
     [[noreturn]] void fail_message(std::string_view key, std::string message) const;
+    /// "required key is missing", pointing at a present unknown key that looks like a typo of it.
+    [[noreturn]] void fail_missing(std::string_view key, std::string_view expected) const;
 
     /// Serialises this node back to YAML (used by the A/B harness and the static image).
     std::string dump() const;

@@ -80,7 +80,7 @@ Runtime::Runtime(const Config& root, const PluginCatalog& catalog, Logging& logg
         stack.name = stack_name;
         stack.device = make_device(s.child("device"), stack_name);
         s.done();
-        log_->info("stack {}: {}", stack_name, stack.device->describe());
+        log_->debug("stack {}: {}", stack_name, stack.device->describe());
         stacks_.push_back(std::move(stack));
     }
     if (stacks_.empty()) stacks.fail_message("", "at least one stack is needed");

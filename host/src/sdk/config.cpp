@@ -218,6 +218,28 @@ void Config::fail(std::string_view key, std::string_view expected, std::string_v
     throw ConfigError(mark(key), message);
 }
 
+void Config::fail_missing(std::string_view key, std::string_view expected) const {
+    // A missing required key is often a typo of a key that is there: point at that one.
+    std::vector<std::string> present;
+    if (impl_->node.IsMap()) {
+        for (auto it = impl_->node.begin(); it != impl_->node.end(); ++it) {
+            const YAML::Node k = it->first;
+            if (k.IsScalar() && !impl_->known->count(k.Scalar())) present.push_back(k.Scalar());
+        }
+    }
+    std::string hint = nearest(key, present);
+    std::string message = "required key is missing (expected " + std::string(expected) + ")";
+    if (!hint.empty()) {
+        YAML::Node typo = lookup(impl_->node, hint);
+        std::string where = join_path(impl_->path, key);
+        // Report at the typo, since that is the line to fix.
+        throw ConfigError(mark_of(*impl_, typo),
+                          where + ": " + message + "; found unknown key '" + hint + "' (did you mean '" +
+                              std::string(key) + "'?)");
+    }
+    fail_message(key, message);
+}
+
 void Config::fail_message(std::string_view key, std::string message) const {
     std::string where = join_path(impl_->path, key);
     throw ConfigError(mark(key), (where.empty() ? std::string() : where + ": ") + message);
@@ -232,7 +254,7 @@ T get_scalar(const Config& c, const YAML::Node& map, std::string_view key,
     YAML::Node v = lookup(map, key);
     if (!v.IsDefined()) {
         if (fallback) return *fallback;
-        c.fail_message(key, "required key is missing (expected " + std::string(expected) + ")");
+        c.fail_missing(key, expected);
     }
     if (!v.IsScalar()) c.fail(key, expected, describe(v));
     std::optional<T> value = convert(v.Scalar());
@@ -325,7 +347,7 @@ std::vector<std::string> Config::get_string_list(std::string_view key,
     YAML::Node v = lookup(impl_->node, key);
     if (!v.IsDefined()) {
         if (fallback) return *fallback;
-        fail_message(key, "required key is missing (expected a list of strings)");
+        fail_missing(key, "a list of strings");
     }
     if (v.IsScalar()) return {v.Scalar()};  // a single string stands for a one-element list
     if (!v.IsSequence()) fail(key, "a list of strings", describe(v));
@@ -347,7 +369,7 @@ Config Config::child(std::string_view key, bool optional) const {
     impl->file = impl_->file;
     impl->path = join_path(impl_->path, key);
     if (!v.IsDefined() || (optional && v.IsNull())) {
-        if (!optional) fail_message(key, "required key is missing (expected a mapping)");
+        if (!optional) fail_missing(key, "a mapping");
         impl->node = YAML::Node(YAML::NodeType::Map);
         return Config(impl);
     }
