@@ -2,7 +2,8 @@
 //
 // Contract: `visit` reports every counter of a component as (name, value), names in snake_case
 // and stable across versions (tests and the `stats` output read them). Reading is cheap and has no
-// side effects; counters only grow.
+// side effects. Counters only grow, except gauges, whose names end in `_current` (a level such as
+// bytes held by reassembly now); a gauge's high-water mark is reported as `<name>_peak`.
 #pragma once
 
 #include <cstdint>

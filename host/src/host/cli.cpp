@@ -53,9 +53,14 @@ void print_stats(const std::vector<StatsRow>& rows) {
 void write_stats_json(const std::string& file, const std::vector<StatsRow>& rows) {
     nlohmann::json out = nlohmann::json::object();
     for (const auto& r : rows) out[r.component][r.counter] = r.value;
-    std::ofstream f(file);
-    f << out.dump(2) << "\n";
-    if (!f) throw std::runtime_error("cannot write " + file);
+    // Written aside and renamed, so a reader never sees half a file.
+    std::string partial = file + ".partial";
+    {
+        std::ofstream f(partial);
+        f << out.dump(2) << "\n";
+        if (!f) throw std::runtime_error("cannot write " + partial);
+    }
+    if (std::rename(partial.c_str(), file.c_str()) != 0) throw std::runtime_error("cannot write " + file);
 }
 
 int command_run(const Options& o, const std::optional<EmbeddedConfig>& embedded, bool check_only) {
@@ -73,11 +78,17 @@ int command_run(const Options& o, const std::optional<EmbeddedConfig>& embedded,
         std::printf("%s: OK (%zu stack(s))\n", root.mark().file.c_str(), runtime.stack_count());
         return 0;
     }
-    runtime.run(duration);
+    // SIGUSR1 writes the counters while running (tests read them mid-run this way).
+    int status = runtime.run(duration, [&] {
+        auto rows = runtime.stats();
+        if (!o.stats_json.empty()) write_stats_json(o.stats_json, rows);
+        else print_stats(rows);
+        std::fflush(stdout);
+    });
     auto rows = runtime.stats();
     if (!o.no_stats) print_stats(rows);
     if (!o.stats_json.empty()) write_stats_json(o.stats_json, rows);
-    return 0;
+    return status;
 }
 
 int command_plugins(const Options& o) {

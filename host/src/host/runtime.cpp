@@ -1,15 +1,16 @@
 // Assembly of stacks from YAML and the run loop around the scheduler.
 #include "runtime.hpp"
 
-#include <csignal>
 #include <fcntl.h>
 #include <unistd.h>
+
+#include <csignal>
 
 namespace netloom::host {
 
 class Runtime::ComponentEnv final : public Env {
 public:
-    ComponentEnv(Runtime& runtime, std::string stack) : runtime_(runtime), stack_(std::move(stack)) {}
+    ComponentEnv(Runtime& runtime, Stack* stack) : runtime_(runtime), stack_(stack) {}
     bool check_only() const override { return runtime_.check_only_; }
     std::shared_ptr<spdlog::logger> logger(std::string_view component) override {
         return runtime_.logging_.get(component);
@@ -22,18 +23,29 @@ public:
         if (!runtime_.checksum_) throw std::logic_error("the checksum is not created yet");
         return *runtime_.checksum_;
     }
-    const std::string& stack_name() const override { return stack_; }
+    const std::string& stack_name() const override { return stack_ ? stack_->name : no_stack_; }
     std::shared_ptr<NetDevice> make_device(const Config& config) override {
-        return runtime_.make_device(config, stack_);
+        return runtime_.make_device(config, stack_name());
+    }
+    NetDevice& device() override {
+        if (!stack_ || !stack_->device) throw std::logic_error("the stack has no device yet");
+        return *stack_->device;
+    }
+    IpLayer& ip() override {
+        if (!stack_ || !stack_->ip) {
+            throw std::logic_error("stack '" + stack_name() + "' has no IP layer (add `ip:` to it)");
+        }
+        return *stack_->ip;
     }
 
 private:
     Runtime& runtime_;
-    std::string stack_;
+    Stack* stack_;
+    std::string no_stack_;
 };
 
 template <typename Interface>
-std::shared_ptr<Interface> Runtime::make(const Config& config, PluginKind kind, const std::string& stack,
+std::shared_ptr<Interface> Runtime::make(const Config& config, PluginKind kind, Stack* stack,
                                          std::string& used_name) {
     used_name = config.get_string("use");
     PluginHandle plugin;
@@ -43,16 +55,49 @@ std::shared_ptr<Interface> Runtime::make(const Config& config, PluginKind kind, 
         config.fail_message("use", e.what());
     }
     ComponentEnv env(*this, stack);
-    auto object = instantiate<Interface>(plugin, config, env);
+    std::shared_ptr<Interface> object;
+    try {
+        object = instantiate<Interface>(plugin, config, env);
+    } catch (const std::logic_error& e) {
+        // A plugin asked Env for something this composition lacks (e.g. an app on a stack
+        // without `ip:`): that is a config error, reported where the plugin is configured.
+        config.fail_message("use", e.what());
+    }
     config.done();  // the factory read its keys; anything left is unknown
     return object;
 }
 
+void Runtime::add_counted(std::string component, std::shared_ptr<CounterSource> source) {
+    counted_.push_back({std::move(component), std::move(source)});
+}
+
 std::shared_ptr<NetDevice> Runtime::make_device(const Config& config, const std::string& stack) {
     std::string name;
-    auto device = make<NetDevice>(config, PluginKind::driver, stack, name);
-    counted_.push_back({stack + "/device/" + device->describe(), device});
+    Stack* owner = nullptr;
+    for (auto& s : stacks_)
+        if (s->name == stack) owner = s.get();
+    auto device = make<NetDevice>(config, PluginKind::driver, owner, name);
+    add_counted(stack + "/device/" + device->describe(), device);
     return device;
+}
+
+void Runtime::build_stack(const std::string& name, const Config& s) {
+    stacks_.push_back(std::make_unique<Stack>());
+    Stack& stack = *stacks_.back();
+    stack.name = name;
+    stack.device = make_device(s.child("device"), name);
+    std::string used;
+    if (s.has("ip")) {
+        stack.ip = make<IpLayer>(s.child("ip"), PluginKind::ip, &stack, used);
+        add_counted(name + "/ip", stack.ip);
+    }
+    for (const Config& app_config : s.child_list("apps")) {
+        auto app = make<App>(app_config, PluginKind::app, &stack, used);
+        add_counted(name + "/app/" + used, app);
+        stack.apps.push_back(std::move(app));
+    }
+    s.done();
+    log_->debug("stack {}: {}{}", name, stack.device->describe(), stack.ip ? " + ip" : "");
 }
 
 Runtime::Runtime(const Config& root, const PluginCatalog& catalog, Logging& logging, bool check_only)
@@ -65,74 +110,95 @@ Runtime::Runtime(const Config& root, const PluginCatalog& catalog, Logging& logg
     std::string name;
     Config sched = root.child("scheduler", true);
     if (sched.size() == 0) sched = Config::load_string("use: epoll", "(default scheduler)");
-    scheduler_ = make<Scheduler>(sched, PluginKind::scheduler, "", name);
+    scheduler_ = make<Scheduler>(sched, PluginKind::scheduler, nullptr, name);
     log_->debug("scheduler: {}", name);
 
     Config sum = root.child("checksum", true);
     if (sum.size() == 0) sum = Config::load_string("use: fast", "(default checksum)");
-    checksum_ = make<Checksum>(sum, PluginKind::checksum, "", name);
+    checksum_ = make<Checksum>(sum, PluginKind::checksum, nullptr, name);
     log_->debug("checksum: {} ({})", name, checksum_->variant());
 
     Config stacks = root.child("stacks");
-    for (const auto& stack_name : stacks.keys()) {
-        Config s = stacks.child(stack_name);
-        Stack stack;
-        stack.name = stack_name;
-        stack.device = make_device(s.child("device"), stack_name);
-        s.done();
-        log_->debug("stack {}: {}", stack_name, stack.device->describe());
-        stacks_.push_back(std::move(stack));
-    }
+    for (const auto& stack_name : stacks.keys()) build_stack(stack_name, stacks.child(stack_name));
     if (stacks_.empty()) stacks.fail_message("", "at least one stack is needed");
     stacks.done();
     root.done();
 }
 
 Runtime::~Runtime() {
-    // Devices first (they may hold timers and watches on the scheduler), the scheduler last.
-    stacks_.clear();
+    // Stacks first (apps, then IP, then devices, each may hold timers on the scheduler), the
+    // scheduler last. counted_ shares ownership, so it is cleared before each layer can die.
+    for (auto& s : stacks_) s->apps.clear();
     counted_.clear();
+    stacks_.clear();
     checksum_.reset();
     scheduler_.reset();
 }
 
 void Runtime::poll_stack(Stack& stack) {
-    // Until an IP layer is configured for the stack, frames have nowhere to go: count them.
+    // A stack without an IP layer has nowhere to send frames: count them.
     while (stack.device->poll(64, [&](Packet&&) { ++stack.rx_unclaimed; }) > 0) {
     }
 }
 
 namespace {
 int signal_pipe[2] = {-1, -1};
-extern "C" void on_stop_signal(int) {
-    char byte = 1;
+extern "C" void on_signal(int number) {
+    char byte = static_cast<char>(number);
     [[maybe_unused]] auto n = write(signal_pipe[1], &byte, 1);
 }
 }  // namespace
 
-void Runtime::run(std::optional<std::chrono::nanoseconds> duration) {
+int Runtime::run(std::optional<std::chrono::nanoseconds> duration, std::function<void()> on_stats_request) {
     if (duration) duration_ = duration;
     for (auto& stack : stacks_) {
-        Stack* s = &stack;
-        stack.device->attach(*scheduler_, [this, s] { poll_stack(*s); });
+        if (stack->ip) {
+            stack->ip->start();
+        } else {
+            Stack* s = stack.get();
+            stack->device->attach(*scheduler_, [this, s] { poll_stack(*s); });
+        }
+    }
+    for (auto& stack : stacks_) {
+        for (auto& app : stack->apps) {
+            if (app->finite()) ++finite_apps_running_;
+            app->start([this](int status) {
+                if (status != 0 && exit_status_ == 0) exit_status_ = status;
+                if (finite_apps_running_ > 0 && --finite_apps_running_ == 0) {
+                    log_->info("every finite app has finished");
+                    scheduler_->stop();
+                }
+            });
+        }
     }
     if (duration_) {
-        scheduler_->add_timer(scheduler_->now() + *duration_, [this] { scheduler_->stop(); });
+        scheduler_->add_timer(scheduler_->now() + *duration_, [this] {
+            log_->info("run.duration elapsed");
+            scheduler_->stop();
+        });
     }
     WatchId signal_watch = 0;
     if (!scheduler_->virtual_clock()) {
         if (signal_pipe[0] < 0 && pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
             throw std::runtime_error("cannot create the signal pipe");
         struct sigaction action {};
-        action.sa_handler = on_stop_signal;
+        action.sa_handler = on_signal;
         sigaction(SIGINT, &action, nullptr);
         sigaction(SIGTERM, &action, nullptr);
-        signal_watch = scheduler_->watch_readable(signal_pipe[0], [this] {
+        sigaction(SIGUSR1, &action, nullptr);
+        signal_watch = scheduler_->watch_readable(signal_pipe[0], [this, on_stats_request] {
             char buffer[16];
-            while (read(signal_pipe[0], buffer, sizeof buffer) > 0) {
+            ssize_t n;
+            while ((n = read(signal_pipe[0], buffer, sizeof buffer)) > 0) {
+                for (ssize_t i = 0; i < n; ++i) {
+                    if (buffer[i] == SIGUSR1) {
+                        if (on_stats_request) on_stats_request();
+                    } else {
+                        log_->info("signal received, stopping");
+                        scheduler_->stop();
+                    }
+                }
             }
-            log_->info("signal received, stopping");
-            scheduler_->stop();
         });
     }
     log_->info("running {} stack(s){}", stacks_.size(),
@@ -141,6 +207,8 @@ void Runtime::run(std::optional<std::chrono::nanoseconds> duration) {
     if (signal_watch) scheduler_->unwatch(signal_watch);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
+    std::signal(SIGUSR1, SIG_DFL);
+    return exit_status_;
 }
 
 std::vector<StatsRow> Runtime::stats() const {
@@ -150,7 +218,9 @@ std::vector<StatsRow> Runtime::stats() const {
             rows.push_back({c.component, std::string(counter), value});
         });
     }
-    for (const auto& s : stacks_) rows.push_back({s.name + "/host", "rx_unclaimed", s.rx_unclaimed});
+    for (const auto& s : stacks_) {
+        if (!s->ip) rows.push_back({s->name + "/host", "rx_unclaimed", s->rx_unclaimed});
+    }
     return rows;
 }
 

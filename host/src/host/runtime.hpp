@@ -1,10 +1,11 @@
 // runtime.hpp — a composed netloom process: one scheduler, one checksum, and the stacks of a
-// config, each with its device chain (and, as they land, IP, TCP and apps).
+// config, each with its device chain, optional IP layer and apps.
 //
 // Contract: the constructor builds and validates everything (throwing ConfigError or PluginError,
 // nothing half-started); `run` attaches devices and runs the scheduler until `run.duration`
-// elapses, every app has finished, or SIGINT/SIGTERM. Components are destroyed in reverse order
-// of creation. `visit_stats` reports every counter of every component.
+// elapses, every finite app has finished, or SIGINT/SIGTERM; SIGUSR1 calls `on_stats_request`
+// without stopping. Components are destroyed in reverse order of creation (apps, IP, devices,
+// checksum, scheduler). `stats` reports every counter of every component.
 #pragma once
 
 #include <chrono>
@@ -16,7 +17,9 @@
 
 #include "catalog.hpp"
 #include "logging.hpp"
+#include "netloom/app.hpp"
 #include "netloom/checksum.hpp"
+#include "netloom/ip.hpp"
 #include "netloom/config.hpp"
 #include "netloom/netdev.hpp"
 #include "netloom/scheduler.hpp"
@@ -37,8 +40,10 @@ public:
     Runtime(const Runtime&) = delete;
     Runtime& operator=(const Runtime&) = delete;
 
-    /// `duration` overrides the config's `run.duration` when set.
-    void run(std::optional<std::chrono::nanoseconds> duration);
+    /// `duration` overrides the config's `run.duration` when set. Returns the exit status: 0, or
+    /// the first non-zero status a finite app finished with.
+    int run(std::optional<std::chrono::nanoseconds> duration,
+            std::function<void()> on_stats_request = {});
     std::vector<StatsRow> stats() const;
 
     Scheduler& scheduler() { return *scheduler_; }
@@ -47,8 +52,11 @@ public:
 private:
     class ComponentEnv;
     struct Stack {
+        // Member order is destruction order reversed: apps go first, the device last.
         std::string name;
         std::shared_ptr<NetDevice> device;  // outermost of the device chain
+        std::shared_ptr<IpLayer> ip;        // may be null: frames are then only counted
+        std::vector<std::shared_ptr<App>> apps;
         std::uint64_t rx_unclaimed = 0;     // frames with no upper layer to take them
     };
     struct Counted {
@@ -58,8 +66,10 @@ private:
 
     std::shared_ptr<NetDevice> make_device(const Config& config, const std::string& stack);
     template <typename Interface>
-    std::shared_ptr<Interface> make(const Config& config, PluginKind kind, const std::string& stack,
+    std::shared_ptr<Interface> make(const Config& config, PluginKind kind, Stack* stack,
                                     std::string& used_name);
+    void build_stack(const std::string& name, const Config& config);
+    void add_counted(std::string component, std::shared_ptr<CounterSource> source);
     void poll_stack(Stack& stack);
 
     const PluginCatalog& catalog_;
@@ -71,7 +81,9 @@ private:
     std::shared_ptr<Scheduler> scheduler_;
     std::shared_ptr<Checksum> checksum_;
     std::vector<Counted> counted_;
-    std::vector<Stack> stacks_;
+    std::vector<std::unique_ptr<Stack>> stacks_;  // stable addresses: callbacks hold Stack*
+    std::size_t finite_apps_running_ = 0;
+    int exit_status_ = 0;
 };
 
 }  // namespace netloom::host
