@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 dir=${1:-build}
 shift || true
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$dir.configure.log" 2>&1 \
-  || { cat "$dir.configure.log"; exit 1; }
+mkdir -p "$dir"
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$dir/configure.log" 2>&1 \
+  || { cat "$dir/configure.log"; exit 1; }
 cmake --build "$dir" -j "$jobs"
