@@ -122,10 +122,16 @@ class ShippedConfigs(unittest.TestCase):
                 p, _ = netloom("check", os.path.join(folder, name))
                 self.assertEqual(p.returncode, 0, p.stderr)
 
-    def test_default_config_runs(self):
-        p, _ = netloom("run", "--duration", "200ms", os.path.join(ARGS.source, "configs", "default.yaml"))
+    def test_default_config_runs_to_completion(self):
+        p, _ = netloom("run", os.path.join(ARGS.source, "configs", "default.yaml"))
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("counter", p.stdout)
+        self.assertIn("every finite app has finished", p.stderr)
+
+    def test_a_client_cut_short_fails_the_run(self):
+        p, _ = netloom("run", "--duration", "50ms", os.path.join(ARGS.source, "configs", "default.yaml"))
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("had not finished", p.stderr)
 
 
 class Listing(unittest.TestCase):

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -126,6 +127,9 @@ int command_plugins(const Options& o) {
 }  // namespace
 
 int run_cli(int argc, char** argv, const std::optional<EmbeddedConfig>& embedded) {
+    // Until the run loop installs its handler, a stats request (SIGUSR1) must not kill the
+    // process: composing stacks (opening a TAP...) takes a moment and a test may already ask.
+    std::signal(SIGUSR1, SIG_IGN);
     CLI::App app{"netloom: a user-space TCP/IP stack composed from plugins", "netloom"};
     app.set_version_flag("--version", std::string("netloom ") + NETLOOM_VERSION + " (plugin ABI " +
                                           std::to_string(kAbiVersion) + ")");

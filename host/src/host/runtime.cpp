@@ -91,9 +91,11 @@ void Runtime::build_stack(const std::string& name, const Config& s) {
         stack.ip = make<IpLayer>(s.child("ip"), PluginKind::ip, &stack, used);
         add_counted(name + "/ip", stack.ip);
     }
+    std::size_t index = 0;
     for (const Config& app_config : s.child_list("apps")) {
         auto app = make<App>(app_config, PluginKind::app, &stack, used);
-        add_counted(name + "/app/" + used, app);
+        // The index keeps two apps of one plugin on one stack apart in the stats.
+        add_counted(name + "/app" + std::to_string(index++) + "/" + used, app);
         stack.apps.push_back(std::move(app));
     }
     s.done();
@@ -207,7 +209,12 @@ int Runtime::run(std::optional<std::chrono::nanoseconds> duration, std::function
     if (signal_watch) scheduler_->unwatch(signal_watch);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
-    std::signal(SIGUSR1, SIG_DFL);
+    std::signal(SIGUSR1, SIG_IGN);
+    if (finite_apps_running_ > 0) {
+        // A client cut short by run.duration or a signal did not succeed: never report 0.
+        log_->error("{} finite app(s) had not finished when the run stopped", finite_apps_running_);
+        if (exit_status_ == 0) exit_status_ = 1;
+    }
     return exit_status_;
 }
 
