@@ -4,12 +4,17 @@ A test creates its own namespace (removed on exit, whatever happens), runs netlo
 TAP device, and uses the namespace's kernel stack as the real peer. Tests that need root call
 `require_root()`, which skips with a clear message when not root.
 """
+import contextlib
+import ctypes
+import json
 import os
 import shutil
 import signal
 import subprocess
 import time
 import unittest
+
+CLONE_NEWNET = 0x40000000
 
 
 def require_root(test: unittest.TestCase, *tools: str) -> None:
@@ -60,13 +65,46 @@ class Namespace:
                               capture_output=True, text=True, timeout=timeout, **kw)
 
     def spawn(self, *argv, **kw):
-        p = subprocess.Popen(["ip", "netns", "exec", self.name, *argv], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, **kw)
+        """Starts argv in the namespace; stdout and stderr are pipes unless given (pass files
+        for a long-running chatty process: nobody drains a pipe while the test runs)."""
+        kw.setdefault("stdout", subprocess.PIPE)
+        kw.setdefault("stderr", subprocess.PIPE)
+        p = subprocess.Popen(["ip", "netns", "exec", self.name, *argv], text=True, **kw)
         self.processes.append(p)
         return p
 
     def link_exists(self, name: str) -> bool:
         return self.run("ip", "link", "show", name, check=False).returncode == 0
+
+    def add_tap(self, name: str, address: str, mtu: int = 1500):
+        """Creates a persistent TAP interface with the kernel side at `address` (CIDR), up, before
+        netloom starts: netloom attaches to it, and it (with its address) outlives a netloom run,
+        so several runs can use one link. Without a reader it has no carrier; it goes with the
+        namespace."""
+        self.run("ip", "tuntap", "add", "dev", name, "mode", "tap")
+        self.run("ip", "link", "set", name, "mtu", str(mtu))
+        self.run("ip", "addr", "add", address, "dev", name)
+        self.run("ip", "link", "set", name, "up")
+
+    @contextlib.contextmanager
+    def entered(self):
+        """Moves the calling thread into the namespace for the `with` block (setns(2) acts on
+        one thread), so sockets it opens there (Python sockets, Scapy) live in the namespace;
+        moves it back after. Threads and child processes started inside inherit the namespace."""
+        libc = ctypes.CDLL(None, use_errno=True)
+        home = os.open("/proc/self/ns/net", os.O_RDONLY)
+        target = os.open(f"/var/run/netns/{self.name}", os.O_RDONLY)
+        try:
+            if libc.setns(target, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns into " + self.name)
+            try:
+                yield self
+            finally:
+                if libc.setns(home, CLONE_NEWNET) != 0:
+                    raise OSError(ctypes.get_errno(), "setns back to the initial namespace")
+        finally:
+            os.close(target)
+            os.close(home)
 
 
 def stop(process: subprocess.Popen, timeout: float = 20):
@@ -75,6 +113,101 @@ def stop(process: subprocess.Popen, timeout: float = 20):
         process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=timeout)
     return process.returncode, out, err
+
+
+def catches_signal(pid: int, signum: int) -> bool:
+    """True once process `pid` has installed a handler for `signum` (SigCgt in /proc)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signum - 1)))
+    except FileNotFoundError:
+        pass
+    return False
+
+
+def read_stats(process: subprocess.Popen, path: str, timeout: float = 10) -> dict:
+    """Asks a running `netloom run --stats-json PATH` for its counters (SIGUSR1 rewrites PATH)
+    and returns them as {component: {counter: value}}. The file is removed first, so what is
+    read is the answer to this request, never an older one. Waits for netloom to catch SIGUSR1
+    first: until its loop runs, the signal's default action would kill it. (`ip netns exec`
+    execs the command, so the Popen's pid is netloom's.)"""
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
+    wait_for(lambda: catches_signal(process.pid, signal.SIGUSR1) or process.poll() is not None,
+             timeout, "netloom to handle SIGUSR1")
+    if process.poll() is not None:
+        raise AssertionError(f"netloom exited ({process.returncode}) before its stats were read")
+    process.send_signal(signal.SIGUSR1)
+    wait_for(lambda: os.path.exists(path) or process.poll() is not None, timeout,
+             "netloom to write " + path)
+    with open(path) as f:
+        return json.load(f)
+
+
+class Netloom:
+    """`netloom run CONFIG --stats-json` running in a namespace, its output going to a log file
+    (so a chatty run never blocks on a full pipe). `stats()` reads the counters mid-run,
+    `stop()` ends it with SIGINT, `wait()` lets it finish by itself; both return the exit status
+    and the stats written at exit."""
+
+    def __init__(self, ns: Namespace, netloom: str, config: str, workdir: str, name: str = "netloom"):
+        self.stats_path = os.path.join(workdir, name + ".stats.json")
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.log = open(self.log_path, "w")
+        self.process = ns.spawn(netloom, "run", config, "--stats-json", self.stats_path,
+                                "--no-stats", stdout=self.log, stderr=subprocess.STDOUT)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def wait_running(self, timeout: float = 20):
+        """Until netloom's loop is about to run (it handles SIGUSR1 from then on) or it exited."""
+        wait_for(lambda: catches_signal(self.process.pid, signal.SIGUSR1) or not self.alive(),
+                 timeout, "netloom to start running")
+
+    def output(self) -> str:
+        if not self.log.closed:
+            self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stats(self, timeout: float = 10) -> dict:
+        return read_stats(self.process, self.stats_path, timeout)
+
+    def _finish(self, timeout: float):
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"netloom did not exit within {timeout}s:\n" + self.output())
+        finally:
+            self.log.close()
+        stats = {}
+        if os.path.exists(self.stats_path):
+            with open(self.stats_path) as f:
+                stats = json.load(f)
+        return code, stats
+
+    def stop(self, timeout: float = 20):
+        if self.alive():
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.stats_path)  # what is read after is the exit's, not a mid-run one
+            self.process.send_signal(signal.SIGINT)
+        return self._finish(timeout)
+
+    def wait(self, timeout: float):
+        return self._finish(timeout)
+
+
+def tshark_readable(test: unittest.TestCase, pcap: str) -> str:
+    """tshark can read the whole capture (exit 0); for captures that hold malformed packets on
+    purpose, where tshark_check's verdict does not apply. Returns the packet summary."""
+    p = subprocess.run(["tshark", "-r", pcap], capture_output=True, text=True, timeout=300)
+    test.assertEqual(p.returncode, 0, p.stderr)
+    return p.stdout
 
 
 def tshark_check(test: unittest.TestCase, pcap: str) -> str:
