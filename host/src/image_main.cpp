@@ -7,5 +7,6 @@ extern const char* const netloom_image_config_yaml;
 
 int main(int argc, char** argv) {
     return netloom::host::run_cli(
-        argc, argv, netloom::host::EmbeddedConfig{netloom_image_config_name, netloom_image_config_yaml});
+        argc, argv,
+        netloom::host::EmbeddedConfig{netloom_image_config_name, netloom_image_config_yaml});
 }

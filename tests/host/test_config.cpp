@@ -54,7 +54,8 @@ TEST_CASE("nearest suggests plausible typos only") {
 
 TEST_CASE("typed getters read values and defaults") {
     Config c = Config::load_string(
-        "name: lan0\nmtu: 9000\nloss: 0.05\nup: true\nbuf: 256KiB\nwait: 30s\nlist: [a, b]\n", "t.yaml");
+        "name: lan0\nmtu: 9000\nloss: 0.05\nup: true\nbuf: 256KiB\nwait: 30s\nlist: [a, b]\n",
+        "t.yaml");
     CHECK(c.get_string("name") == "lan0");
     CHECK(c.get_int("mtu", {}, 68, 65535) == 9000);
     CHECK(c.get_double("loss", {}, 0, 1) == Approx(0.05));
@@ -125,7 +126,8 @@ TEST_CASE("a missing file is a config error naming it") {
 }
 
 TEST_CASE("overrides replace values, with * matching every key") {
-    Config c = Config::load_string("stacks:\n  a: {tcp: {use: x}}\n  b: {tcp: {use: x}}\n", "o.yaml");
+    Config c =
+        Config::load_string("stacks:\n  a: {tcp: {use: x}}\n  b: {tcp: {use: x}}\n", "o.yaml");
     Config o = c.with_override("stacks.*.tcp.use", "y");
     CHECK(o.child("stacks").child("a").child("tcp").get_string("use") == "y");
     CHECK(o.child("stacks").child("b").child("tcp").get_string("use") == "y");

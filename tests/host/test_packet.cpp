@@ -54,7 +54,10 @@ TEST_CASE("small buffers are recycled through a bounded pool") {
     CHECK(Packet::pool_free_count() == before + 1);
     { Packet p = Packet::allocate(100); }  // reuses the freed buffer
     CHECK(Packet::pool_free_count() == before + 1);
-    { Packet big = Packet::allocate(65536); CHECK(big.tailroom() >= 65536); }
+    {
+        Packet big = Packet::allocate(65536);
+        CHECK(big.tailroom() >= 65536);
+    }
     CHECK(Packet::pool_free_count() == before + 1);  // big buffers are not pooled
 }
 

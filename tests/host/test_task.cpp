@@ -21,7 +21,9 @@ Task<void> failing() {
     throw std::runtime_error("boom");
     co_return;
 }
-Task<void> run_to(int& result, int& started) { result = co_await sum_of_answers(started); }
+Task<void> run_to(int& result, int& started) {
+    result = co_await sum_of_answers(started);
+}
 }  // namespace
 
 TEST_CASE("tasks are lazy and return values through co_await") {

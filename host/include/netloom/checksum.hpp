@@ -29,7 +29,8 @@ public:
         return static_cast<std::uint16_t>(acc);
     }
     /// The value to store in a header checksum field.
-    std::uint16_t finish(std::span<const std::uint8_t> bytes, std::uint64_t acc = 0) const noexcept {
+    std::uint16_t finish(std::span<const std::uint8_t> bytes,
+                         std::uint64_t acc = 0) const noexcept {
         return static_cast<std::uint16_t>(~fold(partial(bytes, acc)));
     }
     /// RFC 1624 eqn. 3: new checksum HC' = ~(~HC + ~m + m') after a 16-bit field m became m'.

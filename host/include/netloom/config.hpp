@@ -21,8 +21,8 @@ namespace netloom {
 
 struct SourceMark {
     std::string file;
-    int line = 0;    // 1-based, 0 when unknown
-    int column = 0;  // 1-based, 0 when unknown
+    int line = 0;                   // 1-based, 0 when unknown
+    int column = 0;                 // 1-based, 0 when unknown
     std::string to_string() const;  // "file:line:column"
 };
 
@@ -68,10 +68,10 @@ public:
                       double min = -1e300, double max = 1e300) const;
     bool get_bool(std::string_view key, std::optional<bool> fallback = {}) const;
     std::uint64_t get_size(std::string_view key, std::optional<std::uint64_t> fallback = {}) const;
-    std::chrono::nanoseconds get_duration(std::string_view key,
-                                          std::optional<std::chrono::nanoseconds> fallback = {}) const;
-    std::vector<std::string> get_string_list(std::string_view key,
-                                             std::optional<std::vector<std::string>> fallback = {}) const;
+    std::chrono::nanoseconds get_duration(
+        std::string_view key, std::optional<std::chrono::nanoseconds> fallback = {}) const;
+    std::vector<std::string> get_string_list(
+        std::string_view key, std::optional<std::vector<std::string>> fallback = {}) const;
 
     /// A nested mapping (required unless `optional`, then an empty mapping when absent).
     Config child(std::string_view key, bool optional = false) const;

@@ -34,7 +34,8 @@ public:
     virtual std::shared_ptr<NetDevice> make_device(const Config& config) = 0;
     /// The stack's device chain (for the IP layer). Throws std::logic_error before it exists.
     virtual NetDevice& device() { throw std::logic_error("this Env has no device"); }
-    /// The stack's IP layer (for transports and apps). Throws std::logic_error if the stack has none.
+    /// The stack's IP layer (for transports and apps). Throws std::logic_error if the stack has
+    /// none.
     virtual IpLayer& ip() { throw std::logic_error("this stack has no IP layer"); }
     /// True under `netloom check`: validate the config fully but acquire nothing that outlives
     /// the check or touches the system (no devices opened, no files written).

@@ -47,10 +47,10 @@ struct IcmpErrorReport {
     Ipv4Address source;       ///< of the quoted datagram (normally ours)
     Ipv4Address destination;  ///< of the quoted datagram
     IpProtocol protocol = IpProtocol::tcp;
-    std::uint16_t source_port = 0;       ///< first 4 bytes of the quoted transport header
+    std::uint16_t source_port = 0;  ///< first 4 bytes of the quoted transport header
     std::uint16_t destination_port = 0;
-    std::uint32_t quoted_word = 0;       ///< quoted transport bytes 4..7 (TCP: sequence number)
-    std::uint16_t next_hop_mtu = 0;      ///< RFC 1191, for fragmentation-needed
+    std::uint32_t quoted_word = 0;   ///< quoted transport bytes 4..7 (TCP: sequence number)
+    std::uint16_t next_hop_mtu = 0;  ///< RFC 1191, for fragmentation-needed
 };
 
 class Transport {
@@ -61,20 +61,20 @@ public:
 };
 
 enum class IpSendStatus {
-    sent,            ///< handed to the device
-    queued,          ///< waiting for ARP resolution
-    no_route,        ///< no on-link route and no gateway
-    too_big,         ///< larger than the MTU with dont_fragment, or over 65535
-    dropped,         ///< the device or the ARP queue refused it (counted)
+    sent,      ///< handed to the device
+    queued,    ///< waiting for ARP resolution
+    no_route,  ///< no on-link route and no gateway
+    too_big,   ///< larger than the MTU with dont_fragment, or over 65535
+    dropped,   ///< the device or the ARP queue refused it (counted)
 };
 const char* to_string(IpSendStatus status) noexcept;
 
 struct IpSendOptions {
     bool dont_fragment = false;
-    std::uint8_t ttl = 0;   ///< 0: the layer's default
+    std::uint8_t ttl = 0;  ///< 0: the layer's default
     std::uint8_t dscp = 0;
     std::uint8_t ecn = 0;
-    Ipv4Address source;     ///< unspecified: the interface address
+    Ipv4Address source;  ///< unspecified: the interface address
 };
 
 struct UdpEndpoint {
@@ -100,7 +100,8 @@ public:
     virtual std::optional<UdpDatagram> receive() = 0;
     /// Called when a datagram is queued or an ICMP error recorded; replaces any earlier callback.
     virtual void on_readable(std::function<void()> callback) = 0;
-    /// The last ICMP error for this socket (e.g. port unreachable: "connection refused"); clears it.
+    /// The last ICMP error for this socket (e.g. port unreachable: "connection refused"); clears
+    /// it.
     virtual std::optional<IcmpErrorReport> take_error() = 0;
 };
 

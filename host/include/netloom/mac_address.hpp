@@ -14,7 +14,7 @@ struct MacAddress {
     bool is_broadcast() const noexcept { return *this == broadcast(); }
     bool is_multicast() const noexcept { return (bytes[0] & 1) != 0; }
     bool operator==(const MacAddress&) const = default;
-    std::string to_string() const;                          // "02:00:00:00:00:01"
+    std::string to_string() const;                              // "02:00:00:00:00:01"
     static bool parse(std::string_view text, MacAddress& out);  // false on malformed text
 };
 

@@ -24,7 +24,7 @@ public:
 
     /// Flags carried up the stack; meaning set by the layer that sets them.
     enum Flag : std::uint32_t {
-        kReassembled = 1u << 0,  ///< the IP layer built this buffer from fragments
+        kReassembled = 1u << 0,       ///< the IP layer built this buffer from fragments
         kChecksumVerified = 1u << 1,  ///< the device or a lower layer verified L4 checksum
     };
 
@@ -89,7 +89,9 @@ public:
     void clear_flag(Flag f) noexcept { flags_ &= ~static_cast<std::uint32_t>(f); }
 
     /// A new packet with a copy of the valid bytes (for duplication in fault injection, pcap...).
-    Packet clone(std::size_t headroom = kDefaultHeadroom) const { return copy_of(bytes(), headroom); }
+    Packet clone(std::size_t headroom = kDefaultHeadroom) const {
+        return copy_of(bytes(), headroom);
+    }
 
     /// Number of buffers this thread keeps for reuse (for tests and memory accounting).
     static std::size_t pool_free_count() noexcept;

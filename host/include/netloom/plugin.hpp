@@ -66,9 +66,9 @@ struct StaticRegistration {
 #define NETLOOM_PP_CAT(a, b) NETLOOM_PP_CAT2(a, b)
 
 #if defined(NETLOOM_STATIC_BUILD)
-#define NETLOOM_PLUGIN_EXPORT(ident)                                                     \
+#define NETLOOM_PLUGIN_EXPORT(ident)                                                          \
     static const ::netloom::detail::StaticRegistration NETLOOM_PP_CAT(ident, _registration) { \
-        ident                                                                            \
+        ident                                                                                 \
     }
 #else
 #include <boost/dll/alias.hpp>
@@ -78,8 +78,13 @@ struct StaticRegistration {
 /// The one line a plugin.cpp ends with:
 ///   NETLOOM_PLUGIN(ref_checksum, checksum, "ref", "1.0.0", "RFC 1071 reference", &make, nullptr);
 /// `ident` must be unique across all plugins (it names the static registration).
-#define NETLOOM_PLUGIN(ident, kind, name, version, description, factory, probe)              \
-    extern const ::netloom::PluginDescriptor ident;                                           \
-    const ::netloom::PluginDescriptor ident{::netloom::kAbiVersion, ::netloom::PluginKind::kind, \
-                                            name,  version, description, factory, probe};    \
+#define NETLOOM_PLUGIN(ident, kind, name, version, description, factory, probe) \
+    extern const ::netloom::PluginDescriptor ident;                             \
+    const ::netloom::PluginDescriptor ident{::netloom::kAbiVersion,             \
+                                            ::netloom::PluginKind::kind,        \
+                                            name,                               \
+                                            version,                            \
+                                            description,                        \
+                                            factory,                            \
+                                            probe};                             \
     NETLOOM_PLUGIN_EXPORT(ident)

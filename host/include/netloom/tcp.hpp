@@ -25,8 +25,17 @@ namespace netloom {
 
 /// RFC 9293 3.3.2 states.
 enum class TcpState : std::uint8_t {
-    closed, listen, syn_sent, syn_received, established, fin_wait_1, fin_wait_2,
-    close_wait, closing, last_ack, time_wait,
+    closed,
+    listen,
+    syn_sent,
+    syn_received,
+    established,
+    fin_wait_1,
+    fin_wait_2,
+    close_wait,
+    closing,
+    last_ack,
+    time_wait,
 };
 std::string_view to_string(TcpState state) noexcept;
 
@@ -43,23 +52,23 @@ std::string_view to_string(TcpError error) noexcept;
 /// Like Linux `struct tcp_info`: a snapshot for apps, tests and the A/B harness.
 struct TcpInfo {
     TcpState state = TcpState::closed;
-    std::uint32_t mss = 0;            ///< effective send MSS
-    std::uint32_t cwnd = 0;           ///< bytes
-    std::uint32_t ssthresh = 0;       ///< bytes
+    std::uint32_t mss = 0;       ///< effective send MSS
+    std::uint32_t cwnd = 0;      ///< bytes
+    std::uint32_t ssthresh = 0;  ///< bytes
     std::uint32_t srtt_us = 0;
     std::uint32_t rttvar_us = 0;
     std::uint32_t rto_us = 0;
-    std::uint32_t snd_wnd = 0;        ///< peer's advertised window, scaled, bytes
-    std::uint32_t rcv_wnd = 0;        ///< our advertised window, bytes
+    std::uint32_t snd_wnd = 0;  ///< peer's advertised window, scaled, bytes
+    std::uint32_t rcv_wnd = 0;  ///< our advertised window, bytes
     std::uint32_t bytes_in_flight = 0;
     std::uint8_t snd_wscale = 0, rcv_wscale = 0;
     bool sack_enabled = false, timestamps_enabled = false;
     std::uint64_t bytes_sent = 0, bytes_acked = 0, bytes_received = 0;
     std::uint64_t segments_sent = 0, segments_received = 0;
-    std::uint64_t retransmits = 0;        ///< segments retransmitted, all causes
-    std::uint64_t fast_retransmits = 0;   ///< entries into fast recovery
-    std::uint64_t sack_recoveries = 0;    ///< recoveries driven by SACK (RFC 6675)
-    std::uint64_t rto_count = 0;          ///< retransmission timeouts
+    std::uint64_t retransmits = 0;       ///< segments retransmitted, all causes
+    std::uint64_t fast_retransmits = 0;  ///< entries into fast recovery
+    std::uint64_t sack_recoveries = 0;   ///< recoveries driven by SACK (RFC 6675)
+    std::uint64_t rto_count = 0;         ///< retransmission timeouts
     std::uint64_t dup_acks_received = 0;
 };
 
@@ -71,11 +80,11 @@ struct TcpEndpoint {
 
 /// Events passed to `on_event`, as a bit set.
 enum TcpEvent : std::uint32_t {
-    kTcpConnected = 1u << 0,   ///< the handshake completed (active open)
-    kTcpReadable = 1u << 1,    ///< data or EOF can be read
-    kTcpWritable = 1u << 2,    ///< send buffer space became available
-    kTcpClosed = 1u << 3,      ///< the connection reached CLOSED (or TIME_WAIT) normally
-    kTcpError = 1u << 4,       ///< error() is set; the connection is dead
+    kTcpConnected = 1u << 0,  ///< the handshake completed (active open)
+    kTcpReadable = 1u << 1,   ///< data or EOF can be read
+    kTcpWritable = 1u << 2,   ///< send buffer space became available
+    kTcpClosed = 1u << 3,     ///< the connection reached CLOSED (or TIME_WAIT) normally
+    kTcpError = 1u << 4,      ///< error() is set; the connection is dead
 };
 
 class TcpConnection {
@@ -93,9 +102,9 @@ public:
     /// True once the peer's FIN was received and every byte before it was read.
     virtual bool eof() const noexcept = 0;
 
-    virtual void shutdown_write() = 0;  ///< send FIN after the queued data (half-close)
-    virtual void close() = 0;           ///< shutdown_write + stop reading
-    virtual void abort() = 0;           ///< send RST, drop everything
+    virtual void shutdown_write() = 0;      ///< send FIN after the queued data (half-close)
+    virtual void close() = 0;               ///< shutdown_write + stop reading
+    virtual void abort() = 0;               ///< send RST, drop everything
     virtual void set_nodelay(bool on) = 0;  ///< disable Nagle (RFC 896) for this connection
 
     virtual void on_event(std::function<void(std::uint32_t events)> callback) = 0;

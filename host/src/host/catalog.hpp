@@ -50,12 +50,14 @@ private:
 };
 
 /// Runs the factory; wraps errors that are not ConfigErrors into a ConfigError at `config`.
-std::shared_ptr<PluginObject> create_object(const PluginHandle& plugin, const Config& config, Env& env);
+std::shared_ptr<PluginObject> create_object(const PluginHandle& plugin, const Config& config,
+                                            Env& env);
 
 template <typename Interface>
 std::shared_ptr<Interface> instantiate(const PluginHandle& plugin, const Config& config, Env& env) {
     std::shared_ptr<PluginObject> object = create_object(plugin, config, env);
-    // The kind was checked against the descriptor; every plugin of a kind derives from its interface.
+    // The kind was checked against the descriptor; every plugin of a kind derives from its
+    // interface.
     return std::static_pointer_cast<Interface>(object);
 }
 

@@ -61,7 +61,8 @@ void write_stats_json(const std::string& file, const std::vector<StatsRow>& rows
         f << out.dump(2) << "\n";
         if (!f) throw std::runtime_error("cannot write " + partial);
     }
-    if (std::rename(partial.c_str(), file.c_str()) != 0) throw std::runtime_error("cannot write " + file);
+    if (std::rename(partial.c_str(), file.c_str()) != 0)
+        throw std::runtime_error("cannot write " + file);
 }
 
 int command_run(const Options& o, const std::optional<EmbeddedConfig>& embedded, bool check_only) {
@@ -72,7 +73,10 @@ int command_run(const Options& o, const std::optional<EmbeddedConfig>& embedded,
     std::optional<std::chrono::nanoseconds> duration;
     if (!o.duration.empty()) {
         duration = parse_duration(o.duration);
-        if (!duration) throw ConfigError({"(command line)", 0, 0}, "--duration: expected a duration like 2s, found \"" + o.duration + "\"");
+        if (!duration)
+            throw ConfigError(
+                {"(command line)", 0, 0},
+                "--duration: expected a duration like 2s, found \"" + o.duration + "\"");
     }
     Runtime runtime(root, catalog, logging, check_only);
     if (check_only) {
@@ -82,8 +86,10 @@ int command_run(const Options& o, const std::optional<EmbeddedConfig>& embedded,
     // SIGUSR1 writes the counters while running (tests read them mid-run this way).
     int status = runtime.run(duration, [&] {
         auto rows = runtime.stats();
-        if (!o.stats_json.empty()) write_stats_json(o.stats_json, rows);
-        else print_stats(rows);
+        if (!o.stats_json.empty())
+            write_stats_json(o.stats_json, rows);
+        else
+            print_stats(rows);
         std::fflush(stdout);
     });
     auto rows = runtime.stats();
@@ -98,9 +104,10 @@ int command_plugins(const Options& o) {
     if (o.json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& p : list) {
-            nlohmann::json item{{"name", p.name}, {"kind", p.kind}, {"version", p.version},
-                                {"description", p.description}, {"file", p.file},
-                                {"available", p.unavailable.empty() && p.error.empty()}};
+            nlohmann::json item{
+                {"name", p.name},       {"kind", p.kind},
+                {"version", p.version}, {"description", p.description},
+                {"file", p.file},       {"available", p.unavailable.empty() && p.error.empty()}};
             if (!p.unavailable.empty()) item["unavailable"] = p.unavailable;
             if (!p.error.empty()) item["error"] = p.error;
             out.push_back(item);
@@ -111,12 +118,14 @@ int command_plugins(const Options& o) {
     std::printf("%-12s %-10s %-8s %s\n", "name", "kind", "version", "description");
     for (const auto& p : list) {
         if (!p.error.empty()) {
-            std::printf("%-12s %-10s %-8s %s\n", p.name.c_str(), "?", "?", ("unusable: " + p.error).c_str());
+            std::printf("%-12s %-10s %-8s %s\n", p.name.c_str(), "?", "?",
+                        ("unusable: " + p.error).c_str());
             continue;
         }
         std::string desc = p.description;
         if (!p.unavailable.empty()) desc += " [unavailable: " + p.unavailable + "]";
-        std::printf("%-12s %-10s %-8s %s\n", p.name.c_str(), p.kind.c_str(), p.version.c_str(), desc.c_str());
+        std::printf("%-12s %-10s %-8s %s\n", p.name.c_str(), p.kind.c_str(), p.version.c_str(),
+                    desc.c_str());
     }
     std::string dirs;
     for (const auto& d : catalog.search_path()) dirs += (dirs.empty() ? "" : ":") + d;
@@ -134,14 +143,19 @@ int run_cli(int argc, char** argv, const std::optional<EmbeddedConfig>& embedded
     app.set_version_flag("--version", std::string("netloom ") + NETLOOM_VERSION + " (plugin ABI " +
                                           std::to_string(kAbiVersion) + ")");
     Options o;
-    app.add_option("--log-level", o.log_level, "Default log level (trace|debug|info|warn|error|off)")
-        ->check([](const std::string& v) { return Logging::valid_level(v) ? "" : "unknown level " + v; });
-    app.add_option("--plugin-path", o.plugin_path, "Directory searched first for plugins (repeatable)");
+    app.add_option("--log-level", o.log_level,
+                   "Default log level (trace|debug|info|warn|error|off)")
+        ->check([](const std::string& v) {
+            return Logging::valid_level(v) ? "" : "unknown level " + v;
+        });
+    app.add_option("--plugin-path", o.plugin_path,
+                   "Directory searched first for plugins (repeatable)");
     bool need_config = !embedded.has_value();
 
     auto* run = app.add_subcommand("run", "Compose the stacks of CONFIG and run them");
     run->add_option("CONFIG", o.config_file, "YAML config")->required(need_config);
-    run->add_option("--duration", o.duration, "Stop after this long (e.g. 2s), overrides run.duration");
+    run->add_option("--duration", o.duration,
+                    "Stop after this long (e.g. 2s), overrides run.duration");
     run->add_option("--stats-json", o.stats_json, "Write every counter to this JSON file at exit");
     run->add_flag("--no-stats", o.no_stats, "Do not print the counters table at exit");
     auto* check = app.add_subcommand("check", "Validate CONFIG and its plugins without running");

@@ -16,8 +16,12 @@ constexpr const char* kDescriptorSymbol = "netloom_plugin_descriptor";
 
 std::string kind_name(std::uint32_t raw) {
     switch (raw) {
-        case 1: case 2: case 3: case 4: case 5: case 6:
-            return std::string(to_string(static_cast<PluginKind>(raw)));
+        case 1:
+        case 2:
+        case 3:
+        case 4:
+        case 5:
+        case 6: return std::string(to_string(static_cast<PluginKind>(raw)));
     }
     return "unknown kind " + std::to_string(raw);
 }
@@ -35,12 +39,14 @@ PluginHandle load_checked(const fs::path& file) {
         library = std::make_shared<boost::dll::shared_library>(
             file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
         if (ec || !library->is_loaded()) {
-            throw PluginError(file.string() + ": not a loadable shared object (" + ec.message() + ")");
+            throw PluginError(file.string() + ": not a loadable shared object (" + ec.message() +
+                              ")");
         }
         loaded.emplace(key, library);
     }
     if (!library->has(kDescriptorSymbol)) {
-        throw PluginError(file.string() + ": a shared object but not a netloom plugin (it exports no '" +
+        throw PluginError(file.string() +
+                          ": a shared object but not a netloom plugin (it exports no '" +
                           kDescriptorSymbol + "')");
     }
     const auto& descriptor = library->get_alias<const PluginDescriptor>(kDescriptorSymbol);
@@ -58,7 +64,8 @@ bool looks_like_path(const std::string& name) {
 
 }  // namespace
 
-PluginCatalog::PluginCatalog(std::vector<std::string> search_path) : search_path_(std::move(search_path)) {}
+PluginCatalog::PluginCatalog(std::vector<std::string> search_path)
+    : search_path_(std::move(search_path)) {}
 
 PluginHandle PluginCatalog::find(const std::string& name, PluginKind expected) const {
     fs::path file;
@@ -88,12 +95,13 @@ PluginHandle PluginCatalog::find(const std::string& name, PluginKind expected) c
                           std::string(to_string(expected)) + " plugin here");
     }
     if (!looks_like_path(name) && name != d.name) {
-        throw PluginError(handle.file + ": file is named for '" + name + "' but the plugin calls itself '" +
-                          d.name + "'");
+        throw PluginError(handle.file + ": file is named for '" + name +
+                          "' but the plugin calls itself '" + d.name + "'");
     }
     if (d.unavailable) {
         if (const char* why = d.unavailable()) {
-            throw PluginError(handle.file + ": plugin '" + d.name + "' cannot run on this machine: " + why);
+            throw PluginError(handle.file + ": plugin '" + d.name +
+                              "' cannot run on this machine: " + why);
         }
     }
     return handle;
@@ -108,7 +116,8 @@ std::vector<PluginListing> PluginCatalog::list() const {
         std::vector<fs::path> files;
         for (const auto& entry : fs::directory_iterator(dir, ec)) {
             auto fname = entry.path().filename().string();
-            if (fname.starts_with("netloom_") && fname.ends_with(".so")) files.push_back(entry.path());
+            if (fname.starts_with("netloom_") && fname.ends_with(".so"))
+                files.push_back(entry.path());
         }
         std::sort(files.begin(), files.end());
         for (const auto& file : files) {

@@ -13,17 +13,20 @@ Logging::Logging() : sink_(std::make_shared<spdlog::sinks::stderr_color_sink_mt>
 }
 
 bool Logging::valid_level(const std::string& name) {
-    return name != "" && std::string("|") .append(kLevels).append("|").find("|" + name + "|") != std::string::npos;
+    return name != "" &&
+           std::string("|").append(kLevels).append("|").find("|" + name + "|") != std::string::npos;
 }
 
 void Logging::configure(const Config& log, const std::string& cli_level) {
-    std::string level = log.get_choice("level", {"trace", "debug", "info", "warn", "error", "critical", "off"}, "info");
+    std::string level = log.get_choice(
+        "level", {"trace", "debug", "info", "warn", "error", "critical", "off"}, "info");
     if (!cli_level.empty()) level = cli_level;
     default_level_ = spdlog::level::from_str(level);
     component_levels_.clear();
     Config components = log.child("components", true);
     for (const auto& name : components.keys()) {
-        std::string value = components.get_choice(name, {"trace", "debug", "info", "warn", "error", "critical", "off"});
+        std::string value = components.get_choice(
+            name, {"trace", "debug", "info", "warn", "error", "critical", "off"});
         component_levels_[name] = spdlog::level::from_str(value);
     }
     components.done();
@@ -35,7 +38,8 @@ spdlog::level::level_enum Logging::level_for(std::string_view component) const {
     // Longest configured prefix wins: "driver.tap" before "driver".
     std::string_view name = component;
     while (true) {
-        if (auto it = component_levels_.find(name); it != component_levels_.end()) return it->second;
+        if (auto it = component_levels_.find(name); it != component_levels_.end())
+            return it->second;
         auto dot = name.rfind('.');
         if (dot == std::string_view::npos) return default_level_;
         name = name.substr(0, dot);

@@ -33,7 +33,8 @@ public:
     }
     IpLayer& ip() override {
         if (!stack_ || !stack_->ip) {
-            throw std::logic_error("stack '" + stack_name() + "' has no IP layer (add `ip:` to it)");
+            throw std::logic_error("stack '" + stack_name() +
+                                   "' has no IP layer (add `ip:` to it)");
         }
         return *stack_->ip;
     }
@@ -102,7 +103,8 @@ void Runtime::build_stack(const std::string& name, const Config& s) {
     log_->debug("stack {}: {}{}", name, stack.device->describe(), stack.ip ? " + ip" : "");
 }
 
-Runtime::Runtime(const Config& root, const PluginCatalog& catalog, Logging& logging, bool check_only)
+Runtime::Runtime(const Config& root, const PluginCatalog& catalog, Logging& logging,
+                 bool check_only)
     : catalog_(catalog), logging_(logging), log_(logging.get("host")), check_only_(check_only) {
     root.allow({"plugin_path", "log"});  // read by the CLI before the runtime exists
     Config run = root.child("run", true);
@@ -151,7 +153,8 @@ extern "C" void on_signal(int number) {
 }
 }  // namespace
 
-int Runtime::run(std::optional<std::chrono::nanoseconds> duration, std::function<void()> on_stats_request) {
+int Runtime::run(std::optional<std::chrono::nanoseconds> duration,
+                 std::function<void()> on_stats_request) {
     if (duration) duration_ = duration;
     for (auto& stack : stacks_) {
         if (stack->ip) {

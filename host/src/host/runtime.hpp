@@ -19,8 +19,8 @@
 #include "logging.hpp"
 #include "netloom/app.hpp"
 #include "netloom/checksum.hpp"
-#include "netloom/ip.hpp"
 #include "netloom/config.hpp"
+#include "netloom/ip.hpp"
 #include "netloom/netdev.hpp"
 #include "netloom/scheduler.hpp"
 
@@ -35,7 +35,8 @@ struct StatsRow {
 class Runtime {
 public:
     /// `check_only`: validate everything, acquire nothing (see Env::check_only); do not `run`.
-    Runtime(const Config& root, const PluginCatalog& catalog, Logging& logging, bool check_only = false);
+    Runtime(const Config& root, const PluginCatalog& catalog, Logging& logging,
+            bool check_only = false);
     ~Runtime();
     Runtime(const Runtime&) = delete;
     Runtime& operator=(const Runtime&) = delete;
@@ -57,7 +58,7 @@ private:
         std::shared_ptr<NetDevice> device;  // outermost of the device chain
         std::shared_ptr<IpLayer> ip;        // may be null: frames are then only counted
         std::vector<std::shared_ptr<App>> apps;
-        std::uint64_t rx_unclaimed = 0;     // frames with no upper layer to take them
+        std::uint64_t rx_unclaimed = 0;  // frames with no upper layer to take them
     };
     struct Counted {
         std::string component;

@@ -4,19 +4,23 @@
 
 namespace netloom::host {
 
-PluginCatalog::PluginCatalog(std::vector<std::string> search_path) : search_path_(std::move(search_path)) {}
+PluginCatalog::PluginCatalog(std::vector<std::string> search_path)
+    : search_path_(std::move(search_path)) {}
 
 PluginHandle PluginCatalog::find(const std::string& name, PluginKind expected) const {
     for (const PluginDescriptor* d : static_plugin_table()) {
         if (name != d->name) continue;
-        if (d->abi_version != kAbiVersion) throw PluginError("built-in plugin '" + name + "': ABI mismatch");
+        if (d->abi_version != kAbiVersion)
+            throw PluginError("built-in plugin '" + name + "': ABI mismatch");
         if (d->kind != expected) {
-            throw PluginError("built-in plugin '" + name + "' is a " + std::string(to_string(d->kind)) +
-                              " plugin, expected a " + std::string(to_string(expected)) + " plugin here");
+            throw PluginError("built-in plugin '" + name + "' is a " +
+                              std::string(to_string(d->kind)) + " plugin, expected a " +
+                              std::string(to_string(expected)) + " plugin here");
         }
         if (d->unavailable) {
             if (const char* why = d->unavailable())
-                throw PluginError("built-in plugin '" + name + "' cannot run on this machine: " + why);
+                throw PluginError("built-in plugin '" + name +
+                                  "' cannot run on this machine: " + why);
         }
         return PluginHandle{d, nullptr, "(built in)"};
     }
@@ -26,7 +30,9 @@ PluginHandle PluginCatalog::find(const std::string& name, PluginKind expected) c
 std::vector<PluginListing> PluginCatalog::list() const {
     std::vector<PluginListing> out;
     for (const PluginDescriptor* d : static_plugin_table()) {
-        PluginListing item{d->name, std::string(to_string(d->kind)), d->version, d->description, "(built in)", "", ""};
+        PluginListing item{
+            d->name, std::string(to_string(d->kind)), d->version, d->description, "(built in)", "",
+            ""};
         if (d->unavailable) {
             if (const char* why = d->unavailable()) item.unavailable = why;
         }

@@ -5,8 +5,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cmath>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <set>
 
@@ -109,7 +109,8 @@ std::string nearest(std::string_view word, const std::vector<std::string>& candi
 
 std::optional<std::uint64_t> parse_size(std::string_view text) {
     std::size_t i = 0;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+        ++i;
     if (i == 0) return std::nullopt;
     double number = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + i, number);
@@ -117,9 +118,9 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     std::string_view unit = text.substr(i);
     while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
     static constexpr std::pair<std::string_view, double> kUnits[] = {
-        {"", 1},       {"B", 1},         {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0},
-        {"k", 1e3},    {"K", 1e3},       {"KB", 1e3},     {"M", 1e6},         {"MB", 1e6},
-        {"G", 1e9},    {"GB", 1e9},
+        {"", 1},    {"B", 1},    {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0},
+        {"k", 1e3}, {"K", 1e3},  {"KB", 1e3},     {"M", 1e6},         {"MB", 1e6},
+        {"G", 1e9}, {"GB", 1e9},
     };
     for (auto [name, scale] : kUnits) {
         if (unit == name) {
@@ -133,7 +134,8 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
 
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
     std::size_t i = 0;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+        ++i;
     if (i == 0) return std::nullopt;
     double number = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + i, number);
@@ -200,16 +202,28 @@ Config Config::load_string(std::string_view yaml, std::string name) {
     return c;
 }
 
-bool Config::has(std::string_view key) const { return lookup(impl_->node, key).IsDefined(); }
-const std::string& Config::path() const { return impl_->path; }
-SourceMark Config::mark() const { return mark_of(*impl_, impl_->node); }
+bool Config::has(std::string_view key) const {
+    return lookup(impl_->node, key).IsDefined();
+}
+const std::string& Config::path() const {
+    return impl_->path;
+}
+SourceMark Config::mark() const {
+    return mark_of(*impl_, impl_->node);
+}
 SourceMark Config::mark(std::string_view key) const {
     YAML::Node v = lookup(impl_->node, key);
     return v.IsDefined() ? mark_of(*impl_, v) : mark();
 }
-bool Config::is_map() const { return impl_->node.IsMap(); }
-bool Config::is_null() const { return impl_->node.IsNull(); }
-std::size_t Config::size() const { return impl_->node.IsMap() ? impl_->node.size() : 0; }
+bool Config::is_map() const {
+    return impl_->node.IsMap();
+}
+bool Config::is_null() const {
+    return impl_->node.IsNull();
+}
+std::size_t Config::size() const {
+    return impl_->node.IsMap() ? impl_->node.size() : 0;
+}
 
 void Config::fail(std::string_view key, std::string_view expected, std::string_view found) const {
     std::string where = join_path(impl_->path, key);
@@ -233,9 +247,9 @@ void Config::fail_missing(std::string_view key, std::string_view expected) const
         YAML::Node typo = lookup(impl_->node, hint);
         std::string where = join_path(impl_->path, key);
         // Report at the typo, since that is the line to fix.
-        throw ConfigError(mark_of(*impl_, typo),
-                          where + ": " + message + "; found unknown key '" + hint + "' (did you mean '" +
-                              std::string(key) + "'?)");
+        throw ConfigError(mark_of(*impl_, typo), where + ": " + message + "; found unknown key '" +
+                                                     hint + "' (did you mean '" + std::string(key) +
+                                                     "'?)");
     }
     fail_message(key, message);
 }
@@ -269,7 +283,8 @@ std::string Config::get_string(std::string_view key, std::optional<std::string> 
                                    [](const std::string& s) { return std::optional(s); });
 }
 
-std::string Config::get_choice(std::string_view key, std::initializer_list<std::string_view> choices,
+std::string Config::get_choice(std::string_view key,
+                               std::initializer_list<std::string_view> choices,
                                std::optional<std::string> fallback) const {
     std::string list;
     std::vector<std::string> names;
@@ -280,7 +295,8 @@ std::string Config::get_choice(std::string_view key, std::initializer_list<std::
     std::string value = get_string(key, std::move(fallback));
     if (std::find(names.begin(), names.end(), value) == names.end()) {
         std::string hint = nearest(value, names);
-        fail(key, "one of " + list, "\"" + value + "\"" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+        fail(key, "one of " + list,
+             "\"" + value + "\"" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
     }
     return value;
 }
@@ -294,8 +310,10 @@ std::int64_t Config::get_int(std::string_view key, std::optional<std::int64_t> f
     return get_scalar<std::int64_t>(*this, impl_->node, key, fallback, expected,
                                     [&](const std::string& s) -> std::optional<std::int64_t> {
                                         std::int64_t v = 0;
-                                        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-                                        if (ec != std::errc() || p != s.data() + s.size()) return {};
+                                        auto [p, ec] =
+                                            std::from_chars(s.data(), s.data() + s.size(), v);
+                                        if (ec != std::errc() || p != s.data() + s.size())
+                                            return {};
                                         if (v < min || v > max) return {};
                                         return v;
                                     });
@@ -305,7 +323,8 @@ double Config::get_double(std::string_view key, std::optional<double> fallback, 
                           double max) const {
     impl_->known->emplace(key);
     std::string expected = "a number";
-    if (min > -1e300 || max < 1e300) expected += " in [" + fmt_double(min) + ", " + fmt_double(max) + "]";
+    if (min > -1e300 || max < 1e300)
+        expected += " in [" + fmt_double(min) + ", " + fmt_double(max) + "]";
     return get_scalar<double>(*this, impl_->node, key, fallback, expected,
                               [&](const std::string& s) -> std::optional<double> {
                                   double v = 0;
@@ -333,16 +352,16 @@ std::uint64_t Config::get_size(std::string_view key, std::optional<std::uint64_t
                                      [](const std::string& s) { return parse_size(s); });
 }
 
-std::chrono::nanoseconds Config::get_duration(std::string_view key,
-                                              std::optional<std::chrono::nanoseconds> fallback) const {
+std::chrono::nanoseconds Config::get_duration(
+    std::string_view key, std::optional<std::chrono::nanoseconds> fallback) const {
     impl_->known->emplace(key);
-    return get_scalar<std::chrono::nanoseconds>(*this, impl_->node, key, fallback,
-                                                "a duration like 200ms, 30s or 500us",
-                                                [](const std::string& s) { return parse_duration(s); });
+    return get_scalar<std::chrono::nanoseconds>(
+        *this, impl_->node, key, fallback, "a duration like 200ms, 30s or 500us",
+        [](const std::string& s) { return parse_duration(s); });
 }
 
-std::vector<std::string> Config::get_string_list(std::string_view key,
-                                                 std::optional<std::vector<std::string>> fallback) const {
+std::vector<std::string> Config::get_string_list(
+    std::string_view key, std::optional<std::vector<std::string>> fallback) const {
     impl_->known->emplace(key);
     YAML::Node v = lookup(impl_->node, key);
     if (!v.IsDefined()) {
@@ -354,8 +373,9 @@ std::vector<std::string> Config::get_string_list(std::string_view key,
     std::vector<std::string> out;
     for (const auto& item : v) {
         if (!item.IsScalar()) {
-            throw ConfigError(mark_of(*impl_, item), join_path(impl_->path, key) +
-                                                         ": expected a string, found " + describe(item));
+            throw ConfigError(
+                mark_of(*impl_, item),
+                join_path(impl_->path, key) + ": expected a string, found " + describe(item));
         }
         out.push_back(item.Scalar());
     }
@@ -486,7 +506,8 @@ Config Config::with_override(std::string_view dotted_path, std::string_view valu
         rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
     }
     if (parts.empty() || apply_override(impl->node, parts, 0, std::string(value)) == 0) {
-        fail_message("", "override '" + std::string(dotted_path) + "' matches nothing in the config");
+        fail_message("",
+                     "override '" + std::string(dotted_path) + "' matches nothing in the config");
     }
     return Config(impl);
 }

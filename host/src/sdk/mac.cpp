@@ -20,10 +20,14 @@ bool MacAddress::parse(std::string_view text, MacAddress& out) {
         for (int j = 0; j < 2; ++j) {
             char c = text[i * 3 + j];
             unsigned digit;
-            if (c >= '0' && c <= '9') digit = c - '0';
-            else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-            else if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
-            else return false;
+            if (c >= '0' && c <= '9')
+                digit = c - '0';
+            else if (c >= 'a' && c <= 'f')
+                digit = c - 'a' + 10;
+            else if (c >= 'A' && c <= 'F')
+                digit = c - 'A' + 10;
+            else
+                return false;
             value = value * 16 + digit;
         }
         if (i < 5 && text[i * 3 + 2] != ':') return false;

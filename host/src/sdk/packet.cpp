@@ -77,6 +77,8 @@ void Packet::release() noexcept {
     buffer_ = nullptr;
 }
 
-std::size_t Packet::pool_free_count() noexcept { return free_list().buffers.size(); }
+std::size_t Packet::pool_free_count() noexcept {
+    return free_list().buffers.size();
+}
 
 }  // namespace netloom

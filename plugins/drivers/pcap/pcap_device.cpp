@@ -106,7 +106,8 @@ std::unique_ptr<NetDevice> make_pcap_device(const Config& config, Env& env) {
     auto inner = env.make_device(config.child("inner"));
     // `netloom check` validates without touching the file system: an existing capture must not be
     // truncated by a check. The host never runs a checked composition.
-    if (env.check_only()) return std::make_unique<CheckedPcapDevice>(options.file, std::move(inner));
+    if (env.check_only())
+        return std::make_unique<CheckedPcapDevice>(options.file, std::move(inner));
     try {
         return std::make_unique<PcapDevice>(std::move(options), std::move(inner), env.scheduler(),
                                             env.logger("driver.pcap"));

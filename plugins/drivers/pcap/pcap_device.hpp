@@ -77,10 +77,16 @@ public:
         : file_(std::move(file)), inner_(std::move(inner)) {}
     std::uint32_t mtu() const noexcept override { return inner_->mtu(); }
     MacAddress mac() const noexcept override { return inner_->mac(); }
-    std::string describe() const override { return "pcap(" + file_ + ", checked) > " + inner_->describe(); }
-    void attach(Scheduler& s, std::function<void()> rx_ready) override { inner_->attach(s, std::move(rx_ready)); }
+    std::string describe() const override {
+        return "pcap(" + file_ + ", checked) > " + inner_->describe();
+    }
+    void attach(Scheduler& s, std::function<void()> rx_ready) override {
+        inner_->attach(s, std::move(rx_ready));
+    }
     bool transmit(Packet&& frame) override { return inner_->transmit(std::move(frame)); }
-    std::size_t poll(std::size_t max, const FrameSink& sink) override { return inner_->poll(max, sink); }
+    std::size_t poll(std::size_t max, const FrameSink& sink) override {
+        return inner_->poll(max, sink);
+    }
     void visit_counters(const CounterVisitor&) const override {}
 
 private:
