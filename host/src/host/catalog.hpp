@@ -61,8 +61,9 @@ std::shared_ptr<Interface> instantiate(const PluginHandle& plugin, const Config&
     return std::static_pointer_cast<Interface>(object);
 }
 
-/// The default search path: --plugin-path, NETLOOM_PLUGIN_PATH, the config's plugin_path, the
-/// build tree, the install prefix (in that order; duplicates dropped).
+/// The default search path: --plugin-path, NETLOOM_PLUGIN_PATH, the config's plugin_path,
+/// <dir of the executable>/../lib/netloom/plugins (an installed, possibly relocated tree), the
+/// build tree, the configured install prefix (in that order; duplicates dropped).
 std::vector<std::string> default_search_path(const std::vector<std::string>& cli,
                                              const std::vector<std::string>& from_config);
 

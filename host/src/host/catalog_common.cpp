@@ -28,6 +28,11 @@ std::vector<std::string> default_search_path(const std::vector<std::string>& cli
         }
     }
     for (const auto& d : from_config) add(d);
+    // Beside an installed executable (<prefix>/bin/netloom -> <prefix>/lib/netloom/plugins), so
+    // an install works wherever its prefix is moved.
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) add((self.parent_path().parent_path() / "lib" / "netloom" / "plugins").string());
 #ifdef NETLOOM_BUILD_PLUGIN_DIR
     add(NETLOOM_BUILD_PLUGIN_DIR);
 #endif
