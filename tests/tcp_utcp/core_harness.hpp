@@ -1,0 +1,160 @@
+// core_harness.hpp — helpers for feeding the tcp_utcp pure core: a default config and 4-tuples,
+// segment builders, and CorePair, a tiny pure "network" that runs a client core against a server
+// core with a virtual clock, a fixed one-way delay and optional seeded loss.
+//
+// Contract: CorePair::step() advances the virtual clock to the next event (a segment arrival or
+// a timer deadline of either side) and processes it; nothing here reads a real clock. The
+// server TCB is created by deliver_in_1 when the first segment reaches the listener.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <optional>
+#include <random>
+#include <vector>
+
+#include "core/rules.hpp"
+
+namespace utcp_test {
+
+namespace tcp = netloom::tcp;
+namespace wire = netloom::wire;
+using netloom::kTcpClosed;
+using netloom::kTcpConnected;
+using netloom::kTcpError;
+using netloom::kTcpReadable;
+using netloom::kTcpWritable;
+using netloom::TcpError;
+using netloom::TcpState;
+using namespace netloom::utcp;
+using netloom::utcp::Config;  // netloom::Config is the YAML config reader
+using namespace std::chrono_literals;
+namespace flag = netloom::wire::tcp_flag;
+
+inline Config test_config() {
+    Config config;
+    config.isn_key = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    config.mss = 1460;
+    config.rcvbuf = 64 * 1024;
+    config.sndbuf = 64 * 1024;
+    config.rto.min_rto = 200ms;
+    return config;
+}
+
+inline tcp::FourTuple client_tuple() {
+    return {wire::Ipv4Address{10, 0, 0, 1}, 40000, wire::Ipv4Address{10, 0, 0, 2}, 80};
+}
+inline tcp::FourTuple server_tuple() {
+    return {wire::Ipv4Address{10, 0, 0, 2}, 80, wire::Ipv4Address{10, 0, 0, 1}, 40000};
+}
+
+/// A bare segment from the peer of `tcb` (ports swapped), no options.
+inline Segment peer_segment(const Tcb& tcb, SeqNum seq, SeqNum ack, std::uint8_t flags,
+                            std::uint16_t window = 0xffff, std::size_t payload = 0) {
+    Segment segment;
+    segment.source_port = tcb.tuple.remote_port;
+    segment.destination_port = tcb.tuple.local_port;
+    segment.seq = seq;
+    segment.ack = ack;
+    segment.flags = flags;
+    segment.window = window;
+    segment.payload.assign(payload, std::uint8_t{0x5a});
+    return segment;
+}
+
+class CorePair {
+public:
+    CorePair(const Config& client_config, const Config& server_config, Time start = Time{0},
+             double loss = 0.0, std::uint32_t seed = 1)
+        : listener_{server_config, 80}, now_(start), loss_(loss), rng_(seed) {
+        Outputs out;
+        client.emplace(connect_1(client_config, client_tuple(), now_, out));
+        send(out, to_server_);
+    }
+
+    /// Process the next event; false when nothing is pending (no segment, no timer).
+    bool step() {
+        std::optional<Time> next;
+        auto consider = [&](std::optional<Time> t) {
+            if (t && (!next || *t < *next)) next = t;
+        };
+        if (!to_server_.empty()) consider(to_server_.front().first);
+        if (!to_client_.empty()) consider(to_client_.front().first);
+        if (client) consider(next_deadline(*client));
+        if (server) consider(next_deadline(*server));
+        if (!next) return false;
+        now_ = std::max(now_, *next);
+        if (!to_server_.empty() && to_server_.front().first <= now_) {
+            Segment segment = std::move(to_server_.front().second);
+            to_server_.pop_front();
+            deliver_to_server(segment);
+        } else if (!to_client_.empty() && to_client_.front().first <= now_) {
+            Segment segment = std::move(to_client_.front().second);
+            to_client_.pop_front();
+            absorb(deliver_in(*client, segment, now_), to_server_, client_events);
+        } else {
+            if (client && next_deadline(*client) && *next_deadline(*client) <= now_)
+                absorb(on_tick(*client, now_), to_server_, client_events);
+            if (server && next_deadline(*server) && *next_deadline(*server) <= now_)
+                absorb(on_tick(*server, now_), to_client_, server_events);
+        }
+        if (after_step) after_step(*this);
+        return true;
+    }
+
+    /// Steps until `done()` holds or `limit` steps ran; returns done().
+    bool run_until(const std::function<bool()>& done, std::size_t limit = 1'000'000) {
+        for (std::size_t i = 0; i < limit && !done(); ++i) {
+            if (!step()) break;
+        }
+        return done();
+    }
+
+    /// Hands outputs produced outside step() (user calls) to the network.
+    void from_client(const Outputs& out) { absorb(out, to_server_, client_events); }
+    void from_server(const Outputs& out) { absorb(out, to_client_, server_events); }
+
+    Time now() const { return now_; }
+
+    std::optional<Tcb> client;
+    std::optional<Tcb> server;
+    std::uint32_t client_events = 0, server_events = 0;
+    std::size_t dropped = 0;
+    std::function<void(CorePair&)> after_step;
+
+private:
+    using Queue = std::deque<std::pair<Time, Segment>>;
+    static constexpr Time kDelay = 5ms;
+
+    void deliver_to_server(const Segment& segment) {
+        if (!server) {
+            Outputs out;
+            server = deliver_in_1(listener_, server_tuple(), segment, now_, out);
+            absorb(out, to_client_, server_events);
+            return;
+        }
+        absorb(deliver_in(*server, segment, now_), to_client_, server_events);
+    }
+    void absorb(const Outputs& out, Queue& queue, std::uint32_t& events) {
+        events |= out.events;
+        send(out, queue);
+    }
+    void send(const Outputs& out, Queue& queue) {
+        std::bernoulli_distribution lose(loss_);
+        for (const auto& segment : out.segments) {
+            if (loss_ > 0 && lose(rng_)) {
+                ++dropped;
+                continue;
+            }
+            queue.emplace_back(now_ + kDelay, segment);
+        }
+    }
+
+    Listener listener_;
+    Time now_;
+    double loss_;
+    std::mt19937 rng_;
+    Queue to_server_, to_client_;
+};
+
+}  // namespace utcp_test

@@ -1,0 +1,199 @@
+// Data transfer: in-order delivery and ACKs, out-of-order queue with SACK blocks, PAWS, sequence
+// wrap-around, and a bulk transfer over a lossy in-memory network.
+#include <catch2/catch.hpp>
+#include <numeric>
+
+#include "core_harness.hpp"
+
+using namespace utcp_test;
+
+namespace {
+
+CorePair established_pair(Config client_config = test_config(),
+                          Config server_config = test_config(), Time start = Time{0},
+                          double loss = 0.0, std::uint32_t seed = 1) {
+    CorePair pair(client_config, server_config, start, loss, seed);
+    pair.run_until([&] {
+        return pair.server && pair.server->state == TcpState::established &&
+               pair.client->state == TcpState::established;
+    });
+    REQUIRE(pair.client->state == TcpState::established);
+    return pair;
+}
+
+/// A data segment to `tcb` from its peer, with a timestamp newer than anything seen.
+Segment data_to(const Tcb& tcb, SeqNum seq, std::size_t bytes, std::uint32_t tsval) {
+    Segment segment = peer_segment(tcb, seq, tcb.snd_nxt, flag::ack | flag::psh, 0xffff, bytes);
+    std::iota(segment.payload.begin(), segment.payload.end(), std::uint8_t{0});
+    if (tcb.ts_ok) segment.options.timestamps = wire::TcpTimestamps{tsval, 0};
+    return segment;
+}
+
+/// Streams `total` bytes client -> server through the pair, the apps reading and writing
+/// whenever they can; returns what the server read.
+std::vector<std::uint8_t> transfer(CorePair& pair, std::size_t total) {
+    std::vector<std::uint8_t> source(total);
+    for (std::size_t i = 0; i < total; ++i) source[i] = static_cast<std::uint8_t>(i * 7 + i / 251);
+    std::vector<std::uint8_t> sink;
+    std::size_t written = 0;
+    std::vector<std::uint8_t> buffer(64 * 1024);
+    pair.after_step = [&](CorePair& p) {
+        if (written < total) {
+            Outputs out;
+            written += send_1(*p.client, std::span(source).subspan(written), p.now(), out);
+            p.from_client(out);
+        }
+        if (p.server && !p.server->recv_queue.empty()) {
+            Outputs out;
+            const std::size_t n = recv_1(*p.server, buffer, p.now(), out);
+            sink.insert(sink.end(), buffer.begin(), buffer.begin() + n);
+            p.from_server(out);
+        }
+    };
+    pair.after_step(pair);
+    pair.run_until([&] { return sink.size() >= total; }, 5'000'000);
+    pair.after_step = nullptr;
+    CHECK(sink == source);
+    return sink;
+}
+
+}  // namespace
+
+TEST_CASE("in-order data is queued, ACKed and readable") {
+    CorePair pair = established_pair();
+    Tcb& server = *pair.server;
+    const SeqNum start = server.rcv_nxt;
+    Outputs out = deliver_in(server, data_to(server, start, 1000, server.ts_recent + 1), 1s);
+    CHECK(server.rcv_nxt == start + 1000);
+    CHECK(server.recv_queue.size() == 1000);
+    CHECK((out.events & kTcpReadable) != 0);
+    REQUIRE(out.segments.size() == 1);
+    CHECK(out.segments[0].ack == start + 1000);
+    std::array<std::uint8_t, 600> buffer{};
+    Outputs read_out;
+    CHECK(recv_1(server, buffer, 1s, read_out) == 600);
+    CHECK(buffer[10] == 10);
+    CHECK(server.recv_queue.size() == 400);
+}
+
+TEST_CASE("out-of-order data is held, SACKed, and delivered when the hole fills") {
+    CorePair pair = established_pair();
+    Tcb& server = *pair.server;
+    const SeqNum start = server.rcv_nxt;
+    std::uint32_t ts = server.ts_recent + 1;
+    Outputs gap = deliver_in(server, data_to(server, start + 1000, 500, ts++), 1s);
+    CHECK(server.rcv_nxt == start);
+    CHECK(server.recv_queue.empty());
+    REQUIRE(gap.segments.size() == 1);
+    CHECK(gap.segments[0].ack == start);  // duplicate ACK (RFC 5681 4.2)
+    REQUIRE(gap.segments[0].options.sack_count == 1);
+    CHECK(gap.segments[0].options.sack_blocks[0] ==
+          wire::TcpSackBlock{(start + 1000).value(), (start + 1500).value()});
+
+    Outputs gap2 = deliver_in(server, data_to(server, start + 2000, 100, ts++), 1s);
+    REQUIRE(gap2.segments.at(0).options.sack_count == 2);
+    CHECK(gap2.segments[0].options.sack_blocks[0].left == (start + 2000).value());  // newest first
+
+    Outputs fill = deliver_in(server, data_to(server, start, 1000, ts++), 1s);
+    CHECK(server.rcv_nxt == start + 1500);
+    CHECK(server.recv_queue.size() == 1500);
+    REQUIRE(fill.segments.size() == 1);
+    CHECK(fill.segments[0].ack == start + 1500);
+    CHECK(fill.segments[0].options.sack_count == 1);  // only [2000, 2100) remains
+}
+
+TEST_CASE("the client's data is ACKed and its window and timers follow") {
+    CorePair pair = established_pair();
+    std::vector<std::uint8_t> data(3000, 0xab);
+    Outputs out;
+    CHECK(send_1(*pair.client, data, pair.now(), out) == 3000);
+    REQUIRE(out.segments.size() == 3);  // 1448-byte segments (MSS 1460 minus timestamps)
+    CHECK(out.segments[0].payload.size() == 1448);
+    CHECK(pair.client->timers.rexmt.has_value());
+    pair.from_client(out);
+    REQUIRE(pair.run_until([&] { return pair.client->snd_una == pair.client->snd_max; }, 100));
+    CHECK(pair.client->send_queue.empty());
+    CHECK_FALSE(pair.client->timers.rexmt.has_value());
+    CHECK(pair.server->recv_queue.size() == 3000);
+}
+
+TEST_CASE("PAWS drops a segment with an old timestamp (RFC 7323 5)") {
+    CorePair pair = established_pair();
+    Tcb& server = *pair.server;
+    REQUIRE(server.ts_ok);
+    const SeqNum start = server.rcv_nxt;
+    deliver_in(server, data_to(server, start, 100, server.ts_recent + 1000), 1s);
+    REQUIRE(server.rcv_nxt == start + 100);
+    Outputs old = deliver_in(server, data_to(server, start + 100, 100, server.ts_recent - 1), 1s);
+    CHECK(server.rcv_nxt == start + 100);  // not accepted
+    REQUIRE(old.segments.size() == 1);
+    CHECK(old.segments[0].flags == flag::ack);
+    CHECK(old.segments[0].ack == start + 100);
+}
+
+TEST_CASE("data outside the receive window is not queued, only ACKed") {
+    CorePair pair = established_pair();
+    Tcb& server = *pair.server;
+    const SeqNum start = server.rcv_nxt;
+    Outputs far =
+        deliver_in(server, data_to(server, start + 10'000'000, 100, server.ts_recent + 1), 1s);
+    CHECK(server.ooo.empty());
+    REQUIRE(far.segments.size() == 1);
+    CHECK(far.segments[0].ack == start);
+    Outputs old = deliver_in(server, data_to(server, start - 5000, 100, server.ts_recent + 1), 1s);
+    CHECK(server.recv_queue.empty());
+    REQUIRE(old.segments.size() == 1);
+}
+
+TEST_CASE("1 MiB across the 2^32 sequence wrap arrives intact") {
+    // Pick the start time so the client's ISS lands 300 kB below 2^32 (RFC 6528: M + F).
+    const Config config = test_config();
+    const std::uint32_t hash = tcp::connection_hash(client_tuple(), config.isn_key);
+    const std::uint32_t target = 0u - 300'000u;
+    const std::uint32_t ticks = target - hash;
+    const Time start{std::int64_t{ticks} * 4000};
+    CorePair pair = established_pair(config, config, start);
+    const SeqNum iss = pair.client->iss;
+    REQUIRE(iss.value() > 0xfff00000u);
+    transfer(pair, 1024 * 1024);
+    pair.run_until([&] { return pair.client->snd_una == pair.client->snd_max; }, 10'000);
+    CHECK(pair.client->snd_una.value() < iss.value());  // wrapped
+    CHECK(pair.client->snd_una == iss + 1 + 1024 * 1024);
+}
+
+TEST_CASE("1 MiB with 5% seeded loss arrives intact") {
+    CorePair pair = established_pair(test_config(), test_config(), Time{0}, 0.05, 42);
+    transfer(pair, 1024 * 1024);
+    CHECK(pair.dropped > 0);
+    CHECK(pair.client->retransmits > 0);
+    CHECK(pair.client->fast_retransmits > 0);
+}
+
+TEST_CASE("1 MiB with 5% loss, no options (Karn RTT path), CUBIC") {
+    Config config = test_config();
+    config.timestamps = false;
+    config.sack = false;
+    config.window_scaling = false;
+    config.cubic = true;
+    CorePair pair = established_pair(config, config, Time{0}, 0.05, 7);
+    CHECK_FALSE(pair.client->ts_ok);
+    CHECK(pair.client->cc.name() == "cubic");
+    transfer(pair, 1024 * 1024);
+    CHECK(pair.client->rto.has_sample());
+}
+
+TEST_CASE("the core is deterministic: the same seed gives the same run") {
+    auto run = [](std::uint32_t seed) {
+        CorePair pair = established_pair(test_config(), test_config(), Time{0}, 0.05, seed);
+        transfer(pair, 200 * 1024);
+        return std::tuple{pair.now(),
+                          pair.client->retransmits,
+                          pair.client->segments_sent,
+                          pair.server->segments_sent,
+                          pair.client->snd_una,
+                          pair.dropped};
+    };
+    const auto first = run(11);
+    CHECK(first == run(11));
+    CHECK_FALSE(first == run(12));
+}
