@@ -107,7 +107,9 @@ std::string nearest(std::string_view word, const std::vector<std::string>& candi
     return best_distance <= limit ? best : std::string();
 }
 
-std::optional<std::uint64_t> parse_size(std::string_view text) {
+namespace {
+// "1.5 MiB" -> {1.5, "MiB"}: a non-negative decimal number, optional spaces, then the unit.
+std::optional<std::pair<double, std::string_view>> split_quantity(std::string_view text) {
     std::size_t i = 0;
     while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
         ++i;
@@ -117,6 +119,14 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     if (ec != std::errc() || ptr != text.data() + i) return std::nullopt;
     std::string_view unit = text.substr(i);
     while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+    return std::pair{number, unit};
+}
+}  // namespace
+
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+    auto quantity = split_quantity(text);
+    if (!quantity) return std::nullopt;
+    auto [number, unit] = *quantity;
     static constexpr std::pair<std::string_view, double> kUnits[] = {
         {"", 1},    {"B", 1},    {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0},
         {"k", 1e3}, {"K", 1e3},  {"KB", 1e3},     {"M", 1e6},         {"MB", 1e6},
@@ -133,15 +143,9 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
 }
 
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
-    std::size_t i = 0;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
-        ++i;
-    if (i == 0) return std::nullopt;
-    double number = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + i, number);
-    if (ec != std::errc() || ptr != text.data() + i) return std::nullopt;
-    std::string_view unit = text.substr(i);
-    while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+    auto quantity = split_quantity(text);
+    if (!quantity) return std::nullopt;
+    auto [number, unit] = *quantity;
     static constexpr std::pair<std::string_view, double> kUnits[] = {
         {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"min", 60e9}, {"h", 3600e9},
     };
