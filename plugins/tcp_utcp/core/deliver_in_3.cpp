@@ -155,8 +155,8 @@ bool process_text(Tcb& tcb, const Segment& segment, Outputs& out) {
 void deliver_in_3(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
     const std::uint32_t len = segment.seq_len();
     const auto& ts = segment.options.timestamps;
-    // RFC 7323 5.3 R1 (PAWS): an older TSval than TS.Recent is a stale duplicate. (The 24-day
-    // idle exemption of 5.5 is not implemented.)
+    // RFC 7323 5.3 R1 (PAWS): an older TSval than TS.Recent is a stale duplicate. The 24-day
+    // idle exemption of 5.5 is still missing (listed in the README's "not yet").
     if (tcb.ts_ok && ts && !segment.has(rst) &&
         static_cast<std::int32_t>(ts->value - tcb.ts_recent) < 0) {
         send_ack(tcb, now, out);
