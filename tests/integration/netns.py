@@ -43,14 +43,26 @@ class Namespace:
     """`with Namespace("nlt") as ns:` creates netns nlt<pid>, deletes it (and its links) on exit."""
 
     def __init__(self, prefix: str):
+        self.prefix = prefix
         self.name = f"{prefix}{os.getpid()}"
         self.processes = []
 
     def __enter__(self):
+        self._remove_orphans()
         subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
         subprocess.run(["ip", "netns", "add", self.name], check=True)
         self.run("ip", "link", "set", "lo", "up")
         return self
+
+    def _remove_orphans(self):
+        """Deletes namespaces of this prefix left by a test process that was killed (a CTest
+        timeout skips __exit__): their name ends in the pid of a process that no longer exists."""
+        listing = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+        for line in listing.splitlines():
+            name = line.split()[0] if line.split() else ""
+            suffix = name[len(self.prefix):]
+            if name.startswith(self.prefix) and suffix.isdigit() and not os.path.exists(f"/proc/{suffix}"):
+                subprocess.run(["ip", "netns", "del", name], capture_output=True)
 
     def __exit__(self, *exc):
         for p in self.processes:
