@@ -100,6 +100,11 @@ class ConfigErrors(unittest.TestCase):
         self.assert_error(VALID.replace("use: ref", f"use: {so}"),
                           "always refuses its config", line=2)
 
+    def test_app_on_a_stack_without_ip(self):
+        self.assert_error(VALID.replace("device: {use: wire, link: lan0}\n  b",
+                                        "device: {use: wire, link: lan0}\n    apps: [{use: ping, target: 10.0.0.2}]\n  b"),
+                          "has no IP layer (add `ip:` to it)", line=6)
+
     def test_yaml_syntax_error(self):
         self.assert_error("stacks: [a, b\n", "YAML syntax error")
 

@@ -56,14 +56,9 @@ std::shared_ptr<Interface> Runtime::make(const Config& config, PluginKind kind, 
         config.fail_message("use", e.what());
     }
     ComponentEnv env(*this, stack);
-    std::shared_ptr<Interface> object;
-    try {
-        object = instantiate<Interface>(plugin, config, env);
-    } catch (const std::logic_error& e) {
-        // A plugin asked Env for something this composition lacks (e.g. an app on a stack
-        // without `ip:`): that is a config error, reported where the plugin is configured.
-        config.fail_message("use", e.what());
-    }
+    // A factory that throws (including Env's "this stack has no IP layer") becomes a ConfigError
+    // at this component's mapping in create_object.
+    auto object = instantiate<Interface>(plugin, config, env);
     config.done();  // the factory read its keys; anything left is unknown
     return object;
 }
