@@ -269,3 +269,18 @@ TEST_CASE("impair: a destroyed device cancels its timers") {
     CHECK(sched.pending_timers() == 0);
     CHECK(inner->sent.empty());
 }
+
+TEST_CASE("impair: a full delay line drops and counts instead of growing") {
+    ImpairOptions o;
+    o.parameters.delay = 10ms;
+    o.parameters.queue = 5;
+    Rig rig(o);
+    rig.send(8);
+    std::uint64_t dropped = 0;
+    rig.device->visit_counters([&](std::string_view name, std::uint64_t value) {
+        if (name == "impair_tx_dropped_queue_full") dropped = value;
+    });
+    CHECK(dropped == 3);
+    rig.sched.advance(10ms);
+    CHECK(rig.inner->sent.size() == 5);
+}

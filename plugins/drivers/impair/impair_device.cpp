@@ -25,6 +25,7 @@ ImpairOptions ImpairOptions::from_config(const Config& config) {
     p.delay = config.get_duration("delay", Time{0});
     p.jitter = config.get_duration("jitter", Time{0});
     p.reorder_hold = config.get_duration("reorder_hold", std::chrono::milliseconds(1));
+    p.queue = static_cast<std::size_t>(config.get_int("queue", 65536, 1, 1 << 24));
     if (p.delay < Time{0}) config.fail("delay", "a duration >= 0", "a negative one");
     if (p.jitter < Time{0}) config.fail("jitter", "a duration >= 0", "a negative one");
     if (p.reorder_hold <= Time{0})
@@ -104,11 +105,13 @@ void ImpairDevice::visit_counters(const CounterVisitor& visit) const {
     visit("impair_tx_corrupted", tx.corrupted);
     visit("impair_tx_delayed", tx.delayed);
     visit("impair_tx_reordered", tx.reordered);
+    visit("impair_tx_dropped_queue_full", tx.dropped_queue_full);
     visit("impair_rx_lost", rx.lost);
     visit("impair_rx_duplicated", rx.duplicated);
     visit("impair_rx_corrupted", rx.corrupted);
     visit("impair_rx_delayed", rx.delayed);
     visit("impair_rx_reordered", rx.reordered);
+    visit("impair_rx_dropped_queue_full", rx.dropped_queue_full);
     // Not the inner device's: the host builds it through Env::make_device and lists it itself.
 }
 

@@ -67,6 +67,11 @@ void ImpairPath::push(Packet&& frame) {
         if (copy) output(std::move(copy), false);
         return;
     }
+    if (delayed_.size() >= parameters_.queue) {
+        // A sender faster than the delay line drains: drop rather than grow without bound.
+        ++counters_.dropped_queue_full;
+        return;
+    }
     const Time now = scheduler_->now();
     auto offset = Time{static_cast<Time::rep>((2.0 * u_jitter - 1.0) *
                                               static_cast<double>(parameters_.jitter.count()))};

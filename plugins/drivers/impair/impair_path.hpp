@@ -24,10 +24,12 @@ struct ImpairParameters {
     double loss = 0, duplicate = 0, reorder = 0, corrupt = 0;  ///< probabilities in [0, 1]
     Time delay{0}, jitter{0};
     Time reorder_hold = std::chrono::milliseconds(1);
+    std::size_t queue = 65536;  ///< frames the delay line may hold; beyond, drops are counted
 };
 
 struct ImpairCounters {
     std::uint64_t lost = 0, duplicated = 0, corrupted = 0, delayed = 0, reordered = 0;
+    std::uint64_t dropped_queue_full = 0;  ///< the delay line was full (memory stays bounded)
 };
 
 class ImpairPath {
