@@ -155,11 +155,18 @@ void Ipv4Layer::ipv4_input(Packet&& packet, bool link_broadcast) {
             return;
         }
         ip_broadcast = true;
+    } else if (link_broadcast) {
+        // RFC 1122 3.3.6: a unicast datagram in a link-layer broadcast SHOULD be discarded.
+        ++counters_.ipv4_drop_not_for_us;
+        return;
     }
     const Ipv4Address source = view.source();
     // RFC 1122 3.2.1.3: a broadcast or multicast source is silently discarded. 0.0.0.0 is let
     // through (a host that does not know its address yet); errors are never sent to it.
-    if (source.is_multicast() || is_broadcast_to_us(source)) {
+    // RFC 1122 3.2.1.3 (g): 127/8 must not appear outside a host; 240/4 is reserved; and with no
+    // loopback, a datagram "from" our own address arriving on the wire is spoofed.
+    if (source.is_multicast() || is_broadcast_to_us(source) || source.is_loopback() ||
+        (source.to_uint() >> 28) == 0xf || source == options_.address.address) {
         ++counters_.ipv4_drop_bad_source;
         return;
     }

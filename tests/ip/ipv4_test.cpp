@@ -78,6 +78,16 @@ TEST_CASE("each malformed frame is dropped and counted under its own reason", "[
          [] { return edited([](Bytes& d) { ip4("224.0.0.5").write_to(&d[12]); }); }},
         {"ipv4_drop_bad_source",
          [] { return edited([](Bytes& d) { ip4("10.0.0.255").write_to(&d[12]); }); }},
+        {"ipv4_drop_bad_source",  // RFC 1122 3.2.1.3 (g): loopback never appears on a wire
+         [] { return edited([](Bytes& d) { ip4("127.0.0.1").write_to(&d[12]); }); }},
+        {"ipv4_drop_bad_source",  // class E, reserved
+         [] { return edited([](Bytes& d) { ip4("240.0.0.1").write_to(&d[12]); }); }},
+        {"ipv4_drop_bad_source",  // our own address: we have no loopback, so it is spoofed
+         [] { return edited([](Bytes& d) { kOurIp.write_to(&d[12]); }); }},
+        {"ipv4_drop_not_for_us",  // RFC 1122 3.3.6: unicast IP inside a link-layer broadcast
+         [] {
+             return ethernet_frame(MacAddress::broadcast(), kPeerMac, 0x0800, valid_udp_datagram());
+         }},
         {"udp_drop_malformed",
          [] { return edited([](Bytes& d) { wire::store_be16(&d[24], 3); }); }},
         {"udp_drop_bad_checksum", [] { return edited([](Bytes& d) { d[40] ^= 1; }); }},
