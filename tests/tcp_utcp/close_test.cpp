@@ -6,24 +6,12 @@
 
 using namespace utcp_test;
 
-namespace {
-
-CorePair established_pair(Config config = test_config()) {
-    CorePair pair(config, config);
-    pair.run_until([&] {
-        return pair.server && pair.server->state == TcpState::established &&
-               pair.client->state == TcpState::established;
-    });
-    REQUIRE(pair.server->state == TcpState::established);
-    return pair;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("FIN follows queued data; half-close keeps the other direction open") {
     Config config = test_config();
     config.msl = 10s;
-    CorePair pair = established_pair(config);
+    CorePair pair = established_pair(config, config);
     std::vector<std::uint8_t> data(2000, 1);
     Outputs out;
     send_1(*pair.client, data, pair.now(), out);
@@ -58,7 +46,7 @@ TEST_CASE("FIN follows queued data; half-close keeps the other direction open") 
 TEST_CASE("orderly close: LAST-ACK, TIME-WAIT for 2*MSL, then CLOSED") {
     Config config = test_config();
     config.msl = 5s;
-    CorePair pair = established_pair(config);
+    CorePair pair = established_pair(config, config);
     Outputs out;
     close_1(*pair.client, pair.now(), out);
     pair.from_client(out);

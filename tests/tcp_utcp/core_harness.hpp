@@ -13,6 +13,8 @@
 #include <random>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "core/rules.hpp"
 
 namespace utcp_test {
@@ -156,5 +158,20 @@ private:
     std::mt19937 rng_;
     Queue to_server_, to_client_;
 };
+
+/// Two cores driven through the handshake; fails the test unless both are ESTABLISHED.
+inline CorePair established_pair(Config client_config = test_config(),
+                                 Config server_config = test_config(), Time start = Time{0},
+                                 double loss = 0.0, std::uint32_t seed = 1) {
+    CorePair pair(client_config, server_config, start, loss, seed);
+    pair.run_until([&] {
+        return pair.server && pair.server->state == TcpState::established &&
+               pair.client->state == TcpState::established;
+    });
+    REQUIRE(pair.client->state == TcpState::established);
+    REQUIRE(pair.server);
+    REQUIRE(pair.server->state == TcpState::established);
+    return pair;
+}
 
 }  // namespace utcp_test

@@ -9,18 +9,6 @@ using namespace utcp_test;
 
 namespace {
 
-CorePair established_pair(Config client_config = test_config(),
-                          Config server_config = test_config(), Time start = Time{0},
-                          double loss = 0.0, std::uint32_t seed = 1) {
-    CorePair pair(client_config, server_config, start, loss, seed);
-    pair.run_until([&] {
-        return pair.server && pair.server->state == TcpState::established &&
-               pair.client->state == TcpState::established;
-    });
-    REQUIRE(pair.client->state == TcpState::established);
-    return pair;
-}
-
 /// A data segment to `tcb` from its peer, with a timestamp newer than anything seen.
 Segment data_to(const Tcb& tcb, SeqNum seq, std::size_t bytes, std::uint32_t tsval) {
     Segment segment = peer_segment(tcb, seq, tcb.snd_nxt, flag::ack | flag::psh, 0xffff, bytes);

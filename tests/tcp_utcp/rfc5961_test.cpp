@@ -8,16 +8,6 @@ using namespace utcp_test;
 
 namespace {
 
-CorePair established_pair(Config config = test_config()) {
-    CorePair pair(config, config);
-    pair.run_until([&] {
-        return pair.server && pair.server->state == TcpState::established &&
-               pair.client->state == TcpState::established;
-    });
-    REQUIRE(pair.server->state == TcpState::established);
-    return pair;
-}
-
 Segment from_peer(const Tcb& tcb, SeqNum seq, SeqNum ack, std::uint8_t flags,
                   std::size_t payload = 0) {
     Segment segment = peer_segment(tcb, seq, ack, flags, 0xffff, payload);
@@ -98,7 +88,7 @@ TEST_CASE("ACK of unsent data and too-old ACKs are answered and dropped (RFC 596
 TEST_CASE("challenge ACKs are rate limited per second") {
     Config config = test_config();
     config.challenge_ack_limit = 3;
-    CorePair pair = established_pair(config);
+    CorePair pair = established_pair(config, config);
     Tcb& server = *pair.server;
     const Time now = pair.now() + 10s;
     std::size_t acks = 0;
