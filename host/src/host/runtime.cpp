@@ -38,6 +38,13 @@ public:
         }
         return *stack_->ip;
     }
+    TcpEngine& tcp() override {
+        if (!stack_ || !stack_->tcp) {
+            throw std::logic_error("stack '" + stack_name() +
+                                   "' has no TCP engine (add `tcp:` to it)");
+        }
+        return *stack_->tcp;
+    }
 
 private:
     Runtime& runtime_;
@@ -87,6 +94,12 @@ void Runtime::build_stack(const std::string& name, const Config& s) {
         stack.ip = make<IpLayer>(s.child("ip"), PluginKind::ip, &stack, used);
         add_counted(name + "/ip", stack.ip);
     }
+    if (s.has("tcp")) {
+        if (!stack.ip)
+            s.fail_message("tcp", "a TCP engine needs an IP layer: add `ip:` to the stack");
+        stack.tcp = make<TcpEngine>(s.child("tcp"), PluginKind::tcp, &stack, used);
+        add_counted(name + "/tcp", stack.tcp);
+    }
     std::size_t index = 0;
     for (const Config& app_config : s.child_list("apps")) {
         auto app = make<App>(app_config, PluginKind::app, &stack, used);
@@ -95,7 +108,8 @@ void Runtime::build_stack(const std::string& name, const Config& s) {
         stack.apps.push_back(std::move(app));
     }
     s.done();
-    log_->debug("stack {}: {}{}", name, stack.device->describe(), stack.ip ? " + ip" : "");
+    log_->debug("stack {}: {}{}{}", name, stack.device->describe(), stack.ip ? " + ip" : "",
+                stack.tcp ? " + tcp" : "");
 }
 
 Runtime::Runtime(const Config& root, const PluginCatalog& catalog, Logging& logging,
@@ -128,6 +142,7 @@ Runtime::~Runtime() {
     // Stacks first (apps, then IP, then devices, each may hold timers on the scheduler), the
     // scheduler last. counted_ shares ownership, so it is cleared before each layer can die.
     for (auto& s : stacks_) s->apps.clear();
+    for (auto& s : stacks_) s->tcp.reset();
     counted_.clear();
     stacks_.clear();
     checksum_.reset();
@@ -154,6 +169,7 @@ int Runtime::run(std::optional<std::chrono::nanoseconds> duration,
     for (auto& stack : stacks_) {
         if (stack->ip) {
             stack->ip->start();
+            if (stack->tcp) stack->tcp->start();
         } else {
             Stack* s = stack.get();
             stack->device->attach(*scheduler_, [this, s] { poll_stack(*s); });

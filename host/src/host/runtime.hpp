@@ -23,6 +23,7 @@
 #include "netloom/ip.hpp"
 #include "netloom/netdev.hpp"
 #include "netloom/scheduler.hpp"
+#include "netloom/tcp.hpp"
 
 namespace netloom::host {
 
@@ -57,6 +58,7 @@ private:
         std::string name;
         std::shared_ptr<NetDevice> device;  // outermost of the device chain
         std::shared_ptr<IpLayer> ip;        // may be null: frames are then only counted
+        std::shared_ptr<TcpEngine> tcp;     // may be null; needs ip
         std::vector<std::shared_ptr<App>> apps;
         std::uint64_t rx_unclaimed = 0;  // frames with no upper layer to take them
     };

@@ -1,0 +1,476 @@
+// engine.cpp — the tcp_utcp shell: segment input and demultiplexing, output, timers, events.
+#include "shell/engine.hpp"
+
+#include <algorithm>
+
+#include "core/syn_cookie_open.hpp"
+#include "netloom/checksum.hpp"
+#include "shell/connection.hpp"
+#include "shell/core_compat.hpp"
+
+namespace netloom::utcp {
+
+using namespace wire::tcp_flag;
+
+namespace {
+
+bool synchronized_or_later(TcpState state) {
+    return state != TcpState::closed && state != TcpState::listen && state != TcpState::syn_sent &&
+           state != TcpState::syn_received;
+}
+
+}  // namespace
+
+Engine::Engine(EngineConfig config, IpLayer& ip, Scheduler& scheduler,
+               std::shared_ptr<spdlog::logger> log)
+    : config_(std::move(config)),
+      ip_(ip),
+      scheduler_(scheduler),
+      log_(std::move(log)),
+      cookies_(isn_key_),
+      random_(std::random_device{}()) {
+    // RFC 6528 3: the ISN secret is random per stack; so is the SYN-cookie secret.
+    for (auto& word : isn_key_) word = random_();
+    cookies_ = tcp::SynCookies(isn_key_);
+    config_.core.isn_key = isn_key_;
+    // Never advertise more than the device can carry: MTU - IPv4 - TCP headers (RFC 9293 3.7.1).
+    const std::uint32_t mtu_mss = ip_.mtu() > 40 ? ip_.mtu() - 40 : 64;
+    config_.core.mss =
+        static_cast<std::uint16_t>(std::min<std::uint32_t>(config_.core.mss, mtu_mss));
+    next_ephemeral_ = static_cast<std::uint16_t>(
+        config_.ephemeral_first +
+        random_() % (config_.ephemeral_last - config_.ephemeral_first + 1u));
+}
+
+Engine::~Engine() {
+    *alive_ = false;
+    for (auto& [tuple, socket] : table_) {
+        if (socket->timer) scheduler_.cancel_timer(socket->timer);
+        socket->timer = 0;
+        socket->in_table = false;
+    }
+    table_.clear();
+    if (started_) ip_.register_transport(IpProtocol::tcp, nullptr);
+}
+
+void Engine::start() {
+    ip_.register_transport(IpProtocol::tcp, this);
+    started_ = true;
+}
+
+Config Engine::connection_config() {
+    Config config = config_.core;
+    // RFC 7323 5.4: a random TSval offset per connection hides uptime and host clock.
+    config.ts_offset = static_cast<std::uint32_t>(random_());
+    return config;
+}
+
+// --- Input ------------------------------------------------------------------------------------
+
+void Engine::ip_input(const IpMeta& meta, Packet&& packet) {
+    ++counters_.segments_received;
+    auto view = wire::TcpView::parse(packet.bytes());
+    if (!view) {
+        ++counters_.rx_malformed;
+        return;
+    }
+    if (!(packet.flags() & Packet::kChecksumVerified) &&
+        !view->verify_checksum(ip_.checksum(), meta.source, meta.destination)) {
+        ++counters_.rx_bad_checksum;
+        return;
+    }
+    auto repr = wire::TcpRepr::parse(*view);
+    if (!repr || repr->source_port == 0 || repr->destination_port == 0) {
+        ++counters_.rx_malformed;
+        return;
+    }
+    if (repr->has(syn) && repr->has(fin)) {  // meaningless (RFC 9293 3.1): drop, never answer
+        ++counters_.rx_syn_fin;
+        return;
+    }
+    const Segment segment = from_repr(*repr);
+    const tcp::FourTuple tuple{meta.destination, repr->destination_port, meta.source,
+                               repr->source_port};
+    auto it = table_.find(tuple);
+    if (it == table_.end()) {
+        input_no_connection(tuple, segment);
+        return;
+    }
+    std::shared_ptr<Socket> socket = it->second;
+    if (socket->tcb.state == TcpState::time_wait && segment.has(syn) && !segment.has(ack) &&
+        listeners_.contains(tuple.local_port) && time_wait_accepts_syn(socket->tcb, segment)) {
+        // RFC 9293 3.10.7.4 / RFC 6191: a new incarnation may reuse a TIME-WAIT 4-tuple.
+        ++counters_.time_wait_reused;
+        retire(socket);
+        input_no_connection(tuple, segment);
+        return;
+    }
+    const Time now = scheduler_.now();
+    run_core(socket, [&](Tcb& tcb, Outputs& out) { out = deliver_in(tcb, segment, now); });
+}
+
+void Engine::input_no_connection(const tcp::FourTuple& tuple, const Segment& segment) {
+    auto listener = listeners_.find(tuple.local_port);
+    if (listener != listeners_.end()) {
+        input_listener(*listener->second, tuple, segment);
+        return;
+    }
+    // RFC 9293 3.10.7.1: CLOSED answers everything but a RST with a RST.
+    ++counters_.rx_no_connection;
+    if (auto reply = rst_for_closed(segment)) {
+        emit(*reply, tuple);
+    }
+}
+
+void Engine::input_listener(ListenerState& listener, const tcp::FourTuple& tuple,
+                            const Segment& segment) {
+    const Time now = scheduler_.now();
+    if (segment.has(rst)) return;  // RFC 9293 3.10.7.2 first check
+    if (segment.has(ack) && !segment.has(syn)) {
+        // Either the ACK completing a cookie handshake, or garbage (answered with RST).
+        if (config_.syn_cookies) {
+            if (auto mss = cookies_.validate(tuple, segment.seq, segment.ack, now)) {
+                if (listener.accept_queue.size() >= listener.backlog) {
+                    ++counters_.listen_overflows;  // the peer will retransmit (RFC 4987 3.6)
+                    return;
+                }
+                ++counters_.syn_cookies_accepted;
+                auto socket = std::make_shared<Socket>(
+                    open_from_cookie(listener.core, tuple, segment, *mss, now));
+                socket->listener = &listener;
+                ++listener.half_open;  // becomes queued in apply()
+                insert(socket);
+                run_core(socket,
+                         [&](Tcb& tcb, Outputs& out) { out = deliver_in(tcb, segment, now); });
+                return;
+            }
+            ++counters_.syn_cookies_rejected;
+        }
+        if (auto reply = rst_for_closed(segment)) {
+            ++counters_.rst_sent;
+            emit(*reply, tuple);
+        }
+        return;
+    }
+    if (!segment.has(syn)) return;
+    if (listener.accept_queue.size() >= listener.backlog) {
+        ++counters_.listen_overflows;  // like Linux: no cookie either, the client retries
+        return;
+    }
+    if (listener.half_open >= listener.syn_backlog || table_.size() >= config_.max_connections) {
+        if (!config_.syn_cookies) {
+            ++counters_.listen_drops;
+            return;
+        }
+        auto cookie = cookies_.encode(tuple, segment.seq, segment.options.mss.value_or(536), now);
+        if (!cookie) {
+            ++counters_.listen_drops;
+            return;
+        }
+        ++counters_.syn_cookies_sent;
+        emit(syn_cookie_reply(listener.core, tuple, segment, cookie->isn, now), tuple);
+        return;
+    }
+    Outputs out;
+    Listener core = listener.core;
+    core.config = connection_config();
+    auto tcb = deliver_in_1(core, tuple, segment, now, out);
+    if (!tcb) {
+        for (const Segment& reply : out.segments) emit(reply, tuple);
+        return;
+    }
+    auto socket = std::make_shared<Socket>(std::move(*tcb));
+    socket->listener = &listener;
+    ++listener.half_open;
+    insert(socket);
+    apply(socket, out);
+}
+
+void Engine::ip_error(const IcmpErrorReport& report) {
+    if (report.protocol != IpProtocol::tcp) return;
+    const tcp::FourTuple tuple{report.source, report.source_port, report.destination,
+                               report.destination_port};
+    auto it = table_.find(tuple);
+    if (it == table_.end()) return;
+    ++counters_.icmp_errors;
+    const Time now = scheduler_.now();
+    run_core(it->second, [&](Tcb& tcb, Outputs& out) {
+        deliver_icmp(tcb, report.type, report.code, SeqNum(report.quoted_word), report.next_hop_mtu,
+                     now, out);
+    });
+}
+
+// --- Applying the core's outputs ----------------------------------------------------------------
+
+void Engine::apply(const std::shared_ptr<Socket>& socket, Outputs& out) {
+    for (const Segment& segment : out.segments) emit(segment, socket->tcb.tuple);
+    Tcb& tcb = socket->tcb;
+    if (socket->listener && !socket->queued && synchronized_or_later(tcb.state)) {
+        on_established(socket);
+    } else if (!socket->listener && !socket->counted_open && synchronized_or_later(tcb.state)) {
+        socket->counted_open = true;
+        ++counters_.connections_opened;
+    }
+    if (out.events) queue_events(socket, out.events);
+    if (tcb.state == TcpState::closed) {
+        retire(socket);
+    } else {
+        arm_timer(socket);
+    }
+}
+
+void Engine::emit(const Segment& segment, const tcp::FourTuple& tuple) {
+    const wire::TcpRepr repr = to_repr(segment);
+    const std::size_t length = repr.buffer_len();
+    Packet packet = Packet::allocate(length);
+    auto bytes = packet.append(length);
+    if (repr.emit(bytes, tuple.local_address, tuple.remote_address, ip_.checksum()) == 0) {
+        ++counters_.tx_dropped;
+        return;
+    }
+    if (segment.has(rst)) ++counters_.rst_sent;
+    ++counters_.segments_sent;
+    const IpSendStatus status =
+        ip_.output(tuple.remote_address, IpProtocol::tcp, std::move(packet));
+    if (status != IpSendStatus::sent && status != IpSendStatus::queued) ++counters_.tx_dropped;
+}
+
+void Engine::arm_timer(const std::shared_ptr<Socket>& socket) {
+    const std::optional<Time> deadline = next_deadline(socket->tcb);
+    if (!deadline) {
+        if (socket->timer) scheduler_.cancel_timer(socket->timer);
+        socket->timer = 0;
+        return;
+    }
+    // Lazy re-arming: a timer that fires early just re-arms, so the common case (the deadline
+    // moving later on every ACK) costs nothing.
+    if (socket->timer && socket->timer_deadline <= *deadline) return;
+    if (socket->timer) scheduler_.cancel_timer(socket->timer);
+    socket->timer_deadline = *deadline;
+    Socket* raw = socket.get();
+    socket->timer = scheduler_.add_timer(*deadline, [this, raw] { on_timer(raw); });
+}
+
+void Engine::on_timer(Socket* raw) {
+    raw->timer = 0;
+    auto it = table_.find(raw->tcb.tuple);
+    if (it == table_.end() || it->second.get() != raw) return;
+    std::shared_ptr<Socket> socket = it->second;
+    const Time now = scheduler_.now();
+    run_core(socket, [&](Tcb& tcb, Outputs& out) { out = on_tick(tcb, now); });
+}
+
+void Engine::on_established(const std::shared_ptr<Socket>& socket) {
+    ListenerState& listener = *socket->listener;
+    socket->queued = true;
+    socket->counted_open = true;
+    ++counters_.connections_opened;
+    if (listener.half_open > 0) --listener.half_open;
+    listener.accept_queue.push_back(socket);
+    notify_acceptable(listener);
+}
+
+void Engine::notify_acceptable(ListenerState& listener) {
+    if (!listener.acceptable_pending) {
+        listener.acceptable_pending = true;
+        acceptable_list_.push_back(&listener);
+        post_flush();
+    }
+}
+
+void Engine::queue_events(const std::shared_ptr<Socket>& socket, std::uint32_t events) {
+    socket->pending_events |= events;
+    if (socket->in_flush_list) return;
+    socket->in_flush_list = true;
+    flush_list_.push_back(socket);
+    post_flush();
+}
+
+void Engine::post_flush() {
+    if (flush_posted_) return;
+    flush_posted_ = true;
+    scheduler_.post([this, alive = alive_] {
+        if (*alive) flush_events();
+    });
+}
+
+void Engine::flush_events() {
+    flush_posted_ = false;
+    std::vector<ListenerState*> listeners;
+    listeners.swap(acceptable_list_);
+    for (ListenerState* listener : listeners) {
+        listener->acceptable_pending = false;
+        if (listener->on_acceptable && !listener->accept_queue.empty()) {
+            auto callback = listener->on_acceptable;  // it may close the listener
+            callback();
+        }
+    }
+    std::vector<std::shared_ptr<Socket>> sockets;
+    sockets.swap(flush_list_);
+    for (auto& socket : sockets) {
+        socket->in_flush_list = false;
+        const std::uint32_t events = std::exchange(socket->pending_events, 0);
+        if (events && socket->user_attached && socket->on_event) {
+            auto callback = socket->on_event;  // it may destroy the handle
+            callback(events);
+        }
+    }
+}
+
+void Engine::insert(const std::shared_ptr<Socket>& socket) {
+    table_[socket->tcb.tuple] = socket;
+    socket->in_table = true;
+}
+
+void Engine::retire(const std::shared_ptr<Socket>& socket) {
+    if (socket->timer) scheduler_.cancel_timer(socket->timer);
+    socket->timer = 0;
+    Tcb& tcb = socket->tcb;
+    if (tcb.error != TcpError::none) ++counters_.connections_reset;
+    counters_.retransmits += tcb.retransmits;
+    counters_.rto_count += tcb.rto_count;
+    counters_.fast_retransmits += tcb.fast_retransmits;
+    counters_.sack_recoveries += tcb.info().sack_recoveries;
+    if (socket->in_table) {
+        auto it = table_.find(tcb.tuple);
+        if (it != table_.end() && it->second == socket) table_.erase(it);
+        socket->in_table = false;
+    }
+    if (ListenerState* listener = std::exchange(socket->listener, nullptr)) {
+        if (socket->queued) {
+            auto& queue = listener->accept_queue;
+            queue.erase(std::remove(queue.begin(), queue.end(), socket), queue.end());
+            socket->queued = false;
+        } else if (listener->half_open > 0) {
+            --listener->half_open;
+        }
+    }
+    if (tcb.state != TcpState::closed) tcb.state = TcpState::closed;
+}
+
+// --- User entry points ------------------------------------------------------------------------
+
+std::unique_ptr<TcpListener> Engine::listen(std::uint16_t port, std::uint32_t backlog) {
+    if (port == 0) throw std::invalid_argument("tcp_utcp: cannot listen on port 0");
+    if (listeners_.contains(port))
+        throw std::runtime_error("tcp_utcp: port " + std::to_string(port) +
+                                 " is already listening");
+    auto state = std::make_unique<ListenerState>();
+    state->core.config = config_.core;
+    state->core.port = port;
+    state->backlog = backlog ? backlog : config_.backlog;
+    state->syn_backlog = config_.syn_backlog;
+    listeners_[port] = state.get();
+    return std::make_unique<ListenerHandle>(*this, std::move(state));
+}
+
+void Engine::close_listener(ListenerState& listener) {
+    listeners_.erase(listener.core.port);
+    acceptable_list_.erase(std::remove(acceptable_list_.begin(), acceptable_list_.end(), &listener),
+                           acceptable_list_.end());
+    // Connections nobody accepted are reset (RFC 9293 3.10.4: CLOSE of a LISTEN; Linux does
+    // the same for its accept queue), half-open ones included.
+    std::vector<std::shared_ptr<Socket>> orphans;
+    for (auto& [tuple, socket] : table_)
+        if (socket->listener == &listener) orphans.push_back(socket);
+    const Time now = scheduler_.now();
+    for (auto& socket : orphans) {
+        run_core(socket, [&](Tcb& tcb, Outputs& out) { abort_1(tcb, now, out); });
+        retire(socket);
+    }
+}
+
+std::shared_ptr<Socket> Engine::accept_from(ListenerState& listener) {
+    if (listener.accept_queue.empty()) return nullptr;
+    std::shared_ptr<Socket> socket = listener.accept_queue.front();
+    listener.accept_queue.pop_front();
+    socket->listener = nullptr;
+    socket->queued = false;
+    socket->user_attached = true;
+    return socket;
+}
+
+std::unique_ptr<TcpConnection> Engine::connect(const TcpEndpoint& remote,
+                                               const TcpConnectOptions& options) {
+    tcp::FourTuple tuple{ip_.address().address, options.local_port, remote.address, remote.port};
+    if (remote.port == 0) throw std::invalid_argument("tcp_utcp: cannot connect to port 0");
+    if (tuple.local_port == 0) {
+        tuple.local_port = ephemeral_port(tuple);
+    } else if (table_.contains(tuple)) {
+        throw std::runtime_error("tcp_utcp: 4-tuple already in use");
+    }
+    Outputs out;
+    const Time now = scheduler_.now();
+    auto socket = std::make_shared<Socket>(connect_1(connection_config(), tuple, now, out));
+    socket->user_attached = true;
+    insert(socket);
+    if (options.nodelay || config_.nodelay) set_nodelay_1(socket->tcb, true);
+    apply(socket, out);
+    return std::make_unique<Connection>(*this, socket);
+}
+
+std::uint16_t Engine::ephemeral_port(tcp::FourTuple tuple) {
+    // RFC 6056 3.3.1-like: walk the range from a random start; a port is free for this remote
+    // endpoint if the 4-tuple is unused and nobody listens on it.
+    const std::uint32_t range = config_.ephemeral_last - config_.ephemeral_first + 1u;
+    for (std::uint32_t tries = 0; tries < range; ++tries) {
+        const std::uint16_t port = next_ephemeral_;
+        next_ephemeral_ = next_ephemeral_ == config_.ephemeral_last
+                              ? config_.ephemeral_first
+                              : static_cast<std::uint16_t>(next_ephemeral_ + 1);
+        tuple.local_port = port;
+        if (!listeners_.contains(port) && !table_.contains(tuple)) return port;
+    }
+    throw std::runtime_error("tcp_utcp: no free ephemeral port for this destination");
+}
+
+// --- Accounting -----------------------------------------------------------------------------
+
+std::size_t Engine::memory_in_use() const noexcept {
+    // A hash node holds the key, the shared_ptr and a next pointer (+ cached hash); the socket
+    // and its control block come from one make_shared allocation.
+    constexpr std::size_t kNode = sizeof(tcp::FourTuple) + sizeof(std::shared_ptr<Socket>) + 16;
+    constexpr std::size_t kControlBlock = 16;
+    std::size_t total = table_.bucket_count() * sizeof(void*);
+    for (const auto& [tuple, socket] : table_)
+        total +=
+            kNode + kControlBlock + sizeof(Socket) - sizeof(Tcb) + memory_footprint(socket->tcb);
+    return total;
+}
+
+void Engine::visit_counters(const CounterVisitor& visit) const {
+    const EngineCounters& c = counters_;
+    std::uint64_t retransmits = c.retransmits, rto = c.rto_count, fast = c.fast_retransmits,
+                  sack = c.sack_recoveries;
+    for (const auto& [tuple, socket] : table_) {
+        retransmits += socket->tcb.retransmits;
+        rto += socket->tcb.rto_count;
+        fast += socket->tcb.fast_retransmits;
+        sack += socket->tcb.info().sack_recoveries;
+    }
+    visit("segments_received", c.segments_received);
+    visit("segments_sent", c.segments_sent);
+    visit("rx_bad_checksum", c.rx_bad_checksum);
+    visit("rx_malformed", c.rx_malformed);
+    visit("rx_syn_fin", c.rx_syn_fin);
+    visit("rx_no_connection", c.rx_no_connection);
+    visit("rst_sent", c.rst_sent);
+    visit("tx_dropped", c.tx_dropped);
+    visit("syn_cookies_sent", c.syn_cookies_sent);
+    visit("syn_cookies_accepted", c.syn_cookies_accepted);
+    visit("syn_cookies_rejected", c.syn_cookies_rejected);
+    visit("listen_overflows", c.listen_overflows);
+    visit("listen_drops", c.listen_drops);
+    visit("connections_opened", c.connections_opened);
+    visit("connections_reset", c.connections_reset);
+    visit("time_wait_reused", c.time_wait_reused);
+    visit("icmp_errors", c.icmp_errors);
+    visit("retransmits", retransmits);
+    visit("rto_count", rto);
+    visit("fast_retransmits", fast);
+    visit("sack_recoveries", sack);
+    visit("connections_current", table_.size());
+    visit("memory_bytes_current", memory_in_use());
+}
+
+}  // namespace netloom::utcp

@@ -1,0 +1,28 @@
+// engine_config.hpp — the `tcp: {use: tcp_utcp, ...}` keys: the core's per-connection
+// parameters (utcp::Config) plus what only the shell uses (listener bounds, SYN cookies, ports).
+//
+// Contract: `read_engine_config` reads every key through netloom::Config (so bad values are
+// ConfigErrors at file:line:column) and does not call done(); the plugin factory does.
+#pragma once
+
+#include <cstdint>
+
+#include "core/segment.hpp"
+#include "netloom/config.hpp"
+
+namespace netloom::utcp {
+
+struct EngineConfig {
+    Config core;                            ///< per-connection parameters (isn_key drawn later)
+    std::uint32_t backlog = 128;            ///< completed connections waiting for accept()
+    std::uint32_t syn_backlog = 256;        ///< half-open connections per listener
+    bool syn_cookies = true;                ///< answer with cookies when syn_backlog is full
+    std::uint32_t max_connections = 65536;  ///< sockets in the table (beyond: cookies or drop)
+    std::uint16_t ephemeral_first = 49152;  ///< RFC 6335 6 dynamic port range
+    std::uint16_t ephemeral_last = 65535;
+    bool nodelay = false;  ///< default for new connections (Nagle on, RFC 9293 3.7.4)
+};
+
+EngineConfig read_engine_config(const netloom::Config& config);
+
+}  // namespace netloom::utcp

@@ -1,0 +1,33 @@
+// engine_counters.hpp — the engine-wide counters of tcp_utcp (names are part of the stats
+// output that tests read; see README.md). Per-connection figures are in TcpInfo instead.
+#pragma once
+
+#include <cstdint>
+
+#include "netloom/counters.hpp"
+
+namespace netloom::utcp {
+
+struct EngineCounters {
+    std::uint64_t segments_received = 0;
+    std::uint64_t segments_sent = 0;
+    std::uint64_t rx_bad_checksum = 0;
+    std::uint64_t rx_malformed = 0;  ///< truncated, bad data offset, bad option lengths, port 0
+    std::uint64_t rx_syn_fin = 0;
+    std::uint64_t rx_no_connection = 0;  ///< no socket and no listener (answered with RST)
+    std::uint64_t rst_sent = 0;
+    std::uint64_t tx_dropped = 0;  ///< the IP layer refused a segment
+    std::uint64_t syn_cookies_sent = 0;
+    std::uint64_t syn_cookies_accepted = 0;
+    std::uint64_t syn_cookies_rejected = 0;  ///< an ACK to a listener whose cookie failed
+    std::uint64_t listen_overflows = 0;      ///< SYN or cookie ACK dropped: accept queue full
+    std::uint64_t listen_drops = 0;          ///< SYN dropped: half-open set full, no cookies
+    std::uint64_t connections_opened = 0;    ///< active + passive that reached ESTABLISHED
+    std::uint64_t connections_reset = 0;     ///< ended with an error
+    std::uint64_t time_wait_reused = 0;      ///< TIME-WAIT 4-tuples reopened by a new SYN
+    std::uint64_t icmp_errors = 0;
+    // Sums over connections as they retire, plus live ones at read time (see visit).
+    std::uint64_t retransmits = 0, rto_count = 0, fast_retransmits = 0, sack_recoveries = 0;
+};
+
+}  // namespace netloom::utcp

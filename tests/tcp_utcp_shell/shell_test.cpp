@@ -1,0 +1,255 @@
+// The tcp_utcp engine end to end inside one process: two ipv4 layers on a `wire` link, a
+// ManualScheduler, and the engine's user API as apps use it (connect, listen/accept, send/recv,
+// events, close, abort), plus listener bounds and SYN cookies.
+#include <catch2/catch.hpp>
+#include <chrono>
+
+#include "ip_test_support.hpp"
+#include "shell/engine.hpp"
+#include "wire_device.hpp"
+
+using namespace netloom;
+using namespace netloom::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Node {
+    Node(ManualScheduler& scheduler, const std::string& link, const char* mac_text,
+         const std::string& address, const std::string& tcp_yaml)
+        : device(options(link, mac_text), scheduler),
+          env(scheduler, test_checksum(), device),
+          layer(make_layer(env, "address: " + address + "\n")),
+          engine(utcp::read_engine_config(Config::load_string(tcp_yaml, "tcp.yaml")), *layer,
+                 scheduler, env.logger("tcp")) {}
+
+    static drivers::WireOptions options(const std::string& link, const char* mac_text) {
+        drivers::WireOptions o;
+        o.link = link;
+        o.mac = mac(mac_text);
+        return o;
+    }
+
+    drivers::WireDevice device;
+    IpTestEnv env;
+    std::unique_ptr<ip::Ipv4Layer> layer;
+    utcp::Engine engine;
+};
+
+struct Net {
+    explicit Net(const std::string& link, const std::string& server_yaml = "{}",
+                 const std::string& client_yaml = "{}")
+        : client(scheduler, link, "02:00:00:00:00:0a", "10.1.0.1/24", client_yaml),
+          server(scheduler, link, "02:00:00:00:00:0b", "10.1.0.2/24", server_yaml) {
+        client.layer->start();
+        server.layer->start();
+        client.engine.start();
+        server.engine.start();
+        scheduler.run_until_idle();
+    }
+    /// Runs the network until `done()` or `limit` of virtual time passed.
+    template <typename Predicate>
+    bool run_until(Predicate done, Time limit = 60s) {
+        const Time end = scheduler.now() + limit;
+        while (!done()) {
+            scheduler.run_until_idle();
+            if (done()) break;
+            if (scheduler.now() >= end) return false;
+            scheduler.advance(1ms);
+        }
+        return true;
+    }
+    ManualScheduler scheduler;
+    Node client, server;
+};
+
+const Ipv4Address kServer = ip4("10.1.0.2");
+
+std::uint64_t counter_of(const CounterSource& source, std::string_view name) {
+    std::uint64_t value = UINT64_MAX;
+    source.visit_counters([&](std::string_view n, std::uint64_t v) {
+        if (n == name) value = v;
+    });
+    return value;
+}
+
+Bytes generated(std::size_t size, std::uint32_t seed) {
+    Bytes bytes(size);
+    std::uint32_t x = seed * 2654435761u + 1;
+    for (auto& b : bytes) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        b = static_cast<std::uint8_t>(x);
+    }
+    return bytes;
+}
+
+/// Pumps `data` into `connection` and drains it into `received` as space and data allow.
+struct Pump {
+    TcpConnection& connection;
+    const Bytes& data;
+    std::size_t sent = 0;
+    Bytes received;
+    bool shut = false;
+    void step() {
+        while (sent < data.size()) {
+            const std::size_t n = connection.send(std::span(data).subspan(sent));
+            if (n == 0) break;
+            sent += n;
+        }
+        if (sent == data.size() && !shut) {
+            connection.shutdown_write();
+            shut = true;
+        }
+        std::uint8_t buffer[16384];
+        while (std::size_t n = connection.recv(buffer))
+            received.insert(received.end(), buffer, buffer + n);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("connect, accept, 1 MiB each way, graceful close", "[tcp_utcp][shell]") {
+    Net net("utcp-shell-bulk");
+    auto listener = net.server.engine.listen(5001, 0);
+    int acceptable_calls = 0;
+    listener->on_acceptable([&] { ++acceptable_calls; });
+    auto client = net.client.engine.connect({kServer, 5001});
+    std::uint32_t client_events = 0;
+    client->on_event([&](std::uint32_t e) { client_events |= e; });
+
+    std::unique_ptr<TcpConnection> server;
+    REQUIRE(net.run_until([&] {
+        if (!server) server = listener->accept();
+        return server && client->state() == TcpState::established;
+    }));
+    CHECK(acceptable_calls >= 1);
+    CHECK((client_events & kTcpConnected) != 0);
+    CHECK(server->remote() == client->local());
+    CHECK(client->info().sack_enabled);
+    CHECK(client->info().timestamps_enabled);
+
+    const Bytes up = generated(1 << 20, 1), down = generated(1 << 20, 2);
+    Pump c{*client, up}, s{*server, down};
+    REQUIRE(net.run_until([&] {
+        c.step();
+        s.step();
+        return client->eof() && server->eof();
+    }));
+    CHECK(s.received == up);
+    CHECK(c.received == down);
+    client->close();
+    server->close();
+    REQUIRE(net.run_until([&] {
+        return server->state() == TcpState::closed &&
+               (client->state() == TcpState::time_wait || client->state() == TcpState::closed);
+    }));
+    CHECK(client->error() == TcpError::none);
+    CHECK(server->error() == TcpError::none);
+    CHECK(counter_of(net.server.engine, "connections_opened") == 1);
+    CHECK(counter_of(net.client.engine, "connections_opened") == 1);
+    CHECK(counter_of(net.server.engine, "rx_bad_checksum") == 0);
+}
+
+TEST_CASE("a closed port refuses the connection with RST", "[tcp_utcp][shell]") {
+    Net net("utcp-shell-refused");
+    auto client = net.client.engine.connect({kServer, 9});
+    std::uint32_t events = 0;
+    client->on_event([&](std::uint32_t e) { events |= e; });
+    REQUIRE(net.run_until([&] { return client->state() == TcpState::closed; }));
+    net.scheduler.run_until_idle();
+    CHECK(client->error() == TcpError::refused);
+    CHECK((events & kTcpError) != 0);
+    CHECK(counter_of(net.server.engine, "rx_no_connection") == 1);
+    CHECK(counter_of(net.server.engine, "rst_sent") == 1);
+    CHECK(counter_of(net.client.engine, "connections_current") == 0);
+}
+
+TEST_CASE("a full half-open set answers with SYN cookies; those connections work",
+          "[tcp_utcp][shell][syn_cookies]") {
+    Net net("utcp-shell-cookies", "{syn_backlog: 1}");
+    auto listener = net.server.engine.listen(80, 0);
+    std::vector<std::unique_ptr<TcpConnection>> clients, servers;
+    for (int i = 0; i < 4; ++i) clients.push_back(net.client.engine.connect({kServer, 80}));
+    REQUIRE(net.run_until([&] {
+        while (auto c = listener->accept()) servers.push_back(std::move(c));
+        return servers.size() == clients.size();
+    }));
+    CHECK(counter_of(net.server.engine, "syn_cookies_sent") >= 1);
+    CHECK(counter_of(net.server.engine, "syn_cookies_accepted") ==
+          counter_of(net.server.engine, "syn_cookies_sent"));
+    // Data both ways on every connection, cookie ones included.
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+        const Bytes up = generated(100000, 10 + static_cast<std::uint32_t>(i));
+        const Bytes down = generated(50000, 20 + static_cast<std::uint32_t>(i));
+        TcpConnection& server = *servers[i];
+        // accept() order need not match connect() order: pair by 4-tuple.
+        TcpConnection* peer = nullptr;
+        for (auto& s : servers)
+            if (s->remote() == clients[i]->local()) peer = s.get();
+        REQUIRE(peer != nullptr);
+        (void)server;
+        Pump c{*clients[i], up}, s{*peer, down};
+        REQUIRE(net.run_until([&] {
+            c.step();
+            s.step();
+            return clients[i]->eof() && peer->eof();
+        }));
+        CHECK(s.received == up);
+        CHECK(c.received == down);
+    }
+}
+
+TEST_CASE("closing with unread data resets the peer (RFC 2525 2.17)", "[tcp_utcp][shell]") {
+    Net net("utcp-shell-reset");
+    auto listener = net.server.engine.listen(7000, 0);
+    auto client = net.client.engine.connect({kServer, 7000});
+    std::unique_ptr<TcpConnection> server;
+    REQUIRE(net.run_until([&] {
+        if (!server) server = listener->accept();
+        return server && client->state() == TcpState::established;
+    }));
+    const Bytes hello = generated(1000, 3);
+    REQUIRE(client->send(hello) == hello.size());
+    REQUIRE(net.run_until([&] { return server->readable_bytes() == hello.size(); }));
+    std::uint32_t events = 0;
+    client->on_event([&](std::uint32_t e) { events |= e; });
+    server.reset();  // unread data: RST, not FIN
+    REQUIRE(net.run_until([&] { return client->state() == TcpState::closed; }));
+    net.scheduler.run_until_idle();
+    CHECK(client->error() == TcpError::reset);
+    CHECK((events & kTcpError) != 0);
+}
+
+TEST_CASE("destroying a listener resets the connections nobody accepted", "[tcp_utcp][shell]") {
+    Net net("utcp-shell-listener-close");
+    auto listener = net.server.engine.listen(7001, 0);
+    auto client = net.client.engine.connect({kServer, 7001});
+    REQUIRE(net.run_until([&] { return client->state() == TcpState::established; }));
+    listener.reset();
+    REQUIRE(net.run_until([&] { return client->state() == TcpState::closed; }));
+    CHECK(client->error() == TcpError::reset);
+    CHECK(counter_of(net.server.engine, "connections_current") == 0);
+}
+
+TEST_CASE("idle connections: the engine accounts their memory", "[tcp_utcp][shell][memory]") {
+    Net net("utcp-shell-memory");
+    auto listener = net.server.engine.listen(9000, 0);
+    std::vector<std::unique_ptr<TcpConnection>> clients, servers;
+    const std::size_t before = net.client.engine.memory_in_use();
+    constexpr std::size_t kCount = 200;
+    for (std::size_t i = 0; i < kCount; ++i)
+        clients.push_back(net.client.engine.connect({kServer, 9000}));
+    REQUIRE(net.run_until([&] {
+        while (auto c = listener->accept()) servers.push_back(std::move(c));
+        return servers.size() == kCount;
+    }));
+    net.run_until([] { return false; }, 1s);  // let delayed ACKs and timers settle
+    const std::size_t per_connection = (net.client.engine.memory_in_use() - before) / kCount;
+    CHECK(counter_of(net.client.engine, "connections_current") == kCount);
+    CHECK(counter_of(net.client.engine, "memory_bytes_current") ==
+          net.client.engine.memory_in_use());
+    WARN("client engine bytes per idle connection: " << per_connection);
+    CHECK(per_connection > sizeof(utcp::Tcb));
+}
