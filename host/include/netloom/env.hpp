@@ -38,11 +38,12 @@ public:
     /// The stack's IP layer (for transports and apps). Throws std::logic_error if the stack has
     /// none.
     virtual IpLayer& ip() { throw std::logic_error("this stack has no IP layer"); }
-    /// The stack's TCP engine (for apps). Throws std::logic_error if the stack has none.
-    virtual TcpEngine& tcp() { throw std::logic_error("this stack has no TCP engine"); }
     /// True under `netloom check`: validate the config fully but acquire nothing that outlives
     /// the check or touches the system (no devices opened, no files written).
     virtual bool check_only() const { return false; }
+    // New virtual functions go last, so plugins built against an older Env keep working.
+    /// The stack's TCP engine (for apps). Throws std::logic_error if the stack has none.
+    virtual TcpEngine& tcp() { throw std::logic_error("this stack has no TCP engine"); }
 };
 
 }  // namespace netloom
