@@ -105,6 +105,23 @@ class ConfigErrors(unittest.TestCase):
                                         "device: {use: wire, link: lan0}\n    apps: [{use: ping, target: 10.0.0.2}]\n  b"),
                           "has no IP layer (add `ip:` to it)", line=6)
 
+    def test_tcp_on_a_stack_without_ip(self):
+        self.assert_error(VALID.replace("device: {use: wire, link: lan0}\n  b",
+                                        "device: {use: wire, link: lan0}\n    tcp: {use: tcp_utcp}\n  b"),
+                          "a TCP engine needs an IP layer", line=6)
+
+    def test_tcp_engine_bad_value(self):
+        self.assert_error(VALID.replace("device: {use: wire, link: lan0}\n  b",
+                                        "device: {use: wire, link: lan0}\n    ip: {use: ipv4, address: 10.0.0.1/24}\n"
+                                        "    tcp: {use: tcp_utcp, cc: vegas}\n  b"),
+                          "stacks.a.tcp.cc", "vegas", line=7)
+
+    def test_tcp_app_on_a_stack_without_tcp(self):
+        self.assert_error(VALID.replace("device: {use: wire, link: lan0}\n  b",
+                                        "device: {use: wire, link: lan0}\n    ip: {use: ipv4, address: 10.0.0.1/24}\n"
+                                        "    apps: [{use: tcp_bulk, role: server, direction: receive, port: 5001}]\n  b"),
+                          "has no TCP engine (add `tcp:` to it)", line=7)
+
     def test_yaml_syntax_error(self):
         self.assert_error("stacks: [a, b\n", "YAML syntax error")
 
@@ -145,7 +162,9 @@ class Listing(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         plugins = {item["name"]: item for item in json.loads(p.stdout)}
         expected = {"wire": "driver", "tap": "driver", "pcap": "driver", "impair": "driver",
-                    "ref": "checksum", "fast": "checksum", "simd": "checksum", "epoll": "scheduler"}
+                    "ref": "checksum", "fast": "checksum", "simd": "checksum", "epoll": "scheduler",
+                    "ipv4": "ip", "tcp_utcp": "tcp", "ping": "app", "udp_echo": "app",
+                    "tcp_bulk": "app", "tcp_echo": "app"}
         for name, kind in expected.items():
             self.assertIn(name, plugins)
             self.assertEqual(plugins[name]["kind"], kind)

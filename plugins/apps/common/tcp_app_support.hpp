@@ -1,0 +1,69 @@
+// tcp_app_support.hpp — small pieces the TCP apps (tcp_echo, tcp_bulk, tcp_conns) share:
+// config readers, wiring a connection's events to a Wakeup, clocks for reports, and writing
+// a JSON report file.
+//
+// Contract: the config readers fail with ConfigError at the key (never return a bad value).
+// `notify_on_events` replaces the connection's callback; clear it (`on_event({})`) before the
+// Wakeup dies. `write_json_report` writes `path` whole or not at all (a sibling temporary file
+// renamed into place) and throws std::runtime_error naming the path when it cannot.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "netloom/config.hpp"
+#include "netloom/ip.hpp"
+#include "netloom/scheduler.hpp"
+#include "netloom/tcp.hpp"
+#include "wakeup.hpp"
+
+namespace netloom::apps {
+
+/// App-side buffer for one recv/send call: large enough that the app is never the bottleneck.
+inline constexpr std::size_t kTcpAppChunk = 64 * 1024;
+
+/// A unicast IPv4 address under `key` (required).
+Ipv4Address read_target(const Config& config, std::string_view key = "target");
+/// A TCP port 1..65535 under `key`, with an optional default.
+std::uint16_t read_port(const Config& config, std::string_view key,
+                        std::optional<std::uint16_t> fallback = {});
+/// Refuses any of `keys` present on this app, explaining that they belong to the other role.
+void refuse_keys(const Config& config, std::initializer_list<std::string_view> keys,
+                 std::string_view why);
+
+/// Every event of `connection` notifies `wakeup` (the waiting coroutine re-checks the state).
+void notify_on_events(TcpConnection& connection, Wakeup& wakeup);
+
+/// CLOSED or TIME-WAIT: nothing more will happen on the connection (RFC 9293 3.3.2).
+constexpr bool tcp_finished(TcpState state) noexcept {
+    return state == TcpState::closed || state == TcpState::time_wait;
+}
+/// Still opening (SYN-SENT, SYN-RECEIVED): no data can move yet.
+constexpr bool tcp_opening(TcpState state) noexcept {
+    return state == TcpState::syn_sent || state == TcpState::syn_received;
+}
+/// Short machine-friendly names for reports: "reset", "refused", "timed_out"...
+std::string_view tcp_error_key(TcpError error) noexcept;
+
+/// User + system CPU time of the whole process so far (getrusage RUSAGE_SELF), in seconds.
+double process_cpu_seconds() noexcept;
+inline double to_seconds(Time t) noexcept {
+    return static_cast<double>(t.count()) / 1e9;
+}
+/// Bits per second / 1e9; 0 when no time passed.
+inline double gbit_per_s(std::uint64_t bytes, double seconds) noexcept {
+    return seconds > 0 ? static_cast<double>(bytes) * 8.0 / seconds / 1e9 : 0.0;
+}
+
+/// The TcpInfo counters a report carries (retransmits, rto_count, fast_retransmits,
+/// sack_recoveries) added to `report`.
+void add_tcp_info(nlohmann::json& report, const TcpInfo& info);
+
+void write_json_report(const std::string& path, const nlohmann::json& report);
+
+}  // namespace netloom::apps

@@ -1,0 +1,171 @@
+// tcp_bulk.hpp — the `tcp_bulk` app: a one-way bulk transfer over TCP with SHA-256 and
+// throughput, the workload of the TCP benchmark and of the engine's acceptance tests.
+//
+// Contract: `role` says who connects (client: to `target`:`port`; server: listens on `port`),
+// `direction` what this side does with the data. A sender streams `bytes` bytes of the
+// DataStream of `seed`, hashing as it goes, half-closes and waits for the peer's FIN; with
+// `abort_after` it resets the connection after that many bytes instead and counts that as
+// success. A receiver hashes everything until EOF (or, with `expect: reset`, until the
+// connection is reset, which is then the success), checks the count against `bytes` when that
+// is given and the content against the DataStream of `seed` when that is given, then closes.
+// Each transfer logs one info line (bytes, sha256, seconds, Gbit/s) and, with `report`, the
+// app writes a JSON report. A client is finite (one transfer); a server is finite when
+// `connections` > 0 (it finishes after that many transfers, status 0 only if all succeeded)
+// and serves forever with 0. Seconds run from the connection's establishment to EOF (receiver)
+// or to the peer's FIN (sender), on Scheduler::now(); cpu_seconds is process-wide getrusage.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+#include <nlohmann/json.hpp>
+
+#include "data_stream.hpp"
+#include "netloom/app.hpp"
+#include "netloom/config.hpp"
+#include "netloom/env.hpp"
+#include "netloom/scheduler.hpp"
+#include "netloom/task.hpp"
+#include "netloom/tcp.hpp"
+#include "sha256.hpp"
+#include "wakeup.hpp"
+
+namespace netloom::apps {
+
+struct TcpBulkOptions {
+    enum class Role { client, server };
+    enum class Direction { send, receive };
+    enum class Expect { eof, reset };
+    Role role = Role::client;
+    Direction direction = Direction::send;
+    std::uint16_t port = 5001;
+    Ipv4Address target;                  ///< client only
+    std::optional<std::uint64_t> bytes;  ///< sender: required; receiver: expected count
+    std::optional<std::uint64_t> seed;   ///< sender: default 1; receiver: verify content
+    std::uint32_t connections = 0;       ///< server only: transfers before finishing (0: never)
+    std::string report;                  ///< JSON report path, empty: none
+    std::optional<std::uint64_t> abort_after;  ///< sender only
+    Expect expect = Expect::eof;               ///< receiver only
+    bool hash = true;                          ///< compute SHA-256 (off: raw throughput)
+
+    bool sender() const noexcept { return direction == Direction::send; }
+
+    /// Reads and validates the keys (does not call config.done()).
+    static TcpBulkOptions from_config(const Config& config);
+};
+
+/// How one connection's transfer ended.
+struct BulkResult {
+    bool ok = false;
+    std::string failure;  ///< why not ok ("" when ok)
+    TcpError tcp_error = TcpError::none;
+    std::uint64_t bytes = 0;
+    std::string sha256;                         ///< hex, "" with hash: false
+    double start_seconds = 0, end_seconds = 0;  ///< Scheduler::now() at establishment, at end
+    double cpu_start = 0, cpu_end = 0;          ///< process CPU seconds at the same instants
+    bool aborted = false;                       ///< the sender reset it on purpose (abort_after)
+    TcpInfo info;                               ///< the connection's last TcpInfo
+    TcpEndpoint remote;
+
+    double seconds() const noexcept { return end_seconds - start_seconds; }
+    double cpu_seconds() const noexcept { return cpu_end - cpu_start; }
+    nlohmann::json to_json() const;
+};
+
+/// One connection's transfer: a coroutine driven by the connection's events.
+class BulkTransfer {
+public:
+    BulkTransfer(const TcpBulkOptions& options, Scheduler& scheduler,
+                 std::unique_ptr<TcpConnection> connection, spdlog::logger& log,
+                 std::function<void()> on_done);
+    ~BulkTransfer();
+    BulkTransfer(const BulkTransfer&) = delete;
+    BulkTransfer& operator=(const BulkTransfer&) = delete;
+
+    /// Starts the coroutine on a later loop turn.
+    void start();
+    bool done() const noexcept { return done_; }
+    const BulkResult& result() const noexcept { return result_; }
+    std::uint64_t bytes_moved() const noexcept { return moved_; }
+
+private:
+    enum class Phase { opening, moving, closing, done };
+
+    Task<void> run();
+    bool step();
+    bool send_some();
+    bool receive_some();
+    void verify(std::span<const std::uint8_t> got);
+    bool discard_input();
+    void end_clock();
+    void finish(bool ok, std::string failure);
+
+    const TcpBulkOptions& options_;
+    Scheduler& scheduler_;
+    std::unique_ptr<TcpConnection> connection_;
+    spdlog::logger& log_;
+    std::function<void()> on_done_;
+    Phase phase_ = Phase::opening;
+    std::vector<std::uint8_t> buffer_;    ///< sender: the chunk being sent; receiver: recv target
+    std::size_t buffer_sent_ = 0;         ///< sender: bytes of buffer_ accepted by send()
+    std::vector<std::uint8_t> expected_;  ///< receiver with a seed: the stream regenerated
+    bool write_shut_ = false;
+    std::string pending_failure_;  ///< decided at EOF, reported once the close completes
+    DataStream stream_;
+    Sha256 hash_;
+    std::uint64_t moved_ = 0;  ///< bytes sent (accepted) or received
+    std::optional<std::uint64_t> first_mismatch_;
+    Time started_{0}, ended_{0};
+    double cpu_started_ = 0, cpu_ended_ = 0;
+    bool clock_stopped_ = false;
+    bool done_ = false;
+    BulkResult result_;
+    Wakeup wakeup_;  // last: destroyed first, with the parked coroutine
+};
+
+/// The factory behind the plugin: reads the config, calls config.done(), builds the role's app.
+std::unique_ptr<App> make_tcp_bulk(const Config& config, Env& env);
+
+class TcpBulkApp final : public App {
+public:
+    TcpBulkApp(TcpBulkOptions options, TcpEngine& tcp, Scheduler& scheduler,
+               std::shared_ptr<spdlog::logger> log);
+    ~TcpBulkApp() override;
+
+    void start(std::function<void(int status)> finished) override;
+    bool finite() const noexcept override {
+        return options_.role == TcpBulkOptions::Role::client || options_.connections > 0;
+    }
+    void visit_counters(const CounterVisitor& visit) const override;
+    const std::vector<BulkResult>& results() const noexcept { return results_; }
+
+private:
+    Task<void> serve();
+    void add_transfer(std::unique_ptr<TcpConnection> connection);
+    void collect();
+    void write_report() const;
+    std::string describe(const BulkResult& r) const;
+
+    TcpBulkOptions options_;
+    TcpEngine& tcp_;
+    Scheduler& scheduler_;
+    std::shared_ptr<spdlog::logger> log_;
+    std::function<void(int)> finished_;
+    std::unique_ptr<TcpListener> listener_;
+    std::list<std::unique_ptr<BulkTransfer>> transfers_;
+    std::vector<BulkResult> results_;
+    bool finished_called_ = false;
+
+    std::uint64_t connections_ = 0;  ///< opened or accepted
+    std::uint64_t errors_ = 0;       ///< transfers that failed
+
+    Wakeup wakeup_;  // last
+};
+
+}  // namespace netloom::apps
