@@ -242,3 +242,125 @@ def tshark_check(test: unittest.TestCase, pcap: str) -> str:
     test.assertEqual(bad.returncode, 0, bad.stderr)
     test.assertEqual(bad.stdout.strip(), "", "tshark found malformed or bad-checksum packets:\n" + bad.stdout)
     return p.stdout
+
+
+# --- TCP tests (test_tcp_*.py) -----------------------------------------------------------------
+
+def require_plugins(test: unittest.TestCase, netloom: str, *names: str) -> None:
+    """Skips when one of `names` is not on netloom's plugin search path (or is unavailable):
+    the TCP tests run once per engine, and an engine or app that is not built cannot be tested."""
+    p = subprocess.run([netloom, "plugins", "--json"], capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        test.fail(f"`netloom plugins --json` failed ({p.returncode}): {p.stderr}")
+    found = {entry["name"] for entry in json.loads(p.stdout) if entry.get("available", True)}
+    missing = [n for n in names if n not in found]
+    if missing:
+        test.skipTest("plugin(s) not built or unavailable: " + ", ".join(missing))
+
+
+def counter(stats: dict, component: str, *names: str) -> int:
+    """The first of `names` that `component` reports (names of one counter in different
+    engines or versions); fails listing what the component has when none is there."""
+    values = stats.get(component)
+    if values is None:
+        raise AssertionError(f"no component {component!r} in the stats: {sorted(stats)}")
+    for name in names:
+        if name in values:
+            return values[name]
+    raise AssertionError(f"{component} has none of {names}; it has {sorted(values)}")
+
+
+def linux_total_retrans(sock) -> int:
+    """tcpi_total_retrans of a Linux TCP socket (struct tcp_info in linux/tcp.h: 8 one-byte
+    fields, then 32-bit fields of which total_retrans is the 24th)."""
+    import socket
+    import struct
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    return struct.unpack_from("=I", info, 8 + 23 * 4)[0]
+
+
+def receive_all(sock, limit=None) -> tuple:
+    """Reads `sock` until EOF; returns (byte count, sha256 hex). A reset raises
+    ConnectionResetError as usual. `limit`: keep at most this many bytes (returned third)."""
+    import hashlib
+    hasher = hashlib.sha256()
+    buffer = bytearray(1 << 20)
+    view = memoryview(buffer)
+    total = 0
+    kept = bytearray()
+    while True:
+        n = sock.recv_into(buffer)
+        if n == 0:
+            break
+        hasher.update(view[:n])
+        if limit is not None and len(kept) < limit:
+            kept += view[:min(n, limit - len(kept))]
+        total += n
+    return total, hasher.hexdigest(), bytes(kept)
+
+
+class Background:
+    """Runs `function(*args)` in a thread; `result(timeout)` joins it and returns its value or
+    re-raises its exception (so a failure in a Linux-side server fails the test)."""
+
+    def __init__(self, function, *args):
+        import threading
+        self._value = None
+        self._error = None
+
+        def body():
+            try:
+                self._value = function(*args)
+            except BaseException as e:  # handed to the caller of result()
+                self._error = e
+
+        self._thread = threading.Thread(target=body, daemon=True)
+        self._thread.start()
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def result(self, timeout: float):
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise AssertionError(f"background task still running after {timeout}s")
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def tcp_config(*, engine: str, tap: str, mac: str, address: str, apps: list, limit: float,
+               tcp_keys: dict = None, impair: dict = None, pcap: str = None,
+               ip_keys: dict = None, log_level: str = "info") -> str:
+    """YAML of one stack `main` on TAP `tap` (optionally inside `impair` and then `pcap`) with
+    the ipv4 layer at `address` (CIDR), the TCP engine `engine` with `tcp_keys`, and `apps`
+    (dicts, written as flow mappings). run.duration = `limit` seconds: a hang guard, never the
+    expected way for a run to end when it has finite apps."""
+    device = {"use": "tap", "name": tap, "mac": mac, "mtu": 1500}
+    if impair is not None:
+        device = {"use": "impair", **impair, "inner": device}
+    if pcap is not None:
+        device = {"use": "pcap", "file": pcap, "inner": device}
+    ip = {"use": "ipv4", "address": address, **(ip_keys or {})}
+    tcp = {"use": engine, **(tcp_keys or {})}
+    lines = [f"log: {{level: {log_level}}}",
+             "scheduler: {use: epoll}",
+             "checksum: {use: fast}",
+             f"run: {{duration: {limit}s}}",
+             "stacks:",
+             "  main:",
+             "    device: " + json.dumps(device),
+             "    ip: " + json.dumps(ip),
+             "    tcp: " + json.dumps(tcp),
+             "    apps:"]
+    lines += ["      - " + json.dumps(app) for app in apps]
+    return "\n".join(lines) + "\n"
+
+
+def read_report(test: unittest.TestCase, path: str, netloom: "Netloom" = None) -> dict:
+    """The JSON report a tcp_bulk app wrote when it finished."""
+    if not os.path.exists(path):
+        test.fail(f"no report at {path}" + ("; netloom's log:\n" + netloom.output()[-10000:]
+                                            if netloom else ""))
+    with open(path) as f:
+        return json.load(f)

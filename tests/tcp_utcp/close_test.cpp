@@ -26,14 +26,14 @@ TEST_CASE("FIN follows queued data; half-close keeps the other direction open") 
     pair.from_client(out);
     REQUIRE(pair.run_until([&] { return pair.client->state == TcpState::fin_wait_2; }, 100));
     CHECK(pair.server->state == TcpState::close_wait);
-    CHECK(pair.server->recv_queue.size() == 2000);
+    CHECK(pair.server->recv_buffer.readable() == 2000);
     CHECK_FALSE(eof(*pair.server));
 
     // The server can still send: half-close (RFC 9293 3.6).
     Outputs reply;
     CHECK(send_1(*pair.server, std::vector<std::uint8_t>(500, 2), pair.now(), reply) == 500);
     pair.from_server(reply);
-    REQUIRE(pair.run_until([&] { return pair.client->recv_queue.size() == 500; }, 100));
+    REQUIRE(pair.run_until([&] { return pair.client->recv_buffer.readable() == 500; }, 100));
     CHECK(pair.client->state == TcpState::fin_wait_2);
 
     Outputs close_out;

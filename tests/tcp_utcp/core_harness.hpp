@@ -7,6 +7,7 @@
 // server TCB is created by deliver_in_1 when the first segment reaches the listener.
 #pragma once
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -66,11 +67,20 @@ inline Segment peer_segment(const Tcb& tcb, SeqNum seq, SeqNum ack, std::uint8_t
 
 class CorePair {
 public:
+    /// `loss`: probability that a segment is dropped; `reorder`: probability that one is held
+    /// back 1-10 ms extra, so later segments overtake it.
     CorePair(const Config& client_config, const Config& server_config, Time start = Time{0},
-             double loss = 0.0, std::uint32_t seed = 1)
-        : listener_{server_config, 80}, now_(start), loss_(loss), rng_(seed) {
+             double loss = 0.0, std::uint32_t seed = 1, double reorder = 0.0)
+        : listener_{server_config, 80},
+          client_config_(std::make_shared<const Config>(client_config)),
+          now_(start),
+          loss_(loss),
+          reorder_(reorder),
+          rng_(seed) {
+        // Like an engine, the pair keeps one shared config per side (not counted per TCB).
+        listener_.shared = std::make_shared<const Config>(server_config);
         Outputs out;
-        client.emplace(connect_1(client_config, client_tuple(), now_, out));
+        client.emplace(connect_1(client_config_, client_tuple(), now_, out));
         send(out, to_server_);
     }
 
@@ -121,7 +131,7 @@ public:
     std::optional<Tcb> client;
     std::optional<Tcb> server;
     std::uint32_t client_events = 0, server_events = 0;
-    std::size_t dropped = 0;
+    std::size_t dropped = 0, reordered = 0;
     std::function<void(CorePair&)> after_step;
 
 private:
@@ -143,18 +153,30 @@ private:
     }
     void send(const Outputs& out, Queue& queue) {
         std::bernoulli_distribution lose(loss_);
+        std::bernoulli_distribution hold(reorder_);
+        std::uniform_int_distribution<int> extra_ms(1, 10);
         for (const auto& segment : out.segments) {
             if (loss_ > 0 && lose(rng_)) {
                 ++dropped;
                 continue;
             }
-            queue.emplace_back(now_ + kDelay, segment);
+            Time arrival = now_ + kDelay;
+            if (reorder_ > 0 && hold(rng_)) {
+                arrival += std::chrono::milliseconds(extra_ms(rng_));
+                ++reordered;
+            }
+            // Keep the queue sorted by arrival time (stable for equal times: FIFO).
+            auto at = std::upper_bound(queue.begin(), queue.end(), arrival,
+                                       [](Time t, const auto& entry) { return t < entry.first; });
+            queue.emplace(at, arrival, segment);
         }
     }
 
     Listener listener_;
+    std::shared_ptr<const Config> client_config_;
     Time now_;
     double loss_;
+    double reorder_;
     std::mt19937 rng_;
     Queue to_server_, to_client_;
 };
@@ -162,8 +184,8 @@ private:
 /// Two cores driven through the handshake; fails the test unless both are ESTABLISHED.
 inline CorePair established_pair(Config client_config = test_config(),
                                  Config server_config = test_config(), Time start = Time{0},
-                                 double loss = 0.0, std::uint32_t seed = 1) {
-    CorePair pair(client_config, server_config, start, loss, seed);
+                                 double loss = 0.0, std::uint32_t seed = 1, double reorder = 0.0) {
+    CorePair pair(client_config, server_config, start, loss, seed, reorder);
     pair.run_until([&] {
         return pair.server && pair.server->state == TcpState::established &&
                pair.client->state == TcpState::established;
@@ -172,6 +194,34 @@ inline CorePair established_pair(Config client_config = test_config(),
     REQUIRE(pair.server);
     REQUIRE(pair.server->state == TcpState::established);
     return pair;
+}
+
+/// Streams `total` bytes client -> server through the pair, the apps reading and writing
+/// whenever they can; returns what the server read.
+inline std::vector<std::uint8_t> transfer(CorePair& pair, std::size_t total) {
+    std::vector<std::uint8_t> source(total);
+    for (std::size_t i = 0; i < total; ++i) source[i] = static_cast<std::uint8_t>(i * 7 + i / 251);
+    std::vector<std::uint8_t> sink;
+    std::size_t written = 0;
+    std::vector<std::uint8_t> buffer(64 * 1024);
+    pair.after_step = [&](CorePair& p) {
+        if (written < total) {
+            Outputs out;
+            written += send_1(*p.client, std::span(source).subspan(written), p.now(), out);
+            p.from_client(out);
+        }
+        if (p.server && p.server->recv_buffer.readable() > 0) {
+            Outputs out;
+            const std::size_t n = recv_1(*p.server, buffer, p.now(), out);
+            sink.insert(sink.end(), buffer.begin(), buffer.begin() + n);
+            p.from_server(out);
+        }
+    };
+    pair.after_step(pair);
+    pair.run_until([&] { return sink.size() >= total; }, 5'000'000);
+    pair.after_step = nullptr;
+    CHECK(sink == source);
+    return sink;
 }
 
 }  // namespace utcp_test

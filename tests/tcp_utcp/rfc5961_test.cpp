@@ -57,7 +57,7 @@ TEST_CASE("SYN in a synchronized state gets a challenge ACK, not a reset (RFC 59
         server, from_peer(server, rcv_nxt, server.snd_nxt, flag::syn | flag::fin | flag::ack, 50),
         pair.now());
     CHECK(server.state == TcpState::established);
-    CHECK(server.recv_queue.empty());
+    CHECK(server.recv_buffer.readable() == 0);
     CHECK(server.rcv_nxt == rcv_nxt);
 }
 
@@ -68,20 +68,20 @@ TEST_CASE("ACK of unsent data and too-old ACKs are answered and dropped (RFC 596
     Outputs unsent = deliver_in(
         server, from_peer(server, server.rcv_nxt, una + 5000, flag::ack, 100), pair.now());
     CHECK(server.snd_una == una);
-    CHECK(server.recv_queue.empty());  // the whole segment is dropped
+    CHECK(server.recv_buffer.readable() == 0);  // the whole segment is dropped
     REQUIRE(unsent.segments.size() == 1);
     CHECK(unsent.segments[0].ack == server.rcv_nxt);
 
     Outputs ancient = deliver_in(
         server, from_peer(server, server.rcv_nxt, una - 0x40000000u, flag::ack, 100), pair.now());
     CHECK(server.snd_una == una);
-    CHECK(server.recv_queue.empty());
+    CHECK(server.recv_buffer.readable() == 0);
     CHECK(ancient.segments.size() == 1);
 
     // An old but acceptable ACK (within MAX.SND.WND) still delivers its data.
     Outputs old_ok =
         deliver_in(server, from_peer(server, server.rcv_nxt, una - 10, flag::ack, 100), pair.now());
-    CHECK(server.recv_queue.size() == 100);
+    CHECK(server.recv_buffer.readable() == 100);
     CHECK(server.snd_una == una);
 }
 
@@ -127,7 +127,7 @@ TEST_CASE("hostile segments never crash and never move state out of the window")
     }
     // A segment without ACK at the right sequence number is dropped (RFC 9293 "fifth").
     deliver_in(server, from_peer(server, rcv_nxt, SeqNum(0), 0, 10), pair.now());
-    CHECK(server.recv_queue.empty());
+    CHECK(server.recv_buffer.readable() == 0);
 }
 
 TEST_CASE("SYN-RECEIVED: a bad ACK gets a RST, an exact RST drops the embryonic connection") {

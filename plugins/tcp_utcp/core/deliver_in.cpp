@@ -1,6 +1,7 @@
 // deliver_in.cpp — opening a connection: connect_1 (active OPEN), deliver_in_1 (LISTEN),
-// deliver_in_2 (SYN-SENT, including simultaneous open) and the per-state dispatch.
-#include "core/rules.hpp"
+// deliver_in_2 (SYN-SENT, including simultaneous open), the per-state dispatch, and what both
+// sides do when the handshake completes.
+#include "core/detail.hpp"
 #include "netloom/tcp_common/window.hpp"
 
 namespace netloom::utcp {
@@ -11,19 +12,20 @@ namespace {
 
 void init_send_space(Tcb& tcb, Time now) {
     // RFC 9293 3.4.1 / RFC 6528: ISS from the keyed hash of the 4-tuple plus the 4 us clock.
-    tcb.iss = tcp::generate_isn(tcb.tuple, tcb.config.isn_key, now);
+    tcb.iss = tcp::generate_isn(tcb.tuple, tcb.config->isn_key, now);
     tcb.snd_una = tcb.iss;
     tcb.snd_nxt = tcb.iss;
     tcb.snd_max = tcb.iss;
-    tcb.rcv_wscale = tcb.config.window_scaling ? tcp::choose_window_scale(tcb.config.rcvbuf) : 0;
-    tcb.timers.conn_establish = now + tcb.config.connect_timeout;
+    tcb.rcv_wscale = tcb.config->window_scaling ? tcp::choose_window_scale(tcb.config->rcvbuf) : 0;
+    tcb.timers.conn_establish = now + tcb.config->connect_timeout;
     tcb.rtt_start = now;  // handshake RTT (RFC 6298 3: only if the SYN is not retransmitted)
 }
 
-void init_receive_space(Tcb& tcb, const Segment& syn_segment) {
+void init_receive_space(Tcb& tcb, const Segment& syn_segment, Time now) {
     tcb.irs = syn_segment.seq;
     tcb.rcv_nxt = syn_segment.seq + 1;
     tcb.rcv_adv = tcb.rcv_nxt;
+    tcb.ts_recent_time = now;
 }
 
 /// The peer's window from a segment that is not a SYN (RFC 7323 2.2: SYN windows are unscaled).
@@ -33,12 +35,42 @@ std::uint32_t peer_window(const Tcb& tcb, const Segment& segment) {
 
 }  // namespace
 
-Tcb connect_1(const Config& config, const tcp::FourTuple& tuple, Time now, Outputs& out) {
-    Tcb tcb(config, tuple);
+namespace detail {
+
+void on_established(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
+    tcb.timers.rexmt.reset();
+    tcb.timers.conn_establish.reset();
+    tcb.rexmt_count = 0;
+    // Handshake RTT. A timestamp echo names the transmission it answers (RFC 7323 4), but it
+    // cannot be older than our first SYN; without one, Karn's rule (RFC 6298 3) allows a sample
+    // only if the SYN (or SYN-ACK) was sent once.
+    const Time elapsed = now - tcb.rtt_start;
+    if (tcb.ts_ok && segment.options.timestamps) {
+        if (auto rtt = rtt_from_echo(tcb, segment, now, elapsed)) tcb.rto.on_rtt_sample(*rtt);
+    } else if (!tcb.syn_retransmitted) {
+        tcb.rto.on_rtt_sample(elapsed);
+    }
+    // RFC 6298 5.7: after a SYN timeout, data transmission starts with RTO = 3 s unless a
+    // sample was taken meanwhile (set_initial_rto does nothing once there is one).
+    if (tcb.syn_retransmitted) tcb.rto.set_initial_rto(std::chrono::seconds(3));
+    tcb.rto.reset_backoff();
+    arm_keepalive(tcb, now);
+    out.add_event(kTcpConnected | kTcpWritable);
+}
+
+}  // namespace detail
+
+Tcb connect_1(std::shared_ptr<const Config> config, const tcp::FourTuple& tuple, Time now,
+              Outputs& out) {
+    Tcb tcb(std::move(config), tuple);
     init_send_space(tcb, now);
     tcb.state = TcpState::syn_sent;
     send_syn(tcb, now, out);
     return tcb;
+}
+
+Tcb connect_1(const Config& config, const tcp::FourTuple& tuple, Time now, Outputs& out) {
+    return connect_1(std::make_shared<const Config>(config), tuple, now, out);
 }
 
 std::optional<Tcb> deliver_in_1(const Listener& listener, const tcp::FourTuple& tuple,
@@ -52,10 +84,10 @@ std::optional<Tcb> deliver_in_1(const Listener& listener, const tcp::FourTuple& 
     if (!segment.has(syn)) return std::nullopt;
     // SYN+FIN is nonsense (RFC 9293 3.1 gives it no meaning): drop rather than guess.
     if (segment.has(fin)) return std::nullopt;
-    Tcb tcb(listener.config, tuple);
+    Tcb tcb = listener.shared ? Tcb(listener.shared, tuple) : Tcb(listener.config, tuple);
     tcb.passive = true;
     init_send_space(tcb, now);
-    init_receive_space(tcb, segment);
+    init_receive_space(tcb, segment, now);
     negotiate_options(tcb, segment);
     tcb.snd_wnd = segment.window;  // unscaled on a SYN
     tcb.max_snd_wnd = tcb.snd_wnd;
@@ -99,7 +131,7 @@ void deliver_in_2(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
     }
     if (!segment.has(syn)) return;
     if (segment.has(fin)) return;  // SYN+FIN: drop (see deliver_in_1)
-    init_receive_space(tcb, segment);
+    init_receive_space(tcb, segment, now);
     negotiate_options(tcb, segment);
     if (has_ack) {
         // deliver_in_2: our SYN is acknowledged -> ESTABLISHED, ACK the SYN-ACK.
@@ -109,19 +141,7 @@ void deliver_in_2(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
         tcb.snd_wl1 = segment.seq;
         tcb.snd_wl2 = segment.ack;
         tcb.state = TcpState::established;
-        tcb.timers.rexmt.reset();
-        tcb.timers.conn_establish.reset();
-        tcb.rexmt_count = 0;
-        // RTT of the handshake (Karn: only if the SYN was not retransmitted, RFC 6298 3).
-        if (tcb.ts_ok && segment.options.timestamps && segment.options.timestamps->echo != 0) {
-            const std::uint32_t ms = ts_clock(tcb, now) - segment.options.timestamps->echo;
-            tcb.rto.on_rtt_sample(std::chrono::milliseconds(ms));
-        } else if (tcb.retransmits == 0 && tcb.rto_count == 0) {
-            tcb.rto.on_rtt_sample(now - tcb.rtt_start);
-        }
-        tcb.rto.reset_backoff();
-        tcb.scoreboard = tcp::SackScoreboard(tcb.snd_una, tcb.max_payload());
-        out.add_event(kTcpConnected | kTcpWritable);
+        detail::on_established(tcb, segment, now, out);
         send_ack(tcb, now, out);
         output_tcp(tcb, now, out);
         return;

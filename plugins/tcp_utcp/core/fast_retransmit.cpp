@@ -1,24 +1,19 @@
-// fast_retransmit.cpp — fast retransmit and NewReno fast recovery (RFC 5681 3.2, RFC 6582 3.2).
-// The congestion window arithmetic is tcp_common's CongestionControl (RecoveryStyle::newreno);
-// this file decides when recovery starts and ends and what to resend. SACK-driven recovery
-// (RFC 6675 with the scoreboard) is not done yet.
+// fast_retransmit.cpp — loss recovery driven by duplicate ACKs: fast retransmit and NewReno fast
+// recovery (RFC 5681 3.2, RFC 6582 3.2) when SACK is off, and RFC 6675 SACK-based recovery
+// (IsLost / NextSeg / pipe from tcp_common's scoreboard) when it was negotiated. The congestion
+// window arithmetic is tcp_common's CongestionControl; this file decides when recovery starts
+// and ends and what to resend.
 #include <algorithm>
 
-#include "core/rules.hpp"
+#include "core/detail.hpp"
 
 namespace netloom::utcp {
 
 using namespace wire::tcp_flag;
 
 void retransmit_first_unacked(Tcb& tcb, Time now, Outputs& out) {
-    const auto queued = static_cast<std::uint32_t>(tcb.send_queue.size());
-    const std::uint32_t length = std::min(queued, tcb.max_payload());
-    const bool with_fin =
-        tcb.fin_queued && !tcb.fin_acked && length == queued && tcp::gt(tcb.snd_max, tcb.fin_seq());
-    if (length == 0 && !with_fin) return;
-    Segment segment = make_segment(tcb, tcb.snd_una, with_fin ? (ack | fin) : ack, now);
-    segment.payload.assign(tcb.send_queue.begin(), tcb.send_queue.begin() + length);
-    out.segments.push_back(std::move(segment));
+    const std::uint32_t sent = send_range(tcb, tcb.snd_una, tcb.max_payload(), now, out);
+    if (sent == 0) return;
     ++tcb.retransmits;
     tcb.rtt_seq.reset();  // Karn (RFC 6298 3): the timed segment may now be ambiguous
 }
@@ -26,13 +21,19 @@ void retransmit_first_unacked(Tcb& tcb, Time now, Outputs& out) {
 void deliver_in_dup_ack(Tcb& tcb, Time now, Outputs& out) {
     ++tcb.dup_acks;
     if (tcb.cc.in_recovery()) {
-        tcb.cc.on_dup_ack();  // RFC 5681 3.2 step 4: inflate; output_tcp may send new data
+        // RFC 5681 3.2 step 4: inflate; output_tcp may send new data. Under RFC 6675 the pipe
+        // estimate does this job (the ACK's SACK blocks lowered it).
+        if (!tcb.in_sack_recovery()) tcb.cc.on_dup_ack();
         return;
     }
-    if (tcb.dup_acks != 3) return;
+    if (tcb.dup_acks != 3) return;  // DupThresh (RFC 5681 2, RFC 6675 2)
     // RFC 6582 3.2 step 2: no new recovery while the ACKs still cover data sent before the last
     // one began (they would be duplicates caused by our own retransmissions).
     if (tcb.recover && tcp::le(tcb.snd_una, *tcb.recover)) return;
+    if (tcb.sack_ok && tcb.snd_nxt == tcb.snd_max) {
+        enter_sack_recovery(tcb, now, out);
+        return;
+    }
     tcb.recover = tcb.snd_max;
     tcb.cc.enter_recovery(tcb.flight_size(), now, tcp::RecoveryStyle::newreno);
     ++tcb.fast_retransmits;
@@ -49,6 +50,87 @@ void deliver_in_recovery_ack(Tcb& tcb, std::uint32_t acked_bytes, Time now, Outp
     tcb.cc.on_partial_ack(acked_bytes);
     retransmit_first_unacked(tcb, now, out);
     tcb.timers.rexmt = now + tcb.rto.rto();
+}
+
+void enter_sack_recovery(Tcb& tcb, Time now, Outputs& out) {
+    if (!tcb.scoreboard) tcb.scoreboard.emplace(tcb.snd_una, tcb.max_payload());
+    tcp::SackScoreboard& board = *tcb.scoreboard;
+    // RFC 6675 5 steps (4.1)-(4.2): RecoveryPoint = HighData; ssthresh and cwnd per RFC 5681
+    // (cwnd = ssthresh: pipe, not inflation, accounts for what left the network).
+    tcb.recover = tcb.snd_max;
+    board.begin_recovery(tcb.snd_max);
+    tcb.rxt_fence = tcb.snd_max;
+    tcb.cc.enter_recovery(tcb.flight_size(), now, tcp::RecoveryStyle::sack);
+    ++tcb.fast_retransmits;
+    ++tcb.sack_recoveries;
+    // (4.3): retransmit the first segment presumed dropped, from HighACK + 1 up to the first
+    // SACKed byte.
+    std::uint32_t length = tcb.max_payload();
+    if (!board.ranges().empty())
+        length = std::min(length, tcp::forward_distance(tcb.snd_una, board.ranges()[0].left));
+    const std::uint32_t sent = send_range(tcb, tcb.snd_una, length, now, out);
+    if (sent > 0) {
+        ++tcb.retransmits;
+        tcb.rtt_seq.reset();
+        board.on_sent(tcp::NextSegment{tcb.snd_una, sent, tcp::NextSegRule::lost_retransmit});
+    }
+    // (4.4): then send what pipe allows (step C).
+    sack_output(tcb, now, out);
+}
+
+namespace {
+
+/// Lost retransmissions (RFC 6675 has no rule; the idea is Linux's and RFC 8985's): once
+/// DupThresh segments sent *after* this round of hole retransmissions were SACKed, while holes
+/// below HighRxt are still missing, those retransmissions were lost too. Restart the round
+/// (HighRxt = SND.UNA, same RecoveryPoint) instead of waiting for the RTO.
+void detect_lost_retransmissions(Tcb& tcb) {
+    tcp::SackScoreboard& board = *tcb.scoreboard;
+    if (!tcp::gt(board.high_rxt(), tcb.snd_una)) return;
+    std::uint64_t sacked_after_fence = 0;
+    for (const tcp::SeqRange& range : board.ranges()) {
+        if (tcp::gt(range.right, tcb.rxt_fence))
+            sacked_after_fence +=
+                tcp::forward_distance(tcp::seq_max(range.left, tcb.rxt_fence), range.right);
+    }
+    if (sacked_after_fence < std::uint64_t{tcp::SackScoreboard::kDupThresh} * tcb.max_payload())
+        return;
+    const SeqNum first_hole = board.ranges().empty() ? tcb.snd_max : board.ranges()[0].left;
+    if (!tcp::lt(tcb.snd_una, first_hole)) return;  // SND.UNA is SACKed?! nothing to redo
+    board.begin_recovery(board.recovery_point());
+    tcb.rxt_fence = tcb.snd_max;
+}
+
+}  // namespace
+
+void sack_output(Tcb& tcb, Time now, Outputs& out) {
+    tcp::SackScoreboard& board = *tcb.scoreboard;
+    const std::uint32_t smss = tcb.max_payload();
+    detect_lost_retransmissions(tcb);
+    // Each pass sends at least one byte of new sequence space or raises HighRxt/RescueRxt, so
+    // the loop ends; the bound is a guard against a scoreboard bug turning into a hang.
+    for (int guard = 0; guard < 4096; ++guard) {
+        // RFC 6675 5 (C): send while cwnd - pipe >= 1 SMSS.
+        const std::uint32_t pipe = board.pipe(tcb.snd_max);
+        const std::uint32_t cwnd = tcb.cc.cwnd();
+        if (pipe >= cwnd || cwnd - pipe < smss) break;
+        // Rule 2's new data: queued, unsent, and inside the peer's window.
+        const std::uint32_t unsent = tcb.send_buffer.size() - tcb.bytes_sent_unacked();
+        const std::uint32_t in_window = tcp::forward_distance(tcb.snd_una, tcb.snd_max);
+        const std::uint32_t window_room = tcb.snd_wnd > in_window ? tcb.snd_wnd - in_window : 0;
+        const auto next = board.next_segment(tcb.snd_max, std::min(unsent, window_room));
+        if (!next) break;
+        const std::uint32_t sent = send_range(tcb, next->start, next->length, now, out);
+        if (sent == 0) break;
+        if (next->rule == tcp::NextSegRule::new_data) {
+            tcb.snd_nxt = tcb.snd_max = tcb.snd_max + sent;
+        } else {
+            ++tcb.retransmits;
+            tcb.rtt_seq.reset();
+        }
+        board.on_sent(tcp::NextSegment{next->start, sent, next->rule});
+        detail::arm_rexmt_if_idle(tcb, now);
+    }
 }
 
 }  // namespace netloom::utcp

@@ -10,7 +10,7 @@ namespace netloom::utcp {
 wire::TcpOptions syn_options(const Tcb& tcb, Time now) {
     // On a SYN we offer everything the config enables; a SYN-ACK carries only what the peer's
     // SYN offered (already recorded by negotiate_options), RFC 7323 2.2/3.2, RFC 2018 2.
-    const Config& cfg = tcb.config;
+    const Config& cfg = *tcb.config;
     const bool syn_ack = tcb.state == TcpState::syn_received;
     wire::TcpOptions options;
     options.mss = cfg.mss;
@@ -24,7 +24,7 @@ wire::TcpOptions syn_options(const Tcb& tcb, Time now) {
 }
 
 void negotiate_options(Tcb& tcb, const Segment& peer_syn) {
-    const Config& cfg = tcb.config;
+    const Config& cfg = *tcb.config;
     const auto& offer = peer_syn.options;
     // RFC 9293 3.7.1: without the option the peer accepts 536 bytes. Never above what we
     // advertise (symmetry keeps both directions' segments within the path we know).
@@ -42,7 +42,7 @@ void negotiate_options(Tcb& tcb, const Segment& peer_syn) {
     tcb.sack_ok = cfg.sack && offer.sack_permitted;
     tcb.ts_ok = cfg.timestamps && offer.timestamps.has_value();
     if (tcb.ts_ok) tcb.ts_recent = offer.timestamps->value;  // RFC 7323 4.3 step 3 for a SYN
-    tcb.scoreboard.set_mss(tcb.max_payload());
+    if (tcb.scoreboard) tcb.scoreboard->set_mss(tcb.max_payload());
     // Congestion windows count in segments of the payload we will actually send (RFC 5681 2:
     // SMSS excludes options).
     tcb.cc = make_congestion_control(cfg, tcb.max_payload());

@@ -1,9 +1,9 @@
 // output.cpp — building segments and deciding what to send: ACKs, challenge ACKs, SYN/SYN-ACK,
-// data within min(SND.WND, cwnd) (RFC 9293 3.8.6, RFC 5681 3.1), our FIN, and the RST for a
-// segment to a closed port.
+// data within min(SND.WND, cwnd) (RFC 9293 3.8.6, RFC 5681 3.1) under Nagle and sender SWS
+// avoidance (RFC 9293 3.7.4 / 3.8.6.2.1), our FIN, and the RST for a segment to a closed port.
 #include <algorithm>
 
-#include "core/rules.hpp"
+#include "core/detail.hpp"
 #include "netloom/tcp_common/window.hpp"
 
 namespace netloom::utcp {
@@ -12,28 +12,28 @@ using namespace wire::tcp_flag;
 
 namespace {
 
-/// The window field we put on a segment, moving RCV.ADV right but never left (RFC 9293
-/// 3.8.6.2.2). SYN segments carry it unscaled (RFC 7323 2.2).
+/// The window field we put on a segment. RFC 7323 2.4 / RFC 9293 3.8.6.2.2: the new window is
+/// rounded *down* to the scale unit, so we never offer space the buffer does not have; the
+/// right edge we remember (RCV.ADV) never moves left, and data up to it is always accepted
+/// even when the rounded field makes it look up to one unit shorter to the peer. SYN segments
+/// carry the window unscaled (RFC 7323 2.2).
 std::uint16_t advertise_window(Tcb& tcb, bool syn) {
     const std::uint32_t window = tcp::receive_window_to_advertise(
-        tcb.rcv_free(), tcb.rcv_wnd(), tcb.config.rcvbuf, tcb.config.mss);
-    if (syn) {
-        const auto field = static_cast<std::uint16_t>(std::min<std::uint32_t>(window, 0xffff));
-        tcb.rcv_adv = tcp::seq_max(tcb.rcv_adv, tcb.rcv_nxt + field);
-        return field;
-    }
-    const std::uint32_t offered = std::max(window, tcb.rcv_wnd());
-    const std::uint16_t field = tcp::encode_window_round_up(offered, tcb.rcv_wscale);
-    const std::uint32_t scaled = tcp::decode_window(field, tcb.rcv_wscale);
-    tcb.rcv_adv = tcp::seq_max(tcb.rcv_adv, tcb.rcv_nxt + scaled);
+        tcb.rcv_free(), tcb.rcv_wnd(), tcb.config->rcvbuf, tcb.config->mss);
+    const std::uint8_t shift = syn ? 0 : tcb.rcv_wscale;
+    const std::uint16_t field = tcp::encode_window(window, shift);
+    tcb.rcv_adv = tcp::seq_max(tcb.rcv_adv, tcb.rcv_nxt + tcp::decode_window(field, shift));
     return field;
 }
 
-void arm_rexmt_if_idle(Tcb& tcb, Time now) {
-    if (!tcb.timers.rexmt) tcb.timers.rexmt = now + tcb.rto.rto();  // RFC 6298 5.1
-}
-
 }  // namespace
+
+std::uint32_t detail::data_option_space(const Tcb& tcb) noexcept {
+    wire::TcpOptions options;
+    if (tcb.ts_ok) options.timestamps = wire::TcpTimestamps{0, 0};
+    if (tcb.sack_ok && tcb.sack_rx) tcb.sack_rx->fill(options);
+    return static_cast<std::uint32_t>(options.encoded_length());
+}
 
 Segment make_segment(Tcb& tcb, SeqNum seq, std::uint8_t flags, Time now) {
     Segment segment;
@@ -44,12 +44,14 @@ Segment make_segment(Tcb& tcb, SeqNum seq, std::uint8_t flags, Time now) {
     if (flags & ack) {
         segment.ack = tcb.rcv_nxt;
         tcb.last_ack_sent = tcb.rcv_nxt;
+        tcb.timers.delack.reset();  // this segment carries the ACK that was owed
     }
     if (!(flags & rst)) {
         segment.window = advertise_window(tcb, (flags & syn) != 0);
         if (tcb.ts_ok && !(flags & syn))
             segment.options.timestamps = wire::TcpTimestamps{ts_clock(tcb, now), tcb.ts_recent};
-        if (tcb.sack_ok && (flags & ack) && !(flags & syn)) tcb.sack_rx.fill(segment.options);
+        if (tcb.sack_ok && tcb.sack_rx && (flags & ack) && !(flags & syn))
+            tcb.sack_rx->fill(segment.options);
     }
     ++tcb.segments_sent;
     return segment;
@@ -63,10 +65,11 @@ void send_challenge_ack(Tcb& tcb, Time now, Outputs& out) {
     // RFC 5961 7: limit challenge ACKs per unit of time; the budget refills once a second.
     if (now - tcb.challenge_refill >= std::chrono::seconds(1)) {
         tcb.challenge_refill = now;
-        tcb.challenge_tokens = tcb.config.challenge_ack_limit;
+        tcb.challenge_tokens = tcb.config->challenge_ack_limit;
     }
     if (tcb.challenge_tokens == 0) return;
     --tcb.challenge_tokens;
+    out.note(kNoteChallengeAck);
     send_ack(tcb, now, out);
 }
 
@@ -77,50 +80,114 @@ void send_syn(Tcb& tcb, Time now, Outputs& out) {
     out.segments.push_back(std::move(segment));
     tcb.snd_nxt = tcb.iss + 1;
     tcb.snd_max = tcp::seq_max(tcb.snd_max, tcb.snd_nxt);
-    arm_rexmt_if_idle(tcb, now);
+    detail::arm_rexmt_if_idle(tcb, now);
+}
+
+std::uint32_t send_range(Tcb& tcb, SeqNum start, std::uint32_t length, Time now, Outputs& out) {
+    const std::uint32_t offset = tcp::forward_distance(tcb.snd_una, start);
+    const std::uint32_t buffered = tcb.send_buffer.size();
+    const std::uint32_t available = offset < buffered ? buffered - offset : 0;
+    // RFC 9293 3.7.1 / RFC 6691: the MSS bounds payload *plus* TCP options, so SACK blocks on a
+    // data segment take payload room.
+    const std::uint32_t options = detail::data_option_space(tcb);
+    const std::uint32_t room = tcb.snd_mss > options ? tcb.snd_mss - options : 1;
+    const std::uint32_t payload = std::min({length, available, room});
+    const bool fin_in_range =
+        tcb.fin_queued && !tcb.fin_acked && offset + payload == buffered && length > payload;
+    if (payload == 0 && !fin_in_range) return 0;
+    std::uint8_t flags = ack;
+    if (fin_in_range) flags |= fin;
+    if (payload > 0 && offset + payload == buffered) flags |= psh;
+    Segment segment = make_segment(tcb, start, flags, now);
+    segment.payload.resize(payload);
+    tcb.send_buffer.peek(offset, segment.payload);
+    tcb.bytes_sent += payload;
+    out.segments.push_back(std::move(segment));
+    return payload + (fin_in_range ? 1 : 0);
 }
 
 void output_tcp(Tcb& tcb, Time now, Outputs& out) {
     if (!tcb.synchronized() || tcb.state == TcpState::time_wait) return;
     if (tcb.fin_acked) return;
-    // RFC 5681 3.1 / RFC 9293 3.8.6: usable = min(SND.WND, cwnd) - in flight.
-    const std::uint32_t limit = std::min(tcb.snd_wnd, tcb.cc.cwnd());
+    if (tcb.in_sack_recovery()) {
+        sack_output(tcb, now, out);
+        return;
+    }
+    // RFC 5681 3.1 / RFC 9293 3.8.6: usable = min(SND.WND, cwnd) - in flight. RFC 3042
+    // (Limited Transmit): each of the first two duplicate ACKs lets one new segment out beyond
+    // cwnd, so a small window still produces the three duplicates fast retransmit needs.
+    const std::uint32_t limited_transmit =
+        !tcb.cc.in_recovery() && tcb.dup_acks < 3 ? tcb.dup_acks * tcb.max_payload() : 0;
+    const std::uint32_t limit =
+        std::min<std::uint64_t>(tcb.snd_wnd, std::uint64_t{tcb.cc.cwnd()} + limited_transmit);
+    std::uint32_t pending = 0;
+    bool fin_waiting = false;
     while (true) {
         const std::uint32_t sent = tcb.bytes_sent_unacked();
-        const auto queued = static_cast<std::uint32_t>(tcb.send_queue.size());
+        const std::uint32_t queued = tcb.send_buffer.size();
         const std::uint32_t in_flight = tcb.flight_size();
         const std::uint32_t usable = limit > in_flight ? limit - in_flight : 0;
-        const std::uint32_t pending = queued - sent;
-        const bool fin_next = tcb.fin_queued && pending == 0 && tcb.snd_nxt == tcb.fin_seq();
-        if (pending == 0 && !fin_next) break;
-        if (pending > 0 && usable == 0) break;  // persist timer: not driven yet (README)
-        // Sender SWS avoidance (RFC 9293 3.8.6.2.1); Nagle is off until the shell drives it.
-        // With nothing in flight no ACK will come to reopen the decision (and there is no
-        // override timer yet), so then whatever fits goes.
-        if (pending > 0 && in_flight > 0 &&
-            !tcp::should_send_now(pending, tcb.max_payload(), usable, in_flight, true, true,
-                                  tcb.max_snd_wnd))
-            break;
-        const std::uint32_t length = std::min({pending, usable, tcb.max_payload()});
-        std::uint8_t flags = ack;
-        const bool carries_fin = tcb.fin_queued && sent + length == queued;
-        if (carries_fin) flags |= fin;
-        if (length > 0 && sent + length == queued) flags |= psh;
+        pending = queued - sent;
+        fin_waiting = tcb.fin_queued && pending == 0 && tcb.snd_nxt == tcb.fin_seq();
+        if (pending == 0 && !fin_waiting) break;
+        // Go-back-N after a timeout: skip what the peer SACKed (RFC 6675 5.1), and do not run
+        // a retransmission into the next SACKed range.
+        std::uint32_t sack_limit = UINT32_MAX;
+        if (tcb.scoreboard && tcp::lt(tcb.snd_nxt, tcb.snd_max)) {
+            bool skipped = false;
+            for (const tcp::SeqRange& range : tcb.scoreboard->ranges()) {
+                if (tcp::le(range.left, tcb.snd_nxt) && tcp::lt(tcb.snd_nxt, range.right)) {
+                    tcb.snd_nxt = tcp::seq_min(range.right, tcb.snd_max);
+                    skipped = true;
+                    break;
+                }
+                if (tcp::gt(range.left, tcb.snd_nxt)) {
+                    sack_limit = tcp::forward_distance(tcb.snd_nxt, range.left);
+                    break;
+                }
+            }
+            if (skipped) continue;
+        }
+        const std::uint32_t options = detail::data_option_space(tcb);
+        const std::uint32_t room = tcb.snd_mss > options ? tcb.snd_mss - options : 1;
+        if (pending > 0) {
+            if (usable == 0) break;  // the persist timer takes over below if nothing is in flight
+            // Nagle + sender SWS avoidance (RFC 9293 3.8.6.2.1, RFC 896): a full segment, or
+            // everything queued (pushed: every user send is) when nothing is unacknowledged (or
+            // nodelay), or half the peer's largest window. A retransmission after a timeout
+            // resends what was sent before and is not held back.
+            // Once our FIN is queued nothing more can join the last small segment, so Nagle
+            // has no reason to hold it (the FIN goes with it).
+            const bool retransmission = tcp::lt(tcb.snd_nxt, tcb.snd_max);
+            const bool nodelay = tcb.nodelay || tcb.fin_queued;
+            if (!retransmission && !tcp::should_send_now(pending, room, usable, in_flight, nodelay,
+                                                         true, tcb.max_snd_wnd))
+                break;
+        }
+        const std::uint32_t length = std::min({pending, usable, room, sack_limit});
+        const bool with_fin = tcb.fin_queued && sent + length == queued;
         const bool retransmission = tcp::lt(tcb.snd_nxt, tcb.snd_max);
-        Segment segment = make_segment(tcb, tcb.snd_nxt, flags, now);
-        const auto begin = tcb.send_queue.begin() + sent;
-        segment.payload.assign(begin, begin + length);
-        tcb.snd_nxt += segment.seq_len();
+        const std::uint32_t used =
+            send_range(tcb, tcb.snd_nxt, length + (with_fin ? 1 : 0), now, out);
+        if (used == 0) break;
+        tcb.snd_nxt += used;
         if (retransmission) {
             ++tcb.retransmits;
-        } else if (!tcb.rtt_seq && !tcb.ts_ok && length > 0) {
+        } else if (!tcb.rtt_seq && !tcb.ts_ok) {
             tcb.rtt_seq = tcb.snd_nxt;  // time this segment (Karn: only new data, RFC 6298 3)
             tcb.rtt_start = now;
         }
         tcb.snd_max = tcp::seq_max(tcb.snd_max, tcb.snd_nxt);
-        out.segments.push_back(std::move(segment));
-        arm_rexmt_if_idle(tcb, now);
-        if (carries_fin) break;
+        detail::arm_rexmt_if_idle(tcb, now);
+        if (out.segments.back().has(fin)) break;
+    }
+    // RFC 9293 3.8.6.1 / 3.8.6.2.1: data is waiting but nothing is in flight, so no ACK will
+    // come to restart this decision: the persist timer probes a zero window or overrides SWS
+    // avoidance. With data in flight the retransmission timer covers the connection.
+    if (pending > 0 && tcb.flight_size() == 0) {
+        detail::arm_persist(tcb, now);
+    } else {
+        tcb.timers.persist.reset();
     }
 }
 

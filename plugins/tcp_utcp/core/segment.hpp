@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "netloom/tcp.hpp"
@@ -46,23 +47,39 @@ Segment from_repr(const wire::TcpRepr& repr);
 wire::TcpRepr to_repr(const Segment& segment) noexcept;
 
 /// What one transition asks the shell to do.
+/// What a rule noticed about a segment it dropped or answered, for the shell's counters.
+enum Note : std::uint32_t {
+    kNoteUnacceptable = 1u << 0,  ///< outside the receive window (RFC 9293 3.10.7.4 first)
+    kNoteAckUnsent = 1u << 1,     ///< ACK of data never sent, or too old (RFC 5961 5.2)
+    kNoteChallengeAck = 1u << 2,  ///< a challenge ACK was sent (RFC 5961 3-5)
+    kNoteRstIgnored = 1u << 3,    ///< RST out of window or in TIME-WAIT (RFC 5961 3, RFC 1337)
+    kNotePaws = 1u << 4,          ///< stale timestamp (RFC 7323 5.3)
+    kNoteNoTimestamp = 1u << 5,   ///< no TSopt although negotiated (RFC 7323 3.2)
+};
+
 struct Outputs {
     std::vector<Segment> segments;  ///< in emission order
     std::uint32_t events = 0;       ///< TcpEvent bits for the user
     TcpError error = TcpError::none;
+    std::uint32_t notes = 0;  ///< Note bits
 
     void add_event(std::uint32_t event) noexcept { events |= event; }
+    void note(Note n) noexcept { notes |= n; }
 };
 
-/// Per-connection parameters; copied into each TCB (the core has no globals).
+/// Per-connection parameters. Connections share one immutable copy (Tcb::config is a
+/// shared_ptr), so a field costs nothing per connection.
 struct Config {
     std::uint16_t mss = 1460;           ///< MSS we advertise (our receive side)
-    std::uint32_t rcvbuf = 256 * 1024;  ///< receive buffer: in-order + out-of-order bytes
+    std::uint32_t rcvbuf = 256 * 1024;  ///< receive buffer: unread + out-of-order bytes
     std::uint32_t sndbuf = 256 * 1024;  ///< send buffer: unacked + unsent bytes
     bool window_scaling = true;         ///< RFC 7323 2
     bool sack = true;                   ///< RFC 2018
     bool timestamps = true;             ///< RFC 7323 3
-    std::uint32_t ts_offset = 0;        ///< added to TSval (random per connection, input)
+    std::uint32_t ts_offset = 0;        ///< added to every connection's TSval
+    /// RFC 7323 5.4 / 7.1: also add a keyed hash of the 4-tuple (key: isn_key), so TSval
+    /// reveals neither uptime nor how two connections' clocks relate (Linux does the same).
+    bool ts_offset_per_connection = false;
     std::chrono::nanoseconds msl = std::chrono::seconds(30);  ///< TIME_WAIT lasts 2 * msl
     std::uint32_t max_retransmits = 15;     ///< data: give up after this many RTOs in a row
     std::uint32_t max_syn_retransmits = 6;  ///< SYN / SYN-ACK retransmissions
@@ -71,6 +88,19 @@ struct Config {
     bool cubic = false;                        ///< congestion control: NewReno or CUBIC
     tcp::RtoConfig rto;
     tcp::SipKey isn_key{};  ///< RFC 6528 secret (drawn by the shell)
+    /// RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK every second full-sized segment, else after
+    /// delack_timeout (at most 500 ms by the RFC).
+    bool delayed_ack = true;
+    std::chrono::nanoseconds delack_timeout = std::chrono::milliseconds(40);
+    bool nodelay = false;  ///< default for new connections: Nagle (RFC 896) off when true
+    /// FIN-WAIT-2 after the user closed both directions: give up on the peer's FIN after this.
+    std::chrono::nanoseconds fin_wait_2_timeout = std::chrono::seconds(60);
+    /// RFC 1122 4.2.3.6: off by default; probes after `keepalive_idle` without a segment from
+    /// the peer, every `keepalive_interval`, and give up after `keepalive_count` unanswered.
+    bool keepalive = false;
+    std::chrono::nanoseconds keepalive_idle = std::chrono::hours(2);
+    std::chrono::nanoseconds keepalive_interval = std::chrono::seconds(75);
+    std::uint32_t keepalive_count = 9;
 };
 
 }  // namespace netloom::utcp

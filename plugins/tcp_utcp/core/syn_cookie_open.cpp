@@ -21,7 +21,7 @@ Config cookie_config(const Config& listener_config) {
 
 Segment syn_cookie_reply(const Listener& listener, const tcp::FourTuple& tuple, const Segment& syn,
                          SeqNum cookie_iss, Time now) {
-    Tcb tcb(cookie_config(listener.config), tuple);
+    Tcb tcb(cookie_config(listener.shared ? *listener.shared : listener.config), tuple);
     tcb.iss = cookie_iss;
     tcb.snd_una = tcb.snd_nxt = tcb.snd_max = cookie_iss;
     tcb.irs = syn.seq;
@@ -35,17 +35,16 @@ Segment syn_cookie_reply(const Listener& listener, const tcp::FourTuple& tuple, 
 
 Tcb open_from_cookie(const Listener& listener, const tcp::FourTuple& tuple, const Segment& ack,
                      std::uint16_t peer_mss, Time now) {
-    Tcb tcb(cookie_config(listener.config), tuple);
+    Tcb tcb(cookie_config(listener.shared ? *listener.shared : listener.config), tuple);
     tcb.passive = true;
     tcb.iss = ack.ack - 1;  // the cookie
     tcb.snd_una = tcb.snd_nxt = tcb.snd_max = ack.ack;
     tcb.irs = ack.seq - 1;
     tcb.rcv_nxt = ack.seq;
     // The SYN-ACK advertised at most this much (unscaled: no window scaling from a cookie).
-    tcb.rcv_adv = tcb.rcv_nxt + std::min<std::uint32_t>(tcb.config.rcvbuf, 0xffff);
-    tcb.snd_mss = std::max<std::uint16_t>(64, std::min(peer_mss, tcb.config.mss));
-    tcb.cc = make_congestion_control(tcb.config, tcb.max_payload());
-    tcb.scoreboard = tcp::SackScoreboard(tcb.snd_una, tcb.max_payload());
+    tcb.rcv_adv = tcb.rcv_nxt + std::min<std::uint32_t>(tcb.config->rcvbuf, 0xffff);
+    tcb.snd_mss = std::max<std::uint16_t>(64, std::min(peer_mss, tcb.config->mss));
+    tcb.cc = make_congestion_control(*tcb.config, tcb.max_payload());
     tcb.snd_wnd = ack.window;
     tcb.max_snd_wnd = tcb.snd_wnd;
     tcb.snd_wl1 = ack.seq;

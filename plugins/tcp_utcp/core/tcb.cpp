@@ -1,4 +1,4 @@
-// tcb.cpp — TCB construction and derived quantities.
+// tcb.cpp — TCB construction, derived quantities, TcpInfo and the memory footprint.
 #include "core/tcb.hpp"
 
 #include <algorithm>
@@ -9,34 +9,38 @@ tcp::CongestionControl make_congestion_control(const Config& cfg, std::uint32_t 
     return *tcp::CongestionControl::create(cfg.cubic ? "cubic" : "newreno", mss);
 }
 
-Tcb::Tcb(const Config& cfg, const tcp::FourTuple& tuple_)
-    : config(cfg),
+Tcb::Tcb(std::shared_ptr<const Config> cfg, const tcp::FourTuple& tuple_)
+    : config(std::move(cfg)),
       tuple(tuple_),
-      rto(cfg.rto),
-      cc(make_congestion_control(cfg, cfg.mss)),
-      scoreboard(SeqNum(0), cfg.mss),
-      challenge_tokens(cfg.challenge_ack_limit) {}
+      nodelay(config->nodelay),
+      keepalive_on(config->keepalive),
+      rcv_mss(static_cast<std::uint16_t>(std::min<std::uint32_t>(config->mss, 536))),
+      rto(config->rto),
+      cc(make_congestion_control(*config, config->mss)),
+      send_buffer(config->sndbuf),
+      recv_buffer(config->rcvbuf),
+      challenge_tokens(config->challenge_ack_limit) {
+    ts_offset = config->ts_offset;
+    if (config->ts_offset_per_connection) {
+        // A key distinct from the ISN's, so TSval and ISS offsets are unrelated.
+        tcp::SipKey key = config->isn_key;
+        for (auto& byte : key) byte ^= 0x5c;
+        ts_offset += tcp::connection_hash(tuple, key);
+    }
+}
+
+Tcb::Tcb(const Config& cfg, const tcp::FourTuple& tuple_)
+    : Tcb(std::make_shared<const Config>(cfg), tuple_) {}
 
 std::uint32_t Tcb::bytes_sent_unacked() const noexcept {
     std::uint32_t sent = tcp::forward_distance(snd_una, snd_nxt);
     if (state == TcpState::syn_sent || state == TcpState::syn_received) return 0;
     if (fin_queued && tcp::gt(snd_nxt, fin_seq())) --sent;  // the FIN is not a buffer byte
-    return std::min<std::uint32_t>(sent, static_cast<std::uint32_t>(send_queue.size()));
+    return std::min<std::uint32_t>(sent, send_buffer.size());
 }
 
 SeqNum Tcb::fin_seq() const noexcept {
-    return snd_una + static_cast<std::uint32_t>(send_queue.size());
-}
-
-std::uint32_t Tcb::ooo_bytes() const noexcept {
-    std::uint32_t total = 0;
-    for (const auto& segment : ooo) total += static_cast<std::uint32_t>(segment.data.size());
-    return total;
-}
-
-std::uint32_t Tcb::rcv_free() const noexcept {
-    const std::uint64_t used = recv_queue.size() + ooo_bytes();
-    return used >= config.rcvbuf ? 0 : static_cast<std::uint32_t>(config.rcvbuf - used);
+    return snd_una + send_buffer.size();
 }
 
 std::uint32_t Tcb::max_payload() const noexcept {
@@ -65,16 +69,29 @@ TcpInfo Tcb::info() const {
     out.rcv_wscale = rcv_wscale;
     out.sack_enabled = sack_ok;
     out.timestamps_enabled = ts_ok;
+    out.bytes_sent = bytes_sent;
+    out.bytes_acked = bytes_acked;
+    out.bytes_received = bytes_received;
     out.segments_sent = segments_sent;
     out.segments_received = segments_received;
     out.retransmits = retransmits;
-    out.rto_count = rto_count;
     out.fast_retransmits = fast_retransmits;
+    out.sack_recoveries = sack_recoveries;
+    out.rto_count = rto_count;
+    out.dup_acks_received = dup_acks_received;
     return out;
 }
 
 std::uint32_t ts_clock(const Tcb& tcb, Time now) noexcept {
-    return static_cast<std::uint32_t>(now.count() / 1'000'000) + tcb.config.ts_offset;
+    return static_cast<std::uint32_t>(now.count() / 1'000'000) + tcb.ts_offset;
+}
+
+std::size_t memory_footprint(const Tcb& tcb) noexcept {
+    std::size_t total = sizeof(Tcb) + tcb.send_buffer.heap_bytes() + tcb.recv_buffer.heap_bytes() +
+                        tcb.sack_rx.heap_bytes() + tcb.scoreboard.heap_bytes();
+    // A config shared with a listener or other connections is the engine's, not this TCB's.
+    if (tcb.config && tcb.config.use_count() == 1) total += sizeof(Config);
+    return total;
 }
 
 }  // namespace netloom::utcp

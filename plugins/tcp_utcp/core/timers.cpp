@@ -1,17 +1,127 @@
-// timers.cpp — timer_tt_rexmt, timer_tt_2msl, timer_tt_conn_est and the tick dispatcher.
-// Deadlines are absolute times; a timer fires when `now` reaches it.
-#include "core/rules.hpp"
+// timers.cpp — timer_tt_rexmt, timer_tt_persist, timer_tt_delack, timer_tt_keep,
+// timer_tt_fin_wait_2, timer_tt_2msl, timer_tt_conn_est and the tick dispatcher. Deadlines are
+// absolute times; a timer fires when `now` reaches it.
+#include <algorithm>
+
+#include "core/detail.hpp"
 
 namespace netloom::utcp {
 
+using namespace wire::tcp_flag;
+
+namespace detail {
+
+void enter_time_wait(Tcb& tcb, Time now, Outputs& out) {
+    tcb.state = TcpState::time_wait;
+    tcb.timers = Timers{};
+    tcb.timers.time_wait = now + 2 * tcb.config->msl;  // RFC 9293 3.10.7.4 "TIME-WAIT"
+    tcb.scoreboard.reset();
+    tcb.sack_rx.reset();
+    out.add_event(kTcpClosed);
+}
+
+void arm_keepalive(Tcb& tcb, Time now) noexcept {
+    const bool eligible =
+        tcb.keepalive_on && tcb.synchronized() && tcb.state != TcpState::time_wait;
+    if (eligible) {
+        tcb.timers.keepalive = now + tcb.config->keepalive_idle;
+    } else {
+        tcb.timers.keepalive.reset();
+    }
+}
+
+std::optional<std::chrono::milliseconds> rtt_from_echo(const Tcb& tcb, const Segment& segment,
+                                                       Time now, Time max_age) noexcept {
+    const auto& ts = segment.options.timestamps;
+    if (!ts || ts->echo == 0) return std::nullopt;  // RFC 7323 3.2: 0 may mean "no echo"
+    const std::uint32_t ms = ts_clock(tcb, now) - ts->echo;
+    // An echo "from the future" wraps to a huge value; one older than anything we could have
+    // sent is bogus too. Either would poison SRTT for a long time (RFC 7323 4.1 asks for sanity).
+    const auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(max_age).count() + 1;
+    if (static_cast<std::int64_t>(ms) > limit) return std::nullopt;
+    return std::chrono::milliseconds(ms);
+}
+
+void arm_persist(Tcb& tcb, Time now) noexcept {
+    if (tcb.timers.persist) return;
+    // RFC 1122 4.2.2.17: exponential backoff from the RTO, bounded like the RTO (RFC 6298 2.5).
+    const auto& rto = tcb.config->rto;
+    Time interval = std::max(tcb.rto.base_rto(), rto.min_rto);
+    for (std::uint16_t i = 0; i < tcb.persist_backoff && interval < rto.max_rto; ++i) interval *= 2;
+    tcb.timers.persist = now + std::min(interval, rto.max_rto);
+}
+
+void cancel_persist(Tcb& tcb) noexcept {
+    tcb.timers.persist.reset();
+    tcb.persist_backoff = 0;
+}
+
+void arm_rexmt(Tcb& tcb, Time now) noexcept {
+    Time timeout = tcb.rto.rto();
+    tcb.tlp_pending = false;
+    if (tcb.sack_ok && tcb.synchronized() && tcb.rto.has_sample() && !tcb.cc.in_recovery() &&
+        tcb.rexmt_count == 0) {
+        // RFC 8985 7.2: PTO = 2 SRTT, plus the peer's worst-case delayed-ACK time when a single
+        // segment is in flight (its ACK may be delayed), never later than the RTO.
+        Time pto = 2 * tcb.rto.srtt();
+        if (tcb.flight_size() <= tcb.max_payload()) pto += std::chrono::milliseconds(200);
+        if (pto < timeout) {
+            timeout = pto;
+            tcb.tlp_pending = true;
+        }
+    }
+    tcb.timers.rexmt = now + timeout;
+}
+
+void give_up(Tcb& tcb, Outputs& out) {
+    drop_connection(tcb, tcb.soft_error != TcpError::none ? tcb.soft_error : TcpError::timed_out,
+                    out);
+}
+
+}  // namespace detail
+
+namespace {
+
+/// RFC 8985 7.3: the tail loss probe. One segment regardless of cwnd: new data if the peer's
+/// window allows, else the last segment sent again, so the peer's ACK (with SACK) reveals a
+/// tail loss to fast recovery instead of leaving it to the RTO. Then the full RTO is armed.
+void timer_tt_tlp(Tcb& tcb, Time now, Outputs& out) {
+    tcb.tlp_pending = false;
+    const std::uint32_t pending = tcb.send_buffer.size() - tcb.bytes_sent_unacked();
+    const std::uint32_t flight = tcb.flight_size();
+    const std::uint32_t window_room = tcb.snd_wnd > flight ? tcb.snd_wnd - flight : 0;
+    std::uint32_t sent = 0;
+    if (pending > 0 && window_room > 0 && tcb.snd_nxt == tcb.snd_max) {
+        sent = send_range(tcb, tcb.snd_nxt, std::min({pending, window_room, tcb.max_payload()}),
+                          now, out);
+        tcb.snd_nxt += sent;
+        tcb.snd_max = tcb.snd_nxt;
+    }
+    if (sent == 0 && flight > 0) {
+        const std::uint32_t length = std::min(flight, tcb.max_payload());
+        if (send_range(tcb, tcb.snd_nxt - length, length, now, out) > 0) {
+            ++tcb.retransmits;
+            tcb.rtt_seq.reset();  // Karn
+        }
+    }
+    tcb.timers.rexmt = now + tcb.rto.rto();
+}
+
+}  // namespace
+
 void timer_tt_rexmt(Tcb& tcb, Time now, Outputs& out) {
     tcb.timers.rexmt.reset();
+    if (tcb.tlp_pending && tcb.synchronized()) {
+        timer_tt_tlp(tcb, now, out);
+        return;
+    }
+    tcb.tlp_pending = false;
     const bool handshake = tcb.state == TcpState::syn_sent || tcb.state == TcpState::syn_received;
     const std::uint32_t limit =
-        handshake ? tcb.config.max_syn_retransmits : tcb.config.max_retransmits;
+        handshake ? tcb.config->max_syn_retransmits : tcb.config->max_retransmits;
     // RFC 9293 3.8.3 (R2 threshold): give up after `limit` retransmissions of the same data.
     if (tcb.rexmt_count >= limit) {
-        drop_connection(tcb, TcpError::timed_out, out);
+        detail::give_up(tcb, out);
         return;
     }
     ++tcb.rexmt_count;
@@ -20,6 +130,7 @@ void timer_tt_rexmt(Tcb& tcb, Time now, Outputs& out) {
     tcb.rtt_seq.reset();   // Karn: nothing in flight may be timed now
     if (handshake) {
         ++tcb.retransmits;
+        tcb.syn_retransmitted = true;
         send_syn(tcb, now, out);
         return;
     }
@@ -30,9 +141,85 @@ void timer_tt_rexmt(Tcb& tcb, Time now, Outputs& out) {
     // trigger a fast retransmit of the go-back-N duplicates.
     tcb.recover = tcb.snd_max;
     tcb.dup_acks = 0;
-    tcb.scoreboard.clear();  // RFC 2018 8: SACK information may be reneged after a timeout
+    // RFC 6675 5.1: a sender that keeps its SACK information after a timeout should use it, so
+    // the go-back-N below skips what the peer SACKed. RFC 2018 8: the receiver may have reneged
+    // on it, so if the same data times out again the information is dropped.
+    if (tcb.scoreboard && tcb.rexmt_count == 1) {
+        tcb.scoreboard->end_recovery();
+    } else {
+        tcb.scoreboard.reset();
+    }
+    const std::size_t before = out.segments.size();
     output_tcp(tcb, now, out);
-    if (!tcb.timers.rexmt && tcb.snd_una != tcb.snd_max) tcb.timers.rexmt = now + tcb.rto.rto();
+    // RFC 6298 5.4: the earliest unacknowledged segment is resent even if the window is now
+    // zero; then the persist timer (armed by output_tcp) owns a zero-window connection.
+    if (out.segments.size() == before && tcb.snd_wnd > 0) retransmit_first_unacked(tcb, now, out);
+    if (!tcb.timers.rexmt && tcb.flight_size() > 0) tcb.timers.rexmt = now + tcb.rto.rto();
+    tcb.tlp_pending = false;
+}
+
+void timer_tt_persist(Tcb& tcb, Time now, Outputs& out) {
+    tcb.timers.persist.reset();
+    if (!tcb.synchronized() || tcb.state == TcpState::time_wait) return;
+    const std::uint32_t pending = tcb.send_buffer.size() - tcb.bytes_sent_unacked();
+    if (pending == 0 || tcb.flight_size() > 0) return;
+    if (tcb.snd_wnd == 0) {
+        // RFC 9293 3.8.6.1 / RFC 1122 4.2.2.17: probe with one byte of new data. SND.NXT stays
+        // put (the byte is outside the window and will be sent again); SND.MAX covers it so an
+        // ACK of it is acceptable if the window had in fact opened.
+        if (tcb.unanswered_probes >= tcb.config->max_retransmits) {
+            detail::give_up(tcb, out);  // nobody answers the probes any more
+            return;
+        }
+        const std::uint32_t sent = send_range(tcb, tcb.snd_nxt, 1, now, out);
+        tcb.snd_max = tcp::seq_max(tcb.snd_max, tcb.snd_nxt + sent);
+        ++tcb.unanswered_probes;
+        if (tcb.persist_backoff < 16) ++tcb.persist_backoff;
+        detail::arm_persist(tcb, now);
+        return;
+    }
+    // RFC 9293 3.8.6.2.1 (4): the SWS override timeout: send what the window allows even if it
+    // is less than a segment.
+    const std::uint32_t room = std::min(tcb.snd_wnd, tcb.cc.cwnd());
+    const std::uint32_t length = std::min({pending, room, tcb.max_payload()});
+    const std::uint32_t sent = send_range(tcb, tcb.snd_nxt, length, now, out);
+    if (sent > 0) {
+        const bool retransmission = tcp::lt(tcb.snd_nxt, tcb.snd_max);
+        tcb.snd_nxt += sent;
+        if (retransmission) ++tcb.retransmits;
+        tcb.snd_max = tcp::seq_max(tcb.snd_max, tcb.snd_nxt);
+        detail::arm_rexmt_if_idle(tcb, now);
+    }
+}
+
+void timer_tt_delack(Tcb& tcb, Time now, Outputs& out) {
+    tcb.timers.delack.reset();
+    if (tcb.synchronized() && tcb.state != TcpState::time_wait) send_ack(tcb, now, out);
+}
+
+void timer_tt_keep(Tcb& tcb, Time now, Outputs& out) {
+    tcb.timers.keepalive.reset();
+    if (!tcb.keepalive_on || !tcb.synchronized() || tcb.state == TcpState::time_wait) return;
+    // RFC 1122 4.2.3.6: probe only an idle connection; with data outstanding the
+    // retransmission or persist timer already tests the path.
+    if (tcb.snd_una != tcb.snd_max || tcb.timers.persist) {
+        detail::arm_keepalive(tcb, now);
+        return;
+    }
+    if (tcb.unanswered_probes >= tcb.config->keepalive_count) {
+        detail::give_up(tcb, out);
+        return;
+    }
+    // SEG.SEQ = SND.NXT - 1 with no data: outside the peer's window, so it must answer with an
+    // ACK (RFC 1122 4.2.3.6, RFC 9293 3.10.7.4 "first").
+    out.segments.push_back(make_segment(tcb, tcb.snd_una - 1, ack, now));
+    ++tcb.unanswered_probes;
+    tcb.timers.keepalive = now + tcb.config->keepalive_interval;
+}
+
+void timer_tt_fin_wait_2(Tcb& tcb, Time /*now*/, Outputs& out) {
+    tcb.timers.fin_wait_2.reset();
+    if (tcb.state == TcpState::fin_wait_2) drop_connection(tcb, TcpError::none, out);
 }
 
 void timer_tt_2msl(Tcb& tcb, Time /*now*/, Outputs& out) {
@@ -46,23 +233,28 @@ void timer_tt_2msl(Tcb& tcb, Time /*now*/, Outputs& out) {
 void timer_tt_conn_est(Tcb& tcb, Time /*now*/, Outputs& out) {
     tcb.timers.conn_establish.reset();
     if (tcb.state == TcpState::syn_sent || tcb.state == TcpState::syn_received)
-        drop_connection(tcb, TcpError::timed_out, out);
+        detail::give_up(tcb, out);
 }
 
 Outputs on_tick(Tcb& tcb, Time now) {
     Outputs out;
-    auto due = [&](const std::optional<Time>& deadline) { return deadline && *deadline <= now; };
-    if (due(tcb.timers.conn_establish)) timer_tt_conn_est(tcb, now, out);
-    if (due(tcb.timers.time_wait)) timer_tt_2msl(tcb, now, out);
-    if (due(tcb.timers.rexmt)) timer_tt_rexmt(tcb, now, out);
+    Timers& t = tcb.timers;
+    if (t.conn_establish.due(now)) timer_tt_conn_est(tcb, now, out);
+    if (t.time_wait.due(now)) timer_tt_2msl(tcb, now, out);
+    if (t.fin_wait_2.due(now)) timer_tt_fin_wait_2(tcb, now, out);
+    if (t.rexmt.due(now)) timer_tt_rexmt(tcb, now, out);
+    if (t.persist.due(now)) timer_tt_persist(tcb, now, out);
+    if (t.keepalive.due(now)) timer_tt_keep(tcb, now, out);
+    if (t.delack.due(now)) timer_tt_delack(tcb, now, out);
     return out;
 }
 
 std::optional<Time> next_deadline(const Tcb& tcb) noexcept {
     std::optional<Time> earliest;
-    for (const auto& deadline :
-         {tcb.timers.rexmt, tcb.timers.time_wait, tcb.timers.conn_establish}) {
-        if (deadline && (!earliest || *deadline < *earliest)) earliest = deadline;
+    const Timers& t = tcb.timers;
+    for (const Deadline& deadline :
+         {t.rexmt, t.persist, t.delack, t.keepalive, t.time_wait, t.conn_establish, t.fin_wait_2}) {
+        if (deadline && (!earliest || *deadline < *earliest)) earliest = *deadline;
     }
     return earliest;
 }

@@ -1,39 +1,45 @@
 // user.cpp — user calls as transitions: send_1, recv_1, shutdown_1, close_1, abort_1
-// (RFC 9293 3.10.2-3.10.5).
+// (RFC 9293 3.10.2-3.10.5), set_nodelay_1 and set_keepalive_1.
 #include <algorithm>
 
-#include "core/rules.hpp"
+#include "core/detail.hpp"
 
 namespace netloom::utcp {
 
 using namespace wire::tcp_flag;
 
-std::size_t send_1(Tcb& tcb, std::span<const std::uint8_t> data, Time now, Outputs& out) {
+namespace {
+bool may_send(const Tcb& tcb) {
     const bool open = tcb.state == TcpState::established || tcb.state == TcpState::close_wait ||
                       tcb.state == TcpState::syn_sent || tcb.state == TcpState::syn_received;
-    if (!open || tcb.fin_queued) return 0;  // RFC 9293 3.10.2: "connection closing"
-    const std::size_t room =
-        tcb.config.sndbuf > tcb.send_queue.size() ? tcb.config.sndbuf - tcb.send_queue.size() : 0;
-    const std::size_t taken = std::min(room, data.size());
-    tcb.send_queue.insert(tcb.send_queue.end(), data.begin(), data.begin() + taken);
-    output_tcp(tcb, now, out);
+    return open && !tcb.fin_queued;  // RFC 9293 3.10.2: "connection closing"
+}
+}  // namespace
+
+std::size_t send_space(const Tcb& tcb) noexcept {
+    return may_send(tcb) ? tcb.send_buffer.free_space() : 0;
+}
+
+std::size_t send_1(Tcb& tcb, std::span<const std::uint8_t> data, Time now, Outputs& out) {
+    if (!may_send(tcb)) return 0;
+    const std::size_t taken = tcb.send_buffer.append(data);
+    if (taken > 0) output_tcp(tcb, now, out);
     return taken;
 }
 
 std::size_t recv_1(Tcb& tcb, std::span<std::uint8_t> buffer, Time now, Outputs& out) {
     const std::uint32_t window_before = tcb.rcv_wnd();
-    const std::size_t n = std::min(buffer.size(), tcb.recv_queue.size());
-    std::copy_n(tcb.recv_queue.begin(), n, buffer.begin());
-    tcb.recv_queue.erase(tcb.recv_queue.begin(), tcb.recv_queue.begin() + n);
-    // RFC 9293 3.8.6.2.2: announce the opened window once it grew by at least an MSS (or half
-    // the buffer); the SWS rule lives in receive_window_to_advertise.
+    const std::size_t n = tcb.recv_buffer.read(buffer);
+    // RFC 9293 3.8.6.2.2 / RFC 1122 4.2.3.3: announce the opened window at once when the
+    // update is significant (the window was below min(MSS, buffer / 2) and the SWS rule in
+    // receive_window_to_advertise now moves the right edge).
     if (n > 0 && tcb.synchronized() && tcb.state != TcpState::time_wait) {
         const std::uint32_t threshold =
-            std::min<std::uint32_t>(tcb.config.mss, tcb.config.rcvbuf / 2);
+            std::min<std::uint32_t>(tcb.config->mss, tcb.config->rcvbuf / 2);
         if (window_before < threshold) {
             const SeqNum old_edge = tcb.rcv_adv;
-            Segment probe = make_segment(tcb, tcb.snd_nxt, ack, now);
-            if (tcp::gt(tcb.rcv_adv, old_edge)) out.segments.push_back(std::move(probe));
+            Segment update = make_segment(tcb, tcb.snd_nxt, ack, now);
+            if (tcp::gt(tcb.rcv_adv, old_edge)) out.segments.push_back(std::move(update));
         }
     }
     return n;
@@ -56,22 +62,40 @@ void shutdown_1(Tcb& tcb, Time now, Outputs& out) {
 }
 
 void close_1(Tcb& tcb, Time now, Outputs& out) {
-    if (!tcb.recv_queue.empty() && tcb.synchronized()) {  // RFC 2525 2.17
+    if (tcb.recv_buffer.readable() > 0 && tcb.synchronized()) {  // RFC 2525 2.17
         abort_1(tcb, now, out);
         return;
     }
+    tcb.user_closed = true;
     shutdown_1(tcb, now, out);
+    // Closed both ways while already in FIN-WAIT-2 (shutdown_1 earlier): start its timeout.
+    if (tcb.state == TcpState::fin_wait_2 && !tcb.timers.fin_wait_2)
+        tcb.timers.fin_wait_2 = now + tcb.config->fin_wait_2_timeout;
 }
 
 void abort_1(Tcb& tcb, Time now, Outputs& out) {
-    // RFC 9293 3.10.5: RST in SYN-RECEIVED and synchronized states (not TIME-WAIT).
+    // RFC 9293 3.10.5: RST in SYN-RECEIVED and synchronized states (not TIME-WAIT). Its sequence
+    // is SND.MAX: after a timeout SND.NXT was rewound, and a RST below what the peer already
+    // received could fall outside its window and be ignored (RFC 5961 3.2 wants an exact
+    // match with the peer's RCV.NXT, which is at most SND.MAX).
     const bool send_rst = tcb.state != TcpState::closed && tcb.state != TcpState::listen &&
                           tcb.state != TcpState::syn_sent && tcb.state != TcpState::time_wait;
-    if (send_rst) out.segments.push_back(make_segment(tcb, tcb.snd_nxt, rst, now));
-    tcb.send_queue.clear();
-    tcb.recv_queue.clear();
-    tcb.ooo.clear();
+    if (send_rst) out.segments.push_back(make_segment(tcb, tcb.snd_max, rst, now));
+    tcb.send_buffer.clear();
+    tcb.recv_buffer.clear();
+    tcb.scoreboard.reset();
+    tcb.sack_rx.reset();
     drop_connection(tcb, TcpError::aborted, out);
+}
+
+void set_nodelay_1(Tcb& tcb, bool nodelay) noexcept {
+    tcb.nodelay = nodelay;
+}
+
+void set_keepalive_1(Tcb& tcb, bool on, Time now) noexcept {
+    tcb.keepalive_on = on;
+    tcb.unanswered_probes = 0;
+    detail::arm_keepalive(tcb, now);
 }
 
 }  // namespace netloom::utcp

@@ -1,8 +1,6 @@
 // connection.cpp — user calls on tcp_utcp connections and listeners.
 #include "shell/connection.hpp"
 
-#include "shell/core_compat.hpp"
-
 namespace netloom::utcp {
 
 Connection::Connection(Engine& engine, std::shared_ptr<Socket> socket)

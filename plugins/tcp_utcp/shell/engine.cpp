@@ -6,7 +6,6 @@
 #include "core/syn_cookie_open.hpp"
 #include "netloom/checksum.hpp"
 #include "shell/connection.hpp"
-#include "shell/core_compat.hpp"
 
 namespace netloom::utcp {
 
@@ -33,10 +32,13 @@ Engine::Engine(EngineConfig config, IpLayer& ip, Scheduler& scheduler,
     for (auto& word : isn_key_) word = random_();
     cookies_ = tcp::SynCookies(isn_key_);
     config_.core.isn_key = isn_key_;
+    config_.core.ts_offset = static_cast<std::uint32_t>(random_());
+    config_.core.ts_offset_per_connection = true;  // RFC 7323 5.4
     // Never advertise more than the device can carry: MTU - IPv4 - TCP headers (RFC 9293 3.7.1).
     const std::uint32_t mtu_mss = ip_.mtu() > 40 ? ip_.mtu() - 40 : 64;
     config_.core.mss =
         static_cast<std::uint16_t>(std::min<std::uint32_t>(config_.core.mss, mtu_mss));
+    shared_config_ = std::make_shared<const Config>(config_.core);
     next_ephemeral_ = static_cast<std::uint16_t>(
         config_.ephemeral_first +
         random_() % (config_.ephemeral_last - config_.ephemeral_first + 1u));
@@ -58,11 +60,13 @@ void Engine::start() {
     started_ = true;
 }
 
-Config Engine::connection_config() {
-    Config config = config_.core;
-    // RFC 7323 5.4: a random TSval offset per connection hides uptime and host clock.
-    config.ts_offset = static_cast<std::uint32_t>(random_());
-    return config;
+void Engine::count_notes(std::uint32_t notes) {
+    if (notes & kNoteUnacceptable) ++counters_.rx_unacceptable;
+    if (notes & kNoteAckUnsent) ++counters_.rx_ack_unsent;
+    if (notes & kNoteChallengeAck) ++counters_.challenge_acks;
+    if (notes & kNoteRstIgnored) ++counters_.rx_rst_ignored;
+    if (notes & kNotePaws) ++counters_.rx_paws;
+    if (notes & kNoteNoTimestamp) ++counters_.rx_no_timestamp;
 }
 
 // --- Input ------------------------------------------------------------------------------------
@@ -172,9 +176,7 @@ void Engine::input_listener(ListenerState& listener, const tcp::FourTuple& tuple
         return;
     }
     Outputs out;
-    Listener core = listener.core;
-    core.config = connection_config();
-    auto tcb = deliver_in_1(core, tuple, segment, now, out);
+    auto tcb = deliver_in_1(listener.core, tuple, segment, now, out);
     if (!tcb) {
         for (const Segment& reply : out.segments) emit(reply, tuple);
         return;
@@ -203,6 +205,7 @@ void Engine::ip_error(const IcmpErrorReport& report) {
 // --- Applying the core's outputs ----------------------------------------------------------------
 
 void Engine::apply(const std::shared_ptr<Socket>& socket, Outputs& out) {
+    if (out.notes) count_notes(out.notes);
     for (const Segment& segment : out.segments) emit(segment, socket->tcb.tuple);
     Tcb& tcb = socket->tcb;
     if (socket->listener && !socket->queued && synchronized_or_later(tcb.state)) {
@@ -330,7 +333,7 @@ void Engine::retire(const std::shared_ptr<Socket>& socket) {
     counters_.retransmits += tcb.retransmits;
     counters_.rto_count += tcb.rto_count;
     counters_.fast_retransmits += tcb.fast_retransmits;
-    counters_.sack_recoveries += tcb.info().sack_recoveries;
+    counters_.sack_recoveries += tcb.sack_recoveries;
     if (socket->in_table) {
         auto it = table_.find(tcb.tuple);
         if (it != table_.end() && it->second == socket) table_.erase(it);
@@ -357,6 +360,7 @@ std::unique_ptr<TcpListener> Engine::listen(std::uint16_t port, std::uint32_t ba
                                  " is already listening");
     auto state = std::make_unique<ListenerState>();
     state->core.config = config_.core;
+    state->core.shared = shared_config_;
     state->core.port = port;
     state->backlog = backlog ? backlog : config_.backlog;
     state->syn_backlog = config_.syn_backlog;
@@ -382,7 +386,7 @@ void Engine::close_listener(ListenerState& listener) {
 
 std::shared_ptr<Socket> Engine::accept_from(ListenerState& listener) {
     if (listener.accept_queue.empty()) return nullptr;
-    std::shared_ptr<Socket> socket = listener.accept_queue.front();
+    std::shared_ptr<Socket> socket = std::move(listener.accept_queue.front());
     listener.accept_queue.pop_front();
     socket->listener = nullptr;
     socket->queued = false;
@@ -401,7 +405,7 @@ std::unique_ptr<TcpConnection> Engine::connect(const TcpEndpoint& remote,
     }
     Outputs out;
     const Time now = scheduler_.now();
-    auto socket = std::make_shared<Socket>(connect_1(connection_config(), tuple, now, out));
+    auto socket = std::make_shared<Socket>(connect_1(shared_config_, tuple, now, out));
     socket->user_attached = true;
     insert(socket);
     if (options.nodelay || config_.nodelay) set_nodelay_1(socket->tcb, true);
@@ -446,7 +450,7 @@ void Engine::visit_counters(const CounterVisitor& visit) const {
         retransmits += socket->tcb.retransmits;
         rto += socket->tcb.rto_count;
         fast += socket->tcb.fast_retransmits;
-        sack += socket->tcb.info().sack_recoveries;
+        sack += socket->tcb.sack_recoveries;
     }
     visit("segments_received", c.segments_received);
     visit("segments_sent", c.segments_sent);
@@ -465,6 +469,12 @@ void Engine::visit_counters(const CounterVisitor& visit) const {
     visit("connections_reset", c.connections_reset);
     visit("time_wait_reused", c.time_wait_reused);
     visit("icmp_errors", c.icmp_errors);
+    visit("rx_unacceptable", c.rx_unacceptable);
+    visit("rx_ack_unsent", c.rx_ack_unsent);
+    visit("challenge_acks", c.challenge_acks);
+    visit("rx_rst_ignored", c.rx_rst_ignored);
+    visit("rx_paws", c.rx_paws);
+    visit("rx_no_timestamp", c.rx_no_timestamp);
     visit("retransmits", retransmits);
     visit("rto_count", rto);
     visit("fast_retransmits", fast);

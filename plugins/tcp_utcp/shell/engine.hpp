@@ -123,13 +123,14 @@ private:
     void input_listener(ListenerState& listener, const tcp::FourTuple& tuple,
                         const Segment& segment);
     std::uint16_t ephemeral_port(tcp::FourTuple tuple);
-    Config connection_config();
+    void count_notes(std::uint32_t notes);
 
     EngineConfig config_;
     IpLayer& ip_;
     Scheduler& scheduler_;
     std::shared_ptr<spdlog::logger> log_;
     tcp::SipKey isn_key_{};
+    std::shared_ptr<const Config> shared_config_;  ///< one copy for every connection
     tcp::SynCookies cookies_;
     std::mt19937_64 random_;
     EngineCounters counters_;

@@ -26,6 +26,13 @@ struct EngineCounters {
     std::uint64_t connections_reset = 0;     ///< ended with an error
     std::uint64_t time_wait_reused = 0;      ///< TIME-WAIT 4-tuples reopened by a new SYN
     std::uint64_t icmp_errors = 0;
+    // What the core noted about segments it dropped or answered (Outputs::notes).
+    std::uint64_t rx_unacceptable = 0;  ///< outside the receive window
+    std::uint64_t rx_ack_unsent = 0;    ///< ACK of unsent (or far too old) data, RFC 5961 5.2
+    std::uint64_t challenge_acks = 0;   ///< RFC 5961 challenge ACKs sent
+    std::uint64_t rx_rst_ignored = 0;   ///< RST out of window or in TIME-WAIT
+    std::uint64_t rx_paws = 0;          ///< PAWS rejections (RFC 7323 5.3)
+    std::uint64_t rx_no_timestamp = 0;  ///< no TSopt after negotiation (RFC 7323 3.2)
     // Sums over connections as they retire, plus live ones at read time (see visit).
     std::uint64_t retransmits = 0, rto_count = 0, fast_retransmits = 0, sack_recoveries = 0;
 };

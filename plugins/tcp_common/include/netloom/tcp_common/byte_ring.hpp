@@ -1,0 +1,50 @@
+// byte_ring.hpp — ByteRing: the circular byte storage under SendBuffer and ReassemblyBuffer.
+//
+// Contract: positions are offsets from the ring's head (logical position 0). Storage is allocated
+// lazily by reserve() and grows geometrically (at least kMinAllocation bytes, at most the limit
+// the owner passes), keeping the live prefix [0, live) in order; release() frees it. write()/read()
+// copy with at most two memcpy calls (the wrap); the caller guarantees pos + size <= allocated().
+// advance(n) moves the head (drops the first n positions). Copying a ByteRing copies the bytes
+// (the owner's state stays a value); moving transfers the storage.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+namespace netloom::tcp {
+
+class ByteRing {
+public:
+    static constexpr std::uint32_t kMinAllocation = 2048;
+
+    ByteRing() noexcept = default;
+    ByteRing(const ByteRing& other);
+    ByteRing& operator=(const ByteRing& other);
+    ByteRing(ByteRing&& other) noexcept;
+    ByteRing& operator=(ByteRing&& other) noexcept;
+    ~ByteRing() = default;
+
+    /// Bytes of storage held (0 when released).
+    std::uint32_t allocated() const noexcept { return capacity_; }
+    /// Ensure positions [0, needed) exist, keeping the bytes at [0, live); never beyond `limit`
+    /// (needed <= limit is the caller's promise).
+    void reserve(std::uint32_t needed, std::uint32_t live, std::uint32_t limit);
+    void write(std::uint32_t pos, std::span<const std::uint8_t> bytes) noexcept;
+    void read(std::uint32_t pos, std::span<std::uint8_t> out) const noexcept;
+    void advance(std::uint32_t count) noexcept;
+    void release() noexcept;
+
+private:
+    std::uint32_t index(std::uint32_t pos) const noexcept {
+        const std::uint32_t i = head_ + pos;  // head_ < capacity_ and pos <= capacity_
+        return i >= capacity_ ? i - capacity_ : i;
+    }
+
+    std::unique_ptr<std::uint8_t[]> data_;
+    std::uint32_t capacity_ = 0;
+    std::uint32_t head_ = 0;
+};
+
+}  // namespace netloom::tcp

@@ -1,0 +1,45 @@
+// send_buffer.hpp — SendBuffer: a TCP send buffer as a bounded byte ring.
+//
+// Contract: holds the bytes from SND.UNA onwards (sent-but-unacknowledged, then unsent), at most
+// limit() bytes. append() takes what fits and returns how much; peek(offset, out) copies bytes
+// starting `offset` bytes after SND.UNA (what a (re)transmission needs); consume(n) drops the
+// first n bytes when they are acknowledged. All copies are bulk memcpy (at most two per call).
+// Storage is allocated on the first append and freed as soon as the buffer becomes empty, so an
+// idle connection holds no send storage; heap_bytes() reports what is held. Copyable (deep).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "netloom/tcp_common/byte_ring.hpp"
+
+namespace netloom::tcp {
+
+class SendBuffer {
+public:
+    explicit SendBuffer(std::uint32_t limit = 0) noexcept : limit_(limit) {}
+
+    std::uint32_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    std::uint32_t limit() const noexcept { return limit_; }
+    std::uint32_t free_space() const noexcept { return size_ >= limit_ ? 0 : limit_ - size_; }
+    /// A lower limit takes effect as bytes are consumed (nothing queued is dropped).
+    void set_limit(std::uint32_t limit) noexcept { limit_ = limit; }
+
+    std::size_t append(std::span<const std::uint8_t> bytes);
+    /// Copies min(out.size(), size() - offset) bytes from `offset`; returns how many.
+    std::size_t peek(std::uint32_t offset, std::span<std::uint8_t> out) const noexcept;
+    /// Drops the first min(count, size()) bytes.
+    void consume(std::uint32_t count) noexcept;
+    void clear() noexcept;
+
+    std::size_t heap_bytes() const noexcept { return ring_.allocated(); }
+
+private:
+    ByteRing ring_;
+    std::uint32_t size_ = 0;
+    std::uint32_t limit_;
+};
+
+}  // namespace netloom::tcp
