@@ -1,114 +1,11 @@
 // The tcp_utcp engine end to end inside one process: two ipv4 layers on a `wire` link, a
 // ManualScheduler, and the engine's user API as apps use it (connect, listen/accept, send/recv,
 // events, close, abort), plus listener bounds and SYN cookies.
-#include <catch2/catch.hpp>
-#include <chrono>
-
-#include "ip_test_support.hpp"
-#include "shell/engine.hpp"
-#include "wire_device.hpp"
+#include "shell_fixture.hpp"
 
 using namespace netloom;
 using namespace netloom::testing;
 using namespace std::chrono_literals;
-
-namespace {
-
-struct Node {
-    Node(ManualScheduler& scheduler, const std::string& link, const char* mac_text,
-         const std::string& address, const std::string& tcp_yaml)
-        : device(options(link, mac_text), scheduler),
-          env(scheduler, test_checksum(), device),
-          layer(make_layer(env, "address: " + address + "\n")),
-          engine(utcp::read_engine_config(Config::load_string(tcp_yaml, "tcp.yaml")), *layer,
-                 scheduler, env.logger("tcp")) {}
-
-    static drivers::WireOptions options(const std::string& link, const char* mac_text) {
-        drivers::WireOptions o;
-        o.link = link;
-        o.mac = mac(mac_text);
-        return o;
-    }
-
-    drivers::WireDevice device;
-    IpTestEnv env;
-    std::unique_ptr<ip::Ipv4Layer> layer;
-    utcp::Engine engine;
-};
-
-struct Net {
-    explicit Net(const std::string& link, const std::string& server_yaml = "{}",
-                 const std::string& client_yaml = "{}")
-        : client(scheduler, link, "02:00:00:00:00:0a", "10.1.0.1/24", client_yaml),
-          server(scheduler, link, "02:00:00:00:00:0b", "10.1.0.2/24", server_yaml) {
-        client.layer->start();
-        server.layer->start();
-        client.engine.start();
-        server.engine.start();
-        scheduler.run_until_idle();
-    }
-    /// Runs the network until `done()` or `limit` of virtual time passed.
-    template <typename Predicate>
-    bool run_until(Predicate done, Time limit = 60s) {
-        const Time end = scheduler.now() + limit;
-        while (!done()) {
-            scheduler.run_until_idle();
-            if (done()) break;
-            if (scheduler.now() >= end) return false;
-            scheduler.advance(1ms);
-        }
-        return true;
-    }
-    ManualScheduler scheduler;
-    Node client, server;
-};
-
-const Ipv4Address kServer = ip4("10.1.0.2");
-
-std::uint64_t counter_of(const CounterSource& source, std::string_view name) {
-    std::uint64_t value = UINT64_MAX;
-    source.visit_counters([&](std::string_view n, std::uint64_t v) {
-        if (n == name) value = v;
-    });
-    return value;
-}
-
-Bytes generated(std::size_t size, std::uint32_t seed) {
-    Bytes bytes(size);
-    std::uint32_t x = seed * 2654435761u + 1;
-    for (auto& b : bytes) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        b = static_cast<std::uint8_t>(x);
-    }
-    return bytes;
-}
-
-/// Pumps `data` into `connection` and drains it into `received` as space and data allow.
-struct Pump {
-    TcpConnection& connection;
-    const Bytes& data;
-    std::size_t sent = 0;
-    Bytes received;
-    bool shut = false;
-    void step() {
-        while (sent < data.size()) {
-            const std::size_t n = connection.send(std::span(data).subspan(sent));
-            if (n == 0) break;
-            sent += n;
-        }
-        if (sent == data.size() && !shut) {
-            connection.shutdown_write();
-            shut = true;
-        }
-        std::uint8_t buffer[16384];
-        while (std::size_t n = connection.recv(buffer))
-            received.insert(received.end(), buffer, buffer + n);
-    }
-};
-
-}  // namespace
 
 TEST_CASE("connect, accept, 1 MiB each way, graceful close", "[tcp_utcp][shell]") {
     Net net("utcp-shell-bulk");

@@ -78,8 +78,25 @@ void deliver_in_3(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
     if (!sequence_acceptable(tcb, segment.seq, len)) {
         out.note(segment.has(rst) ? kNoteRstIgnored : kNoteUnacceptable);
         if (segment.has(rst)) return;
-        if (tcb.state == TcpState::time_wait && segment.has(fin))
-            tcb.timers.time_wait = now + 2 * tcb.config->msl;  // a retransmitted FIN
+        if (tcb.state == TcpState::time_wait) {
+            // RFC 9293 3.10.7.4: only the peer's retransmitted FIN (ending exactly at RCV.NXT)
+            // restarts the 2 MSL wait; anything else (an off-path sender's FIN included) gets
+            // a rate-limited ACK and cannot keep the TCB alive.
+            if (segment.has(fin) && segment.seq + len == tcb.rcv_nxt) {
+                tcb.timers.time_wait = now + 2 * tcb.config->msl;
+                send_ack(tcb, now, out);
+            } else {
+                send_challenge_ack(tcb, now, out);
+            }
+            return;
+        }
+        if (tcb.state == TcpState::syn_received && segment.has(syn) && !segment.has(ack) &&
+            segment.seq == tcb.irs) {
+            // The peer's SYN again: our SYN-ACK was lost. Resend it now (as Linux does) rather
+            // than an ACK, which a peer in SYN-SENT would ignore.
+            send_syn(tcb, now, out);
+            return;
+        }
         // RFC 5961 4.2: a SYN in a synchronized state gets a (rate-limited) challenge ACK
         // "irrespective of the sequence number"; in SYN-RECEIVED it is the peer's retransmitted
         // SYN, answered like any unacceptable segment.

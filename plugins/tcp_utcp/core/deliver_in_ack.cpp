@@ -74,7 +74,7 @@ void process_new_ack(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
     } else {
         detail::arm_rexmt(tcb, now);  // RFC 6298 5.3
     }
-    if (data > 0) out.add_event(kTcpWritable);
+    if (data > 0 && !tcb.fin_queued) out.add_event(kTcpWritable);  // no writes after shutdown
 }
 
 /// RFC 6675 5: with SACK, a loss is also detected when IsLost(SND.UNA) holds before three

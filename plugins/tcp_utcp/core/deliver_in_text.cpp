@@ -81,6 +81,13 @@ detail::AckPolicy detail::deliver_in_text(Tcb& tcb, const Segment& segment, Time
     const bool may_receive = tcb.state == TcpState::established ||
                              tcb.state == TcpState::fin_wait_1 || tcb.state == TcpState::fin_wait_2;
     if (!may_receive) return policy;
+    if (tcb.user_closed && !segment.payload.empty() &&
+        tcp::gt(segment.seq + static_cast<std::uint32_t>(segment.payload.size()), tcb.rcv_nxt)) {
+        // New data after close(): nobody will read it. RFC 9293 3.10.4 / RFC 2525 2.17: reset
+        // rather than acknowledge and discard it (Linux does the same).
+        abort_1(tcb, now, out);
+        return AckPolicy::none;
+    }
     if (!segment.payload.empty()) policy = process_text(tcb, segment, out);
     // "eighth": FIN, once everything before it is in sequence.
     std::optional<SeqNum> fin_at = tcb.ooo_fin;

@@ -167,8 +167,13 @@ void timer_tt_persist(Tcb& tcb, Time now, Outputs& out) {
         // RFC 9293 3.8.6.1 / RFC 1122 4.2.2.17: probe with one byte of new data. SND.NXT stays
         // put (the byte is outside the window and will be sent again); SND.MAX covers it so an
         // ACK of it is acceptable if the window had in fact opened.
-        if (tcb.unanswered_probes >= tcb.config->max_retransmits) {
-            detail::give_up(tcb, out);  // nobody answers the probes any more
+        // Give up when nobody answers the probes any more, or, once the user closed, when the
+        // window stayed shut through as many probes: a peer answering every probe with a zero
+        // window must not hold an orphaned connection forever (Linux's orphan retries).
+        const std::uint32_t orphan_limit = std::min<std::uint32_t>(tcb.config->max_retransmits, 16);
+        if (tcb.unanswered_probes >= tcb.config->max_retransmits ||
+            (tcb.user_closed && tcb.persist_backoff >= orphan_limit)) {
+            detail::give_up(tcb, out);
             return;
         }
         const std::uint32_t sent = send_range(tcb, tcb.snd_nxt, 1, now, out);

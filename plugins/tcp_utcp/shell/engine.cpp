@@ -39,9 +39,7 @@ Engine::Engine(EngineConfig config, IpLayer& ip, Scheduler& scheduler,
     config_.core.mss =
         static_cast<std::uint16_t>(std::min<std::uint32_t>(config_.core.mss, mtu_mss));
     shared_config_ = std::make_shared<const Config>(config_.core);
-    next_ephemeral_ = static_cast<std::uint16_t>(
-        config_.ephemeral_first +
-        random_() % (config_.ephemeral_last - config_.ephemeral_first + 1u));
+    for (auto& byte : port_key_) byte = static_cast<std::uint8_t>(random_());
 }
 
 Engine::~Engine() {
@@ -88,6 +86,12 @@ void Engine::ip_input(const IpMeta& meta, Packet&& packet) {
         ++counters_.rx_malformed;
         return;
     }
+    if (meta.destination != ip_.address().address) {
+        // RFC 1122 4.2.3.10: a segment to a broadcast or multicast address is discarded
+        // silently; TCP connections exist only on our unicast address.
+        ++counters_.rx_not_unicast;
+        return;
+    }
     if (repr->has(syn) && repr->has(fin)) {  // meaningless (RFC 9293 3.1): drop, never answer
         ++counters_.rx_syn_fin;
         return;
@@ -107,6 +111,13 @@ void Engine::ip_input(const IpMeta& meta, Packet&& packet) {
         ++counters_.time_wait_reused;
         retire(socket);
         input_no_connection(tuple, segment);
+        return;
+    }
+    if (socket->listener && !socket->queued && socket->tcb.state == TcpState::syn_received &&
+        socket->listener->accept_queue.size() >= socket->listener->backlog) {
+        // The ACK completing this handshake would overfill the accept queue: drop it, the peer
+        // retransmits (Linux does the same), and our SYN-ACK timer keeps the half-open state.
+        ++counters_.listen_overflows;
         return;
     }
     const Time now = scheduler_.now();
@@ -130,11 +141,15 @@ void Engine::input_listener(ListenerState& listener, const tcp::FourTuple& tuple
                             const Segment& segment) {
     const Time now = scheduler_.now();
     if (segment.has(rst)) return;  // RFC 9293 3.10.7.2 first check
-    if (segment.has(ack) && !segment.has(syn)) {
-        // Either the ACK completing a cookie handshake, or garbage (answered with RST).
-        if (config_.syn_cookies) {
+    if (segment.has(ack)) {
+        // RFC 9293 3.10.7.2: any ACK (SYN-ACK included) is answered with RST, unless it
+        // completes a cookie handshake. Cookies are checked only while recently sent, so
+        // random ACKs get no chance (2^-28 each) to forge one otherwise.
+        const bool cookies_recent = cookies_sent_at_ && now - *cookies_sent_at_ <= kCookieLife;
+        if (config_.syn_cookies && cookies_recent && !segment.has(syn)) {
             if (auto mss = cookies_.validate(tuple, segment.seq, segment.ack, now)) {
-                if (listener.accept_queue.size() >= listener.backlog) {
+                if (listener.accept_queue.size() >= listener.backlog ||
+                    table_.size() >= config_.max_connections) {
                     ++counters_.listen_overflows;  // the peer will retransmit (RFC 4987 3.6)
                     return;
                 }
@@ -150,10 +165,7 @@ void Engine::input_listener(ListenerState& listener, const tcp::FourTuple& tuple
             }
             ++counters_.syn_cookies_rejected;
         }
-        if (auto reply = rst_for_closed(segment)) {
-            ++counters_.rst_sent;
-            emit(*reply, tuple);
-        }
+        if (auto reply = rst_for_closed(segment)) emit(*reply, tuple);
         return;
     }
     if (!segment.has(syn)) return;
@@ -172,6 +184,7 @@ void Engine::input_listener(ListenerState& listener, const tcp::FourTuple& tuple
             return;
         }
         ++counters_.syn_cookies_sent;
+        cookies_sent_at_ = now;
         emit(syn_cookie_reply(listener.core, tuple, segment, cookie->isn, now), tuple);
         return;
     }
@@ -215,6 +228,15 @@ void Engine::apply(const std::shared_ptr<Socket>& socket, Outputs& out) {
         ++counters_.connections_opened;
     }
     if (out.events) queue_events(socket, out.events);
+    if (tcb.state == TcpState::time_wait && !socket->in_time_wait) {
+        socket->in_time_wait = true;
+        if (++time_wait_count_ > config_.max_time_wait) {
+            // Like Linux's time-wait bucket overflow: past the cap a connection skips
+            // TIME-WAIT instead of letting its 4-tuples pile up (memory stays bounded).
+            ++counters_.time_wait_overflows;
+            tcb.state = TcpState::closed;
+        }
+    }
     if (tcb.state == TcpState::closed) {
         retire(socket);
     } else {
@@ -301,13 +323,17 @@ void Engine::flush_events() {
     flush_posted_ = false;
     std::vector<ListenerState*> listeners;
     listeners.swap(acceptable_list_);
+    // A callback may close another listener (or its own): close_listener nulls it here first.
+    flushing_listeners_ = &listeners;
     for (ListenerState* listener : listeners) {
+        if (!listener) continue;
         listener->acceptable_pending = false;
         if (listener->on_acceptable && !listener->accept_queue.empty()) {
             auto callback = listener->on_acceptable;  // it may close the listener
             callback();
         }
     }
+    flushing_listeners_ = nullptr;
     std::vector<std::shared_ptr<Socket>> sockets;
     sockets.swap(flush_list_);
     for (auto& socket : sockets) {
@@ -328,6 +354,9 @@ void Engine::insert(const std::shared_ptr<Socket>& socket) {
 void Engine::retire(const std::shared_ptr<Socket>& socket) {
     if (socket->timer) scheduler_.cancel_timer(socket->timer);
     socket->timer = 0;
+    if (socket->retired) return;
+    socket->retired = true;
+    if (socket->in_time_wait) --time_wait_count_;
     Tcb& tcb = socket->tcb;
     if (tcb.error != TcpError::none) ++counters_.connections_reset;
     counters_.retransmits += tcb.retransmits;
@@ -372,6 +401,9 @@ void Engine::close_listener(ListenerState& listener) {
     listeners_.erase(listener.core.port);
     acceptable_list_.erase(std::remove(acceptable_list_.begin(), acceptable_list_.end(), &listener),
                            acceptable_list_.end());
+    if (flushing_listeners_)
+        std::replace(flushing_listeners_->begin(), flushing_listeners_->end(), &listener,
+                     static_cast<ListenerState*>(nullptr));
     // Connections nobody accepted are reset (RFC 9293 3.10.4: CLOSE of a LISTEN; Linux does
     // the same for its accept queue), half-open ones included.
     std::vector<std::shared_ptr<Socket>> orphans;
@@ -380,7 +412,7 @@ void Engine::close_listener(ListenerState& listener) {
     const Time now = scheduler_.now();
     for (auto& socket : orphans) {
         run_core(socket, [&](Tcb& tcb, Outputs& out) { abort_1(tcb, now, out); });
-        retire(socket);
+        if (!socket->retired) retire(socket);  // abort_1 leaves CLOSED, so apply retired it
     }
 }
 
@@ -398,6 +430,8 @@ std::unique_ptr<TcpConnection> Engine::connect(const TcpEndpoint& remote,
                                                const TcpConnectOptions& options) {
     tcp::FourTuple tuple{ip_.address().address, options.local_port, remote.address, remote.port};
     if (remote.port == 0) throw std::invalid_argument("tcp_utcp: cannot connect to port 0");
+    if (table_.size() >= config_.max_connections)
+        throw std::runtime_error("tcp_utcp: max_connections reached");
     if (tuple.local_port == 0) {
         tuple.local_port = ephemeral_port(tuple);
     } else if (table_.contains(tuple)) {
@@ -408,7 +442,7 @@ std::unique_ptr<TcpConnection> Engine::connect(const TcpEndpoint& remote,
     auto socket = std::make_shared<Socket>(connect_1(shared_config_, tuple, now, out));
     socket->user_attached = true;
     insert(socket);
-    if (options.nodelay || config_.nodelay) set_nodelay_1(socket->tcb, true);
+    if (options.nodelay) set_nodelay_1(socket->tcb, true);  // else the config default
     apply(socket, out);
     return std::make_unique<Connection>(*this, socket);
 }
@@ -416,12 +450,17 @@ std::unique_ptr<TcpConnection> Engine::connect(const TcpEndpoint& remote,
 std::uint16_t Engine::ephemeral_port(tcp::FourTuple tuple) {
     // RFC 6056 3.3.1-like: walk the range from a random start; a port is free for this remote
     // endpoint if the 4-tuple is unused and nobody listens on it.
+    // RFC 6056 3.3.3 (algorithm 3): offset = F(local, remote, secret key), plus a counter
+    // shared by all destinations, so one connection's port says nothing about the next one
+    // to another destination.
     const std::uint32_t range = config_.ephemeral_last - config_.ephemeral_first + 1u;
+    tcp::FourTuple key_tuple = tuple;
+    key_tuple.local_port = 0;
+    const std::uint32_t offset = tcp::connection_hash(key_tuple, port_key_);
     for (std::uint32_t tries = 0; tries < range; ++tries) {
-        const std::uint16_t port = next_ephemeral_;
-        next_ephemeral_ = next_ephemeral_ == config_.ephemeral_last
-                              ? config_.ephemeral_first
-                              : static_cast<std::uint16_t>(next_ephemeral_ + 1);
+        const auto port = static_cast<std::uint16_t>(config_.ephemeral_first +
+                                                     (offset + next_ephemeral_) % range);
+        ++next_ephemeral_;
         tuple.local_port = port;
         if (!listeners_.contains(port) && !table_.contains(tuple)) return port;
     }
@@ -469,6 +508,8 @@ void Engine::visit_counters(const CounterVisitor& visit) const {
     visit("connections_reset", c.connections_reset);
     visit("time_wait_reused", c.time_wait_reused);
     visit("icmp_errors", c.icmp_errors);
+    visit("rx_not_unicast", c.rx_not_unicast);
+    visit("time_wait_overflows", c.time_wait_overflows);
     visit("rx_unacceptable", c.rx_unacceptable);
     visit("rx_ack_unsent", c.rx_ack_unsent);
     visit("challenge_acks", c.challenge_acks);
@@ -480,6 +521,7 @@ void Engine::visit_counters(const CounterVisitor& visit) const {
     visit("fast_retransmits", fast);
     visit("sack_recoveries", sack);
     visit("connections_current", table_.size());
+    visit("time_wait_current", time_wait_count_);
     visit("memory_bytes_current", memory_in_use());
 }
 

@@ -18,6 +18,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <unordered_map>
 #include <vector>
@@ -46,6 +47,8 @@ struct Socket {
     bool in_table = false;              ///< findable by 4-tuple
     bool queued = false;                ///< passive, established, in its listener's accept queue
     bool counted_open = false;          ///< counted in connections_opened
+    bool in_time_wait = false;          ///< counted in the engine's TIME-WAIT total
+    bool retired = false;               ///< out of the table for good (retire ran)
     ListenerState* listener = nullptr;  ///< passive, not yet accepted: its listener
     std::function<void(std::uint32_t)> on_event;
 };
@@ -141,7 +144,12 @@ private:
     std::vector<ListenerState*> acceptable_list_;
     bool flush_posted_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-    std::uint16_t next_ephemeral_ = 0;
+    tcp::SipKey port_key_{};  ///< RFC 6056 algorithm 3 secret
+    std::uint32_t next_ephemeral_ = 0;
+    std::size_t time_wait_count_ = 0;
+    std::optional<Time> cookies_sent_at_;  ///< last SYN cookie sent (validate only after one)
+    static constexpr Time kCookieLife = std::chrono::seconds(128);  ///< two cookie slots
+    std::vector<ListenerState*>* flushing_listeners_ = nullptr;
     bool started_ = false;
 };
 

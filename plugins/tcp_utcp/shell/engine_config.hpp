@@ -18,9 +18,9 @@ struct EngineConfig {
     std::uint32_t syn_backlog = 256;        ///< half-open connections per listener
     bool syn_cookies = true;                ///< answer with cookies when syn_backlog is full
     std::uint32_t max_connections = 65536;  ///< sockets in the table (beyond: cookies or drop)
+    std::uint32_t max_time_wait = 16384;    ///< TIME-WAIT sockets (beyond: closed at once)
     std::uint16_t ephemeral_first = 49152;  ///< RFC 6335 6 dynamic port range
     std::uint16_t ephemeral_last = 65535;
-    bool nodelay = false;  ///< default for new connections (Nagle on, RFC 9293 3.7.4)
 };
 
 EngineConfig read_engine_config(const netloom::Config& config);

@@ -26,6 +26,8 @@ struct EngineCounters {
     std::uint64_t connections_reset = 0;     ///< ended with an error
     std::uint64_t time_wait_reused = 0;      ///< TIME-WAIT 4-tuples reopened by a new SYN
     std::uint64_t icmp_errors = 0;
+    std::uint64_t rx_not_unicast = 0;  ///< to a broadcast/multicast address (RFC 1122 4.2.3.10)
+    std::uint64_t time_wait_overflows = 0;  ///< closed without TIME-WAIT: max_time_wait reached
     // What the core noted about segments it dropped or answered (Outputs::notes).
     std::uint64_t rx_unacceptable = 0;  ///< outside the receive window
     std::uint64_t rx_ack_unsent = 0;    ///< ACK of unsent (or far too old) data, RFC 5961 5.2
