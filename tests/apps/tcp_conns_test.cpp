@@ -74,7 +74,9 @@ TEST_CASE("tcp_conns: paced connects, the idle measurement, hold, close") {
     // holds both ends here).
     CHECK(measured.engine_bytes == tcp.memory_in_use());
     CHECK(measured.engine_bytes_per_connection() * 300 == Approx(tcp.memory_in_use()));
-    CHECK(measured.heap_bytes > 0);
+#if !defined(__SANITIZE_ADDRESS__)
+    CHECK(measured.heap_bytes > 0);  // ASan replaces malloc: mallinfo2() then reports nothing
+#endif
 
     sched.run();
     REQUIRE(status == 0);
