@@ -203,3 +203,84 @@ TEST_CASE("recovery point, RTO clear, and sequence wrap", "[scoreboard]") {
     CHECK_FALSE(board.in_recovery());
     CHECK(board.ranges().empty());
 }
+
+TEST_CASE(
+    "timeout recovery: every unSACKed byte below RecoveryPoint is lost, SACKed data is "
+    "never resent (RFC 6675 5.1, RFC 8985 6.3)",
+    "[scoreboard]") {
+    SackScoreboard board(kUna, kMss);
+    sack(board, {{1300, 1400}});  // one range: IsLost would say nothing is lost
+    CHECK_FALSE(board.is_lost(kUna));
+    board.begin_timeout_recovery(kNxt);
+    CHECK(board.after_timeout());
+    CHECK(board.pipe(kNxt) == 0);  // nothing resent yet: the whole flight is presumed gone
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> sent;
+    while (auto next = board.next_segment(kNxt, 0)) {
+        if (next->rule != NextSegRule::lost_retransmit) break;
+        sent.emplace_back(next->start.value(), next->length);
+        board.on_sent(*next);
+    }
+    // The hole below the range, then the unSACKed tail up to RecoveryPoint; never [1300,1400).
+    CHECK(sent == std::vector<std::pair<std::uint32_t, std::uint32_t>>{{1000, 100},
+                                                                       {1100, 100},
+                                                                       {1200, 100},
+                                                                       {1400, 100},
+                                                                       {1500, 100},
+                                                                       {1600, 100},
+                                                                       {1700, 100},
+                                                                       {1800, 100},
+                                                                       {1900, 100}});
+    CHECK(board.pipe(kNxt) == 900);  // only the retransmissions are in the network
+    // New data sent after the timeout (above RecoveryPoint) is not presumed lost.
+    CHECK(board.pipe(SeqNum(2100)) == 1000);
+    board.end_recovery();
+    CHECK_FALSE(board.after_timeout());
+}
+
+TEST_CASE("lost retransmissions: DupThresh resent segments SACKed above a missing first hole",
+          "[scoreboard]") {
+    SackScoreboard board(kUna, kMss);
+    board.begin_timeout_recovery(kNxt);
+    for (int i = 0; i < 6; ++i) board.on_sent(*board.next_segment(kNxt, 0));  // [1000, 1600)
+    REQUIRE(board.high_rxt() == SeqNum(1600));
+    CHECK_FALSE(board.lost_retransmissions_below());
+    sack(board, {{1100, 1300}});  // two resent segments arrived: within the reordering allowance
+    CHECK_FALSE(board.lost_retransmissions_below());
+    sack(board, {{1100, 1400}});  // the third: [1000, 1100) was resent before them and is lost
+    const auto lost_below = board.lost_retransmissions_below();
+    REQUIRE(lost_below);
+    CHECK(*lost_below == SeqNum(1400));
+    const std::uint32_t pipe_before = board.pipe(kNxt);
+    board.restart_retransmissions(*lost_below);
+    // The round restarts at SND.UNA, resends only [1000, 1100), then skips the previous
+    // round's retransmissions still in flight ([1400, 1600)) and goes on at 1600.
+    CHECK(board.pipe(kNxt) == pipe_before - 100);
+    auto next = board.next_segment(kNxt, 0);
+    REQUIRE(next);
+    CHECK(next->start == SeqNum(1000));
+    CHECK(next->length == 100);
+    board.on_sent(*next);
+    next = board.next_segment(kNxt, 0);
+    REQUIRE(next);
+    CHECK(next->start == SeqNum(1600));
+    CHECK_FALSE(board.lost_retransmissions_below());  // a new round needs new evidence
+}
+
+TEST_CASE("declare_holes_lost: after a delivered retransmission the older holes are lost",
+          "[scoreboard]") {
+    SackScoreboard board(kUna, kMss);
+    sack(board, {{1500, 1600}});
+    board.begin_recovery(kNxt);
+    CHECK_FALSE(board.is_lost(SeqNum(1100)));
+    CHECK(board.pipe(kNxt) == 900);
+    board.declare_holes_lost();
+    CHECK(board.after_timeout());
+    CHECK(board.pipe(kNxt) == 0);
+    auto next = board.next_segment(kNxt, 0);
+    REQUIRE(next);
+    CHECK(next->rule == NextSegRule::lost_retransmit);
+    CHECK(next->start == kUna);
+    SackScoreboard idle(kUna, kMss);
+    idle.declare_holes_lost();  // outside recovery it does nothing
+    CHECK_FALSE(idle.after_timeout());
+}

@@ -51,6 +51,11 @@ void process_new_ack(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
             if (tcb.scoreboard->recovery_point_reached()) {
                 tcb.scoreboard->end_recovery();
                 tcb.cc.exit_recovery(tcb.flight_size());
+            } else if (!tcp::gt(tcb.scoreboard->high_rxt(), tcb.snd_una)) {
+                // Everything resent so far is acknowledged, so the original transmissions
+                // still missing below RecoveryPoint (all sent before it) were lost
+                // (RFC 8985 6.2); without this a partial ACK leaves them to the RTO.
+                tcb.scoreboard->declare_holes_lost();
             }
             tcb.dup_acks = 0;
         } else {
@@ -58,6 +63,10 @@ void process_new_ack(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
         }
     } else {
         tcb.dup_acks = 0;
+        // Recovery after an RTO (RFC 6675 5.1) grows cwnd by slow start, and ends once
+        // RecoveryPoint (SND.MAX at the timeout) is acknowledged.
+        if (tcb.in_sack_recovery() && tcb.scoreboard->recovery_point_reached())
+            tcb.scoreboard->end_recovery();
         tcp::AckSample sample;
         sample.acked_bytes = data;
         sample.now = now;
@@ -80,12 +89,35 @@ void process_new_ack(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
 /// RFC 6675 5: with SACK, a loss is also detected when IsLost(SND.UNA) holds before three
 /// duplicate ACKs arrived (several segments SACKed by fewer, larger-stride ACKs).
 bool sack_says_lost(const Tcb& tcb) {
-    return tcb.sack_ok && tcb.scoreboard && !tcb.cc.in_recovery() && tcb.snd_nxt == tcb.snd_max &&
-           tcb.scoreboard->is_lost(tcb.snd_una) &&
-           !(tcb.recover && tcp::le(tcb.snd_una, *tcb.recover));
+    return detail::may_enter_sack_recovery(tcb) && tcb.scoreboard->is_lost(tcb.snd_una);
+}
+
+/// RFC 8985 6.2 (RACK) for what DupThresh cannot see: data sent after SND.UNA was SACKed but
+/// too little of it for IsLost (a short flight, or the ACK of a tail loss probe). SND.UNA is
+/// lost unless it arrives within the reordering window, so the retransmission timer first
+/// fires at its end (timer_tt_rexmt then enters recovery) instead of after a TLP and an RTO.
+void arm_reorder_window(Tcb& tcb, Time now) {
+    if (!tcb.rto.has_sample() || !detail::may_enter_sack_recovery(tcb) ||
+        tcb.scoreboard->ranges().empty() || tcb.reorder_pending)
+        return;
+    const Time deadline = now + detail::reorder_window(tcb);
+    if (tcb.timers.rexmt && *tcb.timers.rexmt <= deadline) return;
+    tcb.timers.rexmt = deadline;
+    tcb.tlp_pending = false;
+    tcb.reorder_pending = true;
 }
 
 }  // namespace
+
+bool detail::may_enter_sack_recovery(const Tcb& tcb) noexcept {
+    return tcb.sack_ok && tcb.scoreboard && !tcb.cc.in_recovery() && !tcb.in_sack_recovery() &&
+           tcb.snd_nxt == tcb.snd_max && tcb.snd_una != tcb.snd_max &&
+           !(tcb.recover && tcp::le(tcb.snd_una, *tcb.recover));
+}
+
+Time detail::reorder_window(const Tcb& tcb) noexcept {
+    return std::max<Time>(tcb.rto.srtt() / 4, std::chrono::milliseconds(1));
+}
 
 bool detail::deliver_in_ack(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
     const std::uint32_t segment_window = tcp::decode_window(segment.window, tcb.snd_wscale);
@@ -96,6 +128,7 @@ bool detail::deliver_in_ack(Tcb& tcb, const Segment& segment, Time now, Outputs&
     bool duplicate = segment.ack == tcb.snd_una && tcb.snd_una != tcb.snd_max &&
                      segment.payload.empty() && !segment.has(fin) &&
                      segment_window == tcb.snd_wnd && segment_window != 0;
+    std::uint32_t newly_sacked = 0;
     // The scoreboard learns every cumulative ACK (its SND.UNA must follow), and the SACK
     // blocks; it exists only while it holds ranges or a recovery.
     if (tcb.sack_ok) {
@@ -103,7 +136,6 @@ bool detail::deliver_in_ack(Tcb& tcb, const Segment& segment, Time now, Outputs&
                                                          segment.options.sack_count};
         if (!tcb.scoreboard && !blocks.empty())
             tcb.scoreboard.emplace(tcb.snd_una, tcb.max_payload());
-        std::uint32_t newly_sacked = 0;
         if (tcb.scoreboard) newly_sacked = tcb.scoreboard->on_ack(segment.ack, blocks, tcb.snd_max);
         // RFC 6675 2 "DupAck": with SACK, an ACK at SND.UNA that SACKs new data is a duplicate
         // even if it also updates the window (a reading receiver changes it on every ACK).
@@ -116,7 +148,11 @@ bool detail::deliver_in_ack(Tcb& tcb, const Segment& segment, Time now, Outputs&
         ++tcb.dup_acks_received;
         deliver_in_dup_ack(tcb, now, out);
     }
-    if (sack_says_lost(tcb)) enter_sack_recovery(tcb, now, out);
+    if (sack_says_lost(tcb)) {
+        enter_sack_recovery(tcb, now, out);
+    } else if (newly_sacked > 0) {
+        arm_reorder_window(tcb, now);
+    }
     detail::trim_sack_state(tcb);
     // Window update (RFC 9293 3.10.7.4 "fifth", the SND.WL1/SND.WL2 rule).
     if (tcp::lt(tcb.snd_wl1, segment.seq) ||

@@ -34,6 +34,9 @@ void consume_fin(Tcb& tcb, Time now, Outputs& out) {
     }
 }
 
+/// Segments ACKed at once after a hole is filled (Linux uses up to half the window in MSS).
+constexpr std::uint8_t kQuickAcksAfterLoss = 16;
+
 /// Queue in-order text and hold out-of-order text in the receive ring (RFC 2018 SACK blocks
 /// describe it). Returns the ACK policy the segment calls for.
 detail::AckPolicy process_text(Tcb& tcb, const Segment& segment, Outputs& out) {
@@ -69,8 +72,18 @@ detail::AckPolicy process_text(Tcb& tcb, const Segment& segment, Outputs& out) {
     detail::trim_sack_state(tcb);
     out.add_event(kTcpReadable);
     // RFC 5681 4.2: a segment that fills (part of) a hole is ACKed at once, so the sender's
-    // recovery learns of it without waiting for the delayed-ACK timer.
-    return had_holes ? detail::AckPolicy::now : detail::AckPolicy::delayed;
+    // recovery learns of it without waiting for the delayed-ACK timer. The next few segments
+    // are ACKed at once too (Linux's "quick ACK" after loss): the sender is rebuilding its
+    // window, and delayed ACKs would stretch its RTT samples, hence its RTO and probe timers.
+    if (had_holes) {
+        tcb.quick_acks = kQuickAcksAfterLoss;
+        return detail::AckPolicy::now;
+    }
+    if (tcb.quick_acks > 0) {
+        --tcb.quick_acks;
+        return detail::AckPolicy::now;
+    }
+    return detail::AckPolicy::delayed;
 }
 
 }  // namespace

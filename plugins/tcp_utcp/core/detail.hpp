@@ -45,6 +45,13 @@ AckPolicy deliver_in_text(Tcb& tcb, const Segment& segment, Time now, Outputs& o
 /// ACKs off) or arm the delayed-ACK timer.
 void schedule_ack(Tcb& tcb, Time now, Outputs& out);
 
+/// RFC 6675 recovery may start now if a loss is detected: SACK in use and holding information,
+/// no recovery running, nothing rewound, and SND.UNA above `recover` (RFC 6582 3.2 step 2,
+/// RFC 6675 5.1).
+bool may_enter_sack_recovery(const Tcb& tcb) noexcept;
+/// RFC 8985 6.2 reordering window: SRTT / 4, at least 1 ms.
+Time reorder_window(const Tcb& tcb) noexcept;
+
 /// Drop SACK state that no longer holds anything (memory per idle connection).
 void trim_sack_state(Tcb& tcb) noexcept;
 

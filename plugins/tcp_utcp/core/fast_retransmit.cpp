@@ -20,6 +20,9 @@ void retransmit_first_unacked(Tcb& tcb, Time now, Outputs& out) {
 
 void deliver_in_dup_ack(Tcb& tcb, Time now, Outputs& out) {
     ++tcb.dup_acks;
+    // RFC 6675 5.1: the recovery that follows an RTO runs until RecoveryPoint is acknowledged;
+    // its SACK information drives sack_output, no new recovery starts meanwhile.
+    if (tcb.in_sack_recovery() && !tcb.cc.in_recovery()) return;
     if (tcb.cc.in_recovery()) {
         // RFC 5681 3.2 step 4: inflate; output_tcp may send new data. Under RFC 6675 the pipe
         // estimate does this job (the ACK's SACK blocks lowered it).
@@ -76,17 +79,30 @@ void enter_sack_recovery(Tcb& tcb, Time now, Outputs& out) {
     }
     // (4.4): then send what pipe allows (step C).
     sack_output(tcb, now, out);
+    // The timer now guards the retransmission: first as a probe of the first hole after
+    // 2 SRTT (timer_tt_tlp), then as the RTO (RFC 6298 5.3 restarts it for a retransmission).
+    detail::arm_rexmt(tcb, now);
 }
 
 namespace {
 
-/// Lost retransmissions (RFC 6675 has no rule; the idea is Linux's and RFC 8985's): once
-/// DupThresh segments sent *after* this round of hole retransmissions were SACKed, while holes
-/// below HighRxt are still missing, those retransmissions were lost too. Restart the round
-/// (HighRxt = SND.UNA, same RecoveryPoint) instead of waiting for the RTO.
+/// Lost retransmissions (RFC 6675 has no rule; RFC 8985 6.2 detects them by send time, here by
+/// send order with DupThresh as the reordering allowance), so they are resent instead of
+/// waiting for the RTO, whose backoff costs far more than a spurious retransmission:
+/// - DupThresh segments' worth of data resent later in this round was SACKed while the first
+///   hole is still missing: the holes below the highest such byte were lost again; resend
+///   them, leaving the round's later retransmissions in flight;
+/// - DupThresh segments sent *after* this round began (new data) were SACKed while holes below
+///   HighRxt are still missing: restart the whole round (HighRxt = SND.UNA, same
+///   RecoveryPoint).
 void detect_lost_retransmissions(Tcb& tcb) {
     tcp::SackScoreboard& board = *tcb.scoreboard;
     if (!tcp::gt(board.high_rxt(), tcb.snd_una)) return;
+    if (const auto lost_below = board.lost_retransmissions_below()) {
+        board.restart_retransmissions(*lost_below);
+        tcb.rxt_fence = tcb.snd_max;
+        return;
+    }
     std::uint64_t sacked_after_fence = 0;
     for (const tcp::SeqRange& range : board.ranges()) {
         if (tcp::gt(range.right, tcb.rxt_fence))
@@ -97,7 +113,7 @@ void detect_lost_retransmissions(Tcb& tcb) {
         return;
     const SeqNum first_hole = board.ranges().empty() ? tcb.snd_max : board.ranges()[0].left;
     if (!tcp::lt(tcb.snd_una, first_hole)) return;  // SND.UNA is SACKed?! nothing to redo
-    board.begin_recovery(board.recovery_point());
+    board.restart_retransmissions(board.high_rxt());
     tcb.rxt_fence = tcb.snd_max;
 }
 

@@ -122,6 +122,7 @@ void output_tcp(Tcb& tcb, Time now, Outputs& out) {
         std::min<std::uint64_t>(tcb.snd_wnd, std::uint64_t{tcb.cc.cwnd()} + limited_transmit);
     std::uint32_t pending = 0;
     bool fin_waiting = false;
+    bool sent_new_data = false;
     while (true) {
         const std::uint32_t sent = tcb.bytes_sent_unacked();
         const std::uint32_t queued = tcb.send_buffer.size();
@@ -171,6 +172,7 @@ void output_tcp(Tcb& tcb, Time now, Outputs& out) {
             send_range(tcb, tcb.snd_nxt, length + (with_fin ? 1 : 0), now, out);
         if (used == 0) break;
         tcb.snd_nxt += used;
+        sent_new_data = sent_new_data || !retransmission;
         if (retransmission) {
             ++tcb.retransmits;
         } else if (!tcb.rtt_seq && !tcb.ts_ok) {
@@ -181,6 +183,13 @@ void output_tcp(Tcb& tcb, Time now, Outputs& out) {
         detail::arm_rexmt_if_idle(tcb, now);
         if (out.segments.back().has(fin)) break;
     }
+    // RFC 8985 7.2: the probe timeout restarts after new data is sent. The ACK that let it out
+    // armed the timer for the flight before it (often one segment, whose PTO includes the
+    // peer's delayed-ACK allowance and so loses to the RTO): without this, a short flight
+    // never gets its tail loss probe.
+    if (sent_new_data && tcb.sack_ok && tcb.rto.has_sample() && tcb.rexmt_count == 0 &&
+        !tcb.cc.in_recovery())
+        detail::arm_rexmt(tcb, now);
     // RFC 9293 3.8.6.1 / 3.8.6.2.1: data is waiting but nothing is in flight, so no ACK will
     // come to restart this decision: the persist timer probes a zero window or overrides SWS
     // avoidance. With data in flight the retransmission timer covers the connection.

@@ -105,11 +105,13 @@ struct Tcb {
     bool user_closed = false;        ///< close_1 (not just shutdown_1): FIN-WAIT-2 may time out
     bool syn_retransmitted = false;  ///< Karn for the handshake RTT; RFC 6298 5.7
     bool tlp_pending = false;        ///< the rexmt deadline is a tail loss probe (RFC 8985 7)
+    bool reorder_pending = false;    ///< the rexmt deadline ends a reordering window (RFC 8985 6.2)
     bool fin_queued = false;         ///< user shut down writing: a FIN follows the queued bytes
     bool fin_acked = false;
     bool fin_received = false;    ///< peer's FIN is in sequence (EOF after recv_buffer)
     std::uint8_t snd_wscale = 0;  ///< shift applied to the peer's window field
     std::uint8_t rcv_wscale = 0;  ///< shift applied to ours
+    std::uint8_t quick_acks = 0;  ///< segments still to ACK at once after a hole was filled
     std::uint16_t snd_mss = 536;  ///< peer's MSS (RFC 9293 3.7.1 default 536), or the PMTU's
     std::uint16_t rcv_mss = 536;  ///< largest payload received: "full-sized" for delayed ACK
 

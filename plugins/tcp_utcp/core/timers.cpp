@@ -59,12 +59,17 @@ void cancel_persist(Tcb& tcb) noexcept {
 void arm_rexmt(Tcb& tcb, Time now) noexcept {
     Time timeout = tcb.rto.rto();
     tcb.tlp_pending = false;
-    if (tcb.sack_ok && tcb.synchronized() && tcb.rto.has_sample() && !tcb.cc.in_recovery() &&
-        tcb.rexmt_count == 0) {
+    tcb.reorder_pending = false;
+    const bool sack_recovery = tcb.in_sack_recovery();
+    if (tcb.sack_ok && tcb.synchronized() && tcb.rto.has_sample() &&
+        (!tcb.cc.in_recovery() || sack_recovery) && tcb.rexmt_count == 0) {
         // RFC 8985 7.2: PTO = 2 SRTT, plus the peer's worst-case delayed-ACK time when a single
-        // segment is in flight (its ACK may be delayed), never later than the RTO.
+        // segment is in flight (its ACK may be delayed), never later than the RTO. During SACK
+        // recovery the peer ACKs at once (out-of-order data is held) and the probe resends the
+        // first hole (timer_tt_tlp).
         Time pto = 2 * tcb.rto.srtt();
-        if (tcb.flight_size() <= tcb.max_payload()) pto += std::chrono::milliseconds(200);
+        if (tcb.flight_size() <= tcb.max_payload() && !sack_recovery)
+            pto += std::chrono::milliseconds(200);
         if (pto < timeout) {
             timeout = pto;
             tcb.tlp_pending = true;
@@ -87,6 +92,26 @@ namespace {
 /// tail loss to fast recovery instead of leaving it to the RTO. Then the full RTO is armed.
 void timer_tt_tlp(Tcb& tcb, Time now, Outputs& out) {
     tcb.tlp_pending = false;
+    if (tcb.in_sack_recovery()) {
+        // A recovery that went 2 SRTT without progress lost the retransmission of its first
+        // hole with nothing sent after it that SACKs could reveal that by (RFC 8985 6.2 needs a
+        // later segment delivered). Probe as RFC 8985 7.3 does, with that hole, once,
+        // regardless of cwnd: its ACK moves recovery on, and the RTO (armed below) with its
+        // backoff stays for when the path is really gone.
+        tcp::SackScoreboard& board = *tcb.scoreboard;
+        const SeqNum first_hole_end = board.ranges().empty() ? tcb.snd_max : board.ranges()[0].left;
+        board.restart_retransmissions(tcp::seq_min(first_hole_end, board.high_rxt()));
+        if (const auto next = board.next_segment(tcb.snd_max, 0)) {
+            const std::uint32_t sent = send_range(tcb, next->start, next->length, now, out);
+            if (sent > 0) {
+                ++tcb.retransmits;
+                tcb.rtt_seq.reset();  // Karn
+                board.on_sent(tcp::NextSegment{next->start, sent, next->rule});
+            }
+        }
+        tcb.timers.rexmt = now + tcb.rto.rto();
+        return;
+    }
     const std::uint32_t pending = tcb.send_buffer.size() - tcb.bytes_sent_unacked();
     const std::uint32_t flight = tcb.flight_size();
     const std::uint32_t window_room = tcb.snd_wnd > flight ? tcb.snd_wnd - flight : 0;
@@ -111,6 +136,17 @@ void timer_tt_tlp(Tcb& tcb, Time now, Outputs& out) {
 
 void timer_tt_rexmt(Tcb& tcb, Time now, Outputs& out) {
     tcb.timers.rexmt.reset();
+    if (tcb.reorder_pending) {
+        // RFC 8985 6.2: the reordering window after data above SND.UNA was SACKed is over and
+        // SND.UNA is still missing: it is lost, recover now rather than at the TLP or RTO.
+        tcb.reorder_pending = false;
+        if (tcb.synchronized() && detail::may_enter_sack_recovery(tcb) &&
+            !tcb.scoreboard->ranges().empty()) {
+            enter_sack_recovery(tcb, now, out);
+        }
+        detail::arm_rexmt_if_idle(tcb, now);
+        return;
+    }
     if (tcb.tlp_pending && tcb.synchronized()) {
         timer_tt_tlp(tcb, now, out);
         return;
@@ -134,13 +170,32 @@ void timer_tt_rexmt(Tcb& tcb, Time now, Outputs& out) {
         send_syn(tcb, now, out);
         return;
     }
-    // RFC 5681 3.1 loss window and RFC 6298 5.4: go back to SND.UNA and resend from there.
-    tcb.cc.on_rto_timeout(tcb.flight_size(), now, tcb.rexmt_count > 1);
-    tcb.snd_nxt = tcb.snd_una;
-    // RFC 6582 3.2 step 1 / RFC 5681 3.2: ACKs for data sent before the timeout must not
-    // trigger a fast retransmit of the go-back-N duplicates.
+    // RFC 5681 3.1 loss window. ssthresh is held when the same data timed out again (RFC 5681
+    // 3.1) and when the timeout hits a fast recovery that already reduced it for this window
+    // of data (one reduction per loss event, RFC 6582 3.2 / RFC 6675 5).
+    tcb.cc.on_rto_timeout(tcb.flight_size(), now, tcb.rexmt_count > 1 || tcb.cc.in_recovery());
+    // RFC 6582 3.2 step 1 / RFC 5681 3.2 / RFC 6675 5.1 (RecoveryPoint = HighData): ACKs for
+    // data sent before the timeout must not trigger a fast retransmit of its retransmissions.
     tcb.recover = tcb.snd_max;
     tcb.dup_acks = 0;
+    if (tcb.sack_ok && tcb.snd_nxt == tcb.snd_max && tcb.snd_wnd > 0) {
+        // RFC 6675 5.1: keep using SACK after the timeout. Everything unSACKed below SND.MAX
+        // is lost (RFC 8985 6.3) and resent hole by hole under the loss window by sack_output,
+        // which also repairs lost retransmissions from later SACKs instead of another RTO.
+        // RFC 2018 8: if the same data times out again the receiver may have reneged, so the
+        // SACK information is dropped then (the holes become all of [SND.UNA, SND.MAX)).
+        if (!tcb.scoreboard || tcb.rexmt_count > 1)
+            tcb.scoreboard.emplace(tcb.snd_una, tcb.max_payload());
+        tcb.scoreboard->begin_timeout_recovery(tcb.snd_max);
+        tcb.rxt_fence = tcb.snd_max;
+        output_tcp(tcb, now, out);
+        if (!tcb.timers.rexmt && tcb.flight_size() > 0) tcb.timers.rexmt = now + tcb.rto.rto();
+        tcb.tlp_pending = false;
+        return;
+    }
+    // Without SACK (or with a zero window or a probe byte beyond SND.NXT), RFC 6298 5.4:
+    // go back to SND.UNA and resend from there.
+    tcb.snd_nxt = tcb.snd_una;
     // RFC 6675 5.1: a sender that keeps its SACK information after a timeout should use it, so
     // the go-back-N below skips what the peer SACKed. RFC 2018 8: the receiver may have reneged
     // on it, so if the same data times out again the information is dropped.

@@ -18,6 +18,11 @@
 // S, or more than (DupThresh - 1) * SMSS SACKed bytes lie above S. SetPipe and NextSeg follow
 // RFC 6675 4 and work gap by gap, so their cost is O(ranges), not O(bytes). next_segment is const;
 // the engine calls on_sent for what it actually sent (it updates HighRxt or RescueRxt).
+// Recovery after a retransmission timeout (begin_timeout_recovery, RFC 6675 5.1 / RFC 8985 6.3):
+// every unSACKed byte below RecoveryPoint counts as lost, so NextSeg resends the holes only.
+// Lost retransmissions (lost_retransmissions_below / restart_retransmissions): the holes of one
+// round are resent in ascending order, so SACKs for DupThresh * SMSS of bytes resent later in
+// the round, while the first hole is still missing, say its retransmission was lost too.
 // No allocation; the object is a plain copyable value (about 350 bytes).
 #pragma once
 
@@ -89,7 +94,31 @@ public:
     // --- RFC 6675 5 recovery state ---
     /// Enter loss recovery: RecoveryPoint = HighData (snd_nxt), HighRxt = HighACK, RescueRxt unset.
     void begin_recovery(SeqNum snd_nxt) noexcept;
-    void end_recovery() noexcept { in_recovery_ = false; }
+    /// Enter recovery after a retransmission timeout: as begin_recovery, and every unSACKed byte
+    /// below RecoveryPoint is lost (RFC 8985 6.3: it was all sent at least an RTO ago), so
+    /// NextSeg resends the holes in order, never SACKed data, and SetPipe counts only what was
+    /// resent (RFC 6675 5.1: use the SACK information in the recovery following an RTO).
+    void begin_timeout_recovery(SeqNum snd_nxt) noexcept;
+    void end_recovery() noexcept {
+        in_recovery_ = false;
+        after_timeout_ = false;
+    }
+    bool after_timeout() const noexcept { return in_recovery_ && after_timeout_; }
+    /// During recovery, declare every unSACKed byte below RecoveryPoint lost, as after a
+    /// timeout: the engine saw a retransmission delivered (cumulatively ACKed) while older
+    /// original transmissions are still missing (RFC 8985 6.2: a segment sent later arrived).
+    void declare_holes_lost() noexcept {
+        if (in_recovery_) after_timeout_ = true;
+    }
+    /// Lost retransmissions: when DupThresh * SMSS bytes retransmitted in this round (so after
+    /// the first hole's retransmission) were SACKed while SND.UNA is still missing, the holes
+    /// below the highest such byte had their retransmissions lost too (the DupThresh form of
+    /// RFC 8985 6.2's "a segment sent later was delivered"). Returns that byte, or nothing.
+    std::optional<SeqNum> lost_retransmissions_below() const noexcept;
+    /// Start a new round of hole retransmissions at SND.UNA (HighRxt = SND.UNA). Holes in
+    /// [up_to, HighRxt) keep their retransmission of the previous round as in flight (skipped
+    /// by NextSeg, counted by SetPipe); `up_to` >= HighRxt resends every hole again.
+    void restart_retransmissions(SeqNum up_to) noexcept;
     bool in_recovery() const noexcept { return in_recovery_; }
     /// A cumulative ACK at or beyond RecoveryPoint ends recovery (RFC 6675 5 step C).
     bool recovery_point_reached() const noexcept { return ge(snd_una_, recovery_point_); }
@@ -112,6 +141,14 @@ private:
     void advance_una(SeqNum ack) noexcept;
     void insert(SeqNum left, SeqNum right) noexcept;
     bool lost_below(std::size_t ranges_above, std::uint32_t bytes_above) const noexcept;
+    /// SACKed bytes inside [from, to).
+    std::uint32_t sacked_in(SeqNum from, SeqNum to) const noexcept;
+    /// Bytes of [from, to) retransmitted and not known lost: [SND.UNA, HighRxt) and the skip.
+    std::uint32_t retransmitted_in(SeqNum from, SeqNum to) const noexcept;
+    bool skip_active() const noexcept {
+        return lt(high_rxt_, skip_to_) && lt(skip_from_, skip_to_);
+    }
+    void reset_round() noexcept;
 
     std::array<SeqRange, kMaxRanges> ranges_{};
     std::size_t count_ = 0;
@@ -121,6 +158,10 @@ private:
     SeqNum recovery_point_;
     SeqNum high_rxt_;
     std::optional<SeqNum> rescue_rxt_;
+    bool after_timeout_ = false;  ///< begin_timeout_recovery: holes below RecoveryPoint are lost
+    std::uint32_t round_sacked_ = 0;  ///< bytes below HighRxt SACKed since this round began
+    SeqNum round_sacked_high_;        ///< highest such byte (one past it)
+    SeqNum skip_from_, skip_to_;      ///< previous round's retransmissions still in flight
     SackScoreboardCounters counters_;
 };
 
