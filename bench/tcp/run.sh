@@ -2,7 +2,7 @@
 # TCP wire benchmark: bulk throughput and memory per idle connection, per engine, on two
 # netloom stacks joined by the in-process wire (bulk.yaml, conns.yaml). Builds nothing.
 #
-# usage: bench/tcp/run.sh <build-dir> [engine...]          (default engine: tcp_utcp)
+# usage: bench/tcp/run.sh <build-dir> [engine...]          (default engines: tcp_utcp tcp_classic)
 # environment:
 #   RUNS=5            runs of each config per engine (the table shows median/min/max)
 #   HASH_RUNS=1       extra bulk runs with SHA-256 on both ends (sender and receiver digests
@@ -22,7 +22,7 @@ fi
 build=$(cd "$1" && pwd)
 shift
 engines=("$@")
-[[ ${#engines[@]} -eq 0 ]] && engines=(tcp_utcp)
+[[ ${#engines[@]} -eq 0 ]] && engines=(tcp_utcp tcp_classic)
 runs=${RUNS:-5}
 hash_runs=${HASH_RUNS:-1}
 bytes=${BYTES:-1GiB}

@@ -1,0 +1,321 @@
+// engine.cpp — tcp_classic: segment demultiplexing, listeners and SYN cookies, output,
+// posted event delivery, counters.
+#include "engine.hpp"
+
+#include <algorithm>
+
+#include "handles.hpp"
+#include "netloom/checksum.hpp"
+
+namespace netloom::classic {
+
+using namespace wire::tcp_flag;
+
+Engine::Engine(EngineConfig config, IpLayer& ip, Scheduler& scheduler,
+               std::shared_ptr<spdlog::logger> log)
+    : config_(std::move(config)),
+      ip_(ip),
+      scheduler_(scheduler),
+      log_(std::move(log)),
+      random_(std::random_device{}()),
+      cookies_(tcp::SipKey{}) {
+    // RFC 6528 3: one random secret per stack, for ISNs and SYN cookies alike.
+    for (auto& byte : config_.isn_key) byte = static_cast<std::uint8_t>(random_());
+    cookies_ = tcp::SynCookies(config_.isn_key);
+    // Never advertise more than the device carries: MTU - IPv4 - TCP headers (RFC 9293 3.7.1).
+    const std::uint32_t mtu_mss = ip_.mtu() > 40 ? ip_.mtu() - 40 : 64;
+    config_.mss = static_cast<std::uint16_t>(std::min<std::uint32_t>(config_.mss, mtu_mss));
+    next_ephemeral_ = static_cast<std::uint16_t>(
+        config_.ephemeral_first +
+        random_() % (config_.ephemeral_last - config_.ephemeral_first + 1u));
+}
+
+Engine::~Engine() {
+    *alive_ = false;
+    for (auto& [tuple, pcb] : table_) {
+        pcb->cancel_timers();
+        pcb->in_table = false;
+    }
+    table_.clear();
+    if (started_) ip_.register_transport(IpProtocol::tcp, nullptr);
+}
+
+void Engine::start() {
+    ip_.register_transport(IpProtocol::tcp, this);
+    started_ = true;
+}
+
+// --- Input ------------------------------------------------------------------------------------
+
+void Engine::ip_input(const IpMeta& meta, Packet&& packet) {
+    ++counters_.segments_received;
+    auto view = wire::TcpView::parse(packet.bytes());
+    if (!view) {
+        ++counters_.rx_malformed;
+        return;
+    }
+    if (!(packet.flags() & Packet::kChecksumVerified) &&
+        !view->verify_checksum(ip_.checksum(), meta.source, meta.destination)) {
+        ++counters_.rx_bad_checksum;
+        return;
+    }
+    auto repr = wire::TcpRepr::parse(*view);
+    if (!repr || repr->source_port == 0 || repr->destination_port == 0) {
+        ++counters_.rx_malformed;
+        return;
+    }
+    if (repr->has(syn) && repr->has(fin)) {  // meaningless (RFC 9293 3.1): drop, never answer
+        ++counters_.rx_syn_fin;
+        return;
+    }
+    Segment segment;
+    segment.seq = SeqNum(repr->sequence_number);
+    segment.ack = SeqNum(repr->acknowledgment_number);
+    segment.flags = repr->flags;
+    segment.window = repr->window;
+    segment.options = repr->options;
+    segment.payload = repr->payload;
+    const tcp::FourTuple tuple{meta.destination, repr->destination_port, meta.source,
+                               repr->source_port};
+    auto it = table_.find(tuple);
+    if (it == table_.end()) {
+        input_no_connection(tuple, segment);
+        return;
+    }
+    std::shared_ptr<Pcb> pcb = it->second;  // keeps it alive if it retires inside input()
+    if (pcb->state() == TcpState::time_wait && segment.has(syn) && !segment.has(ack) &&
+        listeners_.contains(tuple.local_port)) {
+        // RFC 9293 3.10.7.4 / RFC 6191 simplified: a new SYN may reopen a TIME-WAIT 4-tuple.
+        ++counters_.time_wait_reused;
+        pcb->cancel_timers();
+        retire(*pcb);
+        input_no_connection(tuple, segment);
+        return;
+    }
+    pcb->input(segment);
+}
+
+void Engine::input_no_connection(const tcp::FourTuple& tuple, const Segment& segment) {
+    auto listener = listeners_.find(tuple.local_port);
+    if (listener != listeners_.end()) {
+        input_listener(*listener->second, tuple, segment);
+        return;
+    }
+    ++counters_.rx_no_connection;
+    send_rst_for(tuple, segment);
+}
+
+void Engine::send_rst_for(const tcp::FourTuple& tuple, const Segment& segment) {
+    // RFC 9293 3.10.7.1: everything but a RST is answered with a RST.
+    if (segment.has(rst)) return;
+    wire::TcpRepr repr;
+    repr.source_port = tuple.local_port;
+    repr.destination_port = tuple.remote_port;
+    if (segment.has(ack)) {
+        repr.sequence_number = segment.ack.value();
+        repr.flags = rst;
+    } else {
+        repr.sequence_number = 0;
+        repr.acknowledgment_number = (segment.seq + segment.seq_length()).value();
+        repr.flags = rst | ack;
+    }
+    Packet packet = Packet::allocate(repr.buffer_len());
+    auto bytes = packet.append(repr.buffer_len());
+    if (repr.emit(bytes, tuple.local_address, tuple.remote_address, ip_.checksum()) == 0) return;
+    transmit(tuple, std::move(packet), true);
+}
+
+void Engine::send_cookie_syn_ack(const tcp::FourTuple& tuple, const Segment& syn_segment,
+                                 SeqNum cookie) {
+    wire::TcpRepr repr;
+    repr.source_port = tuple.local_port;
+    repr.destination_port = tuple.remote_port;
+    repr.sequence_number = cookie.value();
+    repr.acknowledgment_number = (syn_segment.seq + 1).value();
+    repr.flags = syn | ack;
+    repr.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(config_.rcvbuf, 0xffff));
+    repr.options.mss = config_.mss;  // nothing else survives a cookie (syn_cookie.hpp)
+    Packet packet = Packet::allocate(repr.buffer_len());
+    auto bytes = packet.append(repr.buffer_len());
+    if (repr.emit(bytes, tuple.local_address, tuple.remote_address, ip_.checksum()) == 0) return;
+    transmit(tuple, std::move(packet), false);
+}
+
+std::shared_ptr<Pcb> Engine::make_pcb(const tcp::FourTuple& tuple) {
+    auto pcb = std::make_shared<Pcb>(*this, tuple, scheduler_.now());
+    table_[tuple] = pcb;
+    pcb->in_table = true;
+    return pcb;
+}
+
+void Engine::input_listener(Listener& listener, const tcp::FourTuple& tuple,
+                            const Segment& segment) {
+    const Time now = scheduler_.now();
+    if (segment.has(rst)) return;  // RFC 9293 3.10.7.2 first check
+    if (segment.has(ack)) {
+        // The ACK that completes a cookie handshake, or garbage (answered with RST).
+        if (config_.syn_cookies && !segment.has(syn)) {
+            if (auto mss = cookies_.validate(tuple, segment.seq, segment.ack, now)) {
+                if (listener.accept_queue.size() >= listener.backlog) {
+                    ++counters_.listen_overflows;
+                    return;
+                }
+                ++counters_.syn_cookies_accepted;
+                auto pcb = make_pcb(tuple);
+                ++listener.half_open;  // established() moves it to the accept queue
+                pcb->open_from_cookie(segment, *mss, &listener);
+                if (!segment.payload.empty() || segment.has(fin)) pcb->input(segment);
+                return;
+            }
+            ++counters_.syn_cookies_rejected;
+        }
+        send_rst_for(tuple, segment);
+        return;
+    }
+    if (!segment.has(syn)) return;
+    if (listener.accept_queue.size() >= listener.backlog) {
+        ++counters_.listen_overflows;  // like Linux: the client retries its SYN
+        return;
+    }
+    if (listener.half_open >= listener.syn_backlog || table_.size() >= config_.max_connections) {
+        if (!config_.syn_cookies) {
+            ++counters_.listen_drops;
+            return;
+        }
+        auto cookie = cookies_.encode(tuple, segment.seq, segment.options.mss.value_or(536), now);
+        if (!cookie) {
+            ++counters_.listen_drops;
+            return;
+        }
+        ++counters_.syn_cookies_sent;
+        send_cookie_syn_ack(tuple, segment, cookie->isn);
+        return;
+    }
+    auto pcb = make_pcb(tuple);
+    ++listener.half_open;
+    pcb->open_passive(segment, &listener);
+}
+
+void Engine::ip_error(const IcmpErrorReport& report) {
+    if (report.protocol != IpProtocol::tcp) return;
+    const tcp::FourTuple tuple{report.source, report.source_port, report.destination,
+                               report.destination_port};
+    auto it = table_.find(tuple);
+    if (it == table_.end()) return;
+    ++counters_.icmp_errors;
+    std::shared_ptr<Pcb> pcb = it->second;
+    pcb->icmp_error(report);
+}
+
+// --- PcbHost ----------------------------------------------------------------------------------
+
+void Engine::transmit(const tcp::FourTuple& tuple, Packet&& segment, bool is_rst) {
+    if (is_rst) ++counters_.rst_sent;
+    ++counters_.segments_sent;
+    const IpSendStatus status =
+        ip_.output(tuple.remote_address, IpProtocol::tcp, std::move(segment));
+    if (status != IpSendStatus::sent && status != IpSendStatus::queued) ++counters_.tx_dropped;
+}
+
+void Engine::established(Pcb& pcb) {
+    if (pcb.counted_open) return;
+    pcb.counted_open = true;
+    ++counters_.connections_opened;
+    Listener* listener = pcb.listener;
+    if (!listener || pcb.queued) return;
+    auto it = table_.find(pcb.tuple());
+    if (it == table_.end()) return;
+    pcb.queued = true;
+    if (listener->half_open > 0) --listener->half_open;
+    listener->accept_queue.push_back(it->second);
+    notify_acceptable(*listener);
+}
+
+void Engine::retire(Pcb& pcb) {
+    if (pcb.error() != TcpError::none) ++counters_.connections_reset;
+    counters_.retransmits += pcb.retransmits;
+    counters_.rto_count += pcb.rto_count;
+    counters_.fast_retransmits += pcb.fast_retransmits;
+    counters_.sack_recoveries += pcb.sack_recoveries;
+    if (Listener* listener = std::exchange(pcb.listener, nullptr)) {
+        if (pcb.queued) {
+            auto& queue = listener->accept_queue;
+            queue.erase(std::remove_if(queue.begin(), queue.end(),
+                                       [&](const auto& p) { return p.get() == &pcb; }),
+                        queue.end());
+            pcb.queued = false;
+        } else if (listener->half_open > 0) {
+            --listener->half_open;
+        }
+    }
+    if (pcb.in_table) {
+        pcb.in_table = false;
+        auto it = table_.find(pcb.tuple());
+        if (it != table_.end() && it->second.get() == &pcb) table_.erase(it);  // may free pcb
+    }
+}
+
+bool Engine::take_challenge_ack() {
+    const Time now = scheduler_.now();
+    if (now - challenge_window_start_ >= std::chrono::seconds(1)) {
+        challenge_window_start_ = now;
+        challenge_acks_in_window_ = 0;
+    }
+    if (challenge_acks_in_window_ >= config_.challenge_ack_limit) return false;
+    ++challenge_acks_in_window_;
+    return true;
+}
+
+void Engine::note(std::string_view counter) {
+    ++notes_[counter];
+}
+
+// --- Events -----------------------------------------------------------------------------------
+
+void Engine::post_events(Pcb& pcb, std::uint32_t events) {
+    pcb.pending_events |= events;
+    if (pcb.in_event_list || !pcb.user_attached) return;
+    pcb.in_event_list = true;
+    event_list_.push_back(pcb.shared_from_this());
+    post_flush();
+}
+
+void Engine::notify_acceptable(Listener& listener) {
+    if (listener.acceptable_pending) return;
+    listener.acceptable_pending = true;
+    acceptable_list_.push_back(&listener);
+    post_flush();
+}
+
+void Engine::post_flush() {
+    if (flush_posted_) return;
+    flush_posted_ = true;
+    scheduler_.post([this, alive = alive_] {
+        if (*alive) flush_events();
+    });
+}
+
+void Engine::flush_events() {
+    flush_posted_ = false;
+    std::vector<Listener*> listeners;
+    listeners.swap(acceptable_list_);
+    for (Listener* listener : listeners) {
+        listener->acceptable_pending = false;
+        if (listener->on_acceptable && !listener->accept_queue.empty()) {
+            auto callback = listener->on_acceptable;  // it may close the listener
+            callback();
+        }
+    }
+    std::vector<std::shared_ptr<Pcb>> pcbs;
+    pcbs.swap(event_list_);
+    for (auto& pcb : pcbs) {
+        pcb->in_event_list = false;
+        const std::uint32_t events = std::exchange(pcb->pending_events, 0);
+        if (events && pcb->user_attached && pcb->on_event) {
+            auto callback = pcb->on_event;  // it may destroy the handle
+            callback(events);
+        }
+    }
+}
+
+}  // namespace netloom::classic

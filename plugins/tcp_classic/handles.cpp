@@ -1,0 +1,194 @@
+// handles.cpp — user handles and the engine's user entry points (listen, connect, accept,
+// ephemeral ports), accounting and counters.
+#include "handles.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace netloom::classic {
+
+Connection::Connection(Engine& engine, std::shared_ptr<Pcb> pcb)
+    : engine_(engine), pcb_(std::move(pcb)) {
+    pcb_->user_attached = true;
+}
+
+Connection::~Connection() {
+    pcb_->user_attached = false;
+    pcb_->on_event = nullptr;
+    if (!closed_by_user_) pcb_->close();
+}
+
+TcpEndpoint Connection::local() const noexcept {
+    return {pcb_->tuple().local_address, pcb_->tuple().local_port};
+}
+
+TcpEndpoint Connection::remote() const noexcept {
+    return {pcb_->tuple().remote_address, pcb_->tuple().remote_port};
+}
+
+void Connection::close() {
+    closed_by_user_ = true;
+    pcb_->close();
+}
+
+void Connection::abort() {
+    closed_by_user_ = true;
+    pcb_->abort();
+}
+
+void Connection::on_event(std::function<void(std::uint32_t events)> callback) {
+    pcb_->on_event = std::move(callback);
+    if (!pcb_->on_event) return;
+    // Report the current readiness once, so a callback set late misses nothing.
+    std::uint32_t events = 0;
+    if (pcb_->error() != TcpError::none) events |= kTcpError;
+    if (pcb_->readable_bytes() > 0 || pcb_->eof()) events |= kTcpReadable;
+    if (pcb_->send_space() > 0 && pcb_->state() != TcpState::syn_sent &&
+        pcb_->state() != TcpState::syn_received)
+        events |= kTcpWritable;
+    if (pcb_->state() == TcpState::closed && pcb_->error() == TcpError::none) events |= kTcpClosed;
+    if (events) engine_.post_events(*pcb_, events);
+}
+
+ListenerHandle::ListenerHandle(Engine& engine, std::unique_ptr<Listener> listener)
+    : engine_(engine), listener_(std::move(listener)) {}
+
+ListenerHandle::~ListenerHandle() {
+    engine_.close_listener(*listener_);
+}
+
+std::unique_ptr<TcpConnection> ListenerHandle::accept() {
+    auto pcb = engine_.accept_from(*listener_);
+    if (!pcb) return nullptr;
+    return std::make_unique<Connection>(engine_, std::move(pcb));
+}
+
+void ListenerHandle::on_acceptable(std::function<void()> callback) {
+    listener_->on_acceptable = std::move(callback);
+    if (listener_->on_acceptable && !listener_->accept_queue.empty())
+        engine_.notify_acceptable(*listener_);
+}
+
+// --- Engine user entry points -------------------------------------------------------------------
+
+std::unique_ptr<TcpListener> Engine::listen(std::uint16_t port, std::uint32_t backlog) {
+    if (port == 0) throw std::invalid_argument("tcp_classic: cannot listen on port 0");
+    if (listeners_.contains(port))
+        throw std::runtime_error("tcp_classic: port " + std::to_string(port) +
+                                 " is already listening");
+    auto listener = std::make_unique<Listener>();
+    listener->port = port;
+    listener->backlog = backlog ? backlog : config_.backlog;
+    listener->syn_backlog = config_.syn_backlog;
+    listeners_[port] = listener.get();
+    return std::make_unique<ListenerHandle>(*this, std::move(listener));
+}
+
+void Engine::close_listener(Listener& listener) {
+    listeners_.erase(listener.port);
+    std::erase(acceptable_list_, &listener);
+    // Connections nobody accepted are reset (RFC 9293 3.10.4 CLOSE in LISTEN; Linux too).
+    std::vector<std::shared_ptr<Pcb>> orphans;
+    for (auto& [tuple, pcb] : table_)
+        if (pcb->listener == &listener) orphans.push_back(pcb);
+    for (auto& pcb : orphans) pcb->abort();
+    for (auto& pcb : orphans) pcb->listener = nullptr;
+}
+
+std::shared_ptr<Pcb> Engine::accept_from(Listener& listener) {
+    if (listener.accept_queue.empty()) return nullptr;
+    std::shared_ptr<Pcb> pcb = std::move(listener.accept_queue.front());
+    listener.accept_queue.pop_front();
+    pcb->listener = nullptr;
+    pcb->queued = false;
+    pcb->user_attached = true;
+    return pcb;
+}
+
+std::unique_ptr<TcpConnection> Engine::connect(const TcpEndpoint& remote,
+                                               const TcpConnectOptions& options) {
+    if (remote.port == 0) throw std::invalid_argument("tcp_classic: cannot connect to port 0");
+    tcp::FourTuple tuple{ip_.address().address, options.local_port, remote.address, remote.port};
+    if (tuple.local_port == 0) {
+        tuple.local_port = ephemeral_port(tuple);
+    } else if (table_.contains(tuple)) {
+        throw std::runtime_error("tcp_classic: 4-tuple already in use");
+    }
+    auto pcb = make_pcb(tuple);
+    pcb->user_attached = true;
+    if (options.nodelay) pcb->set_nodelay(true);
+    auto handle = std::make_unique<Connection>(*this, pcb);
+    pcb->open_active();
+    return handle;
+}
+
+std::uint16_t Engine::ephemeral_port(tcp::FourTuple tuple) {
+    // RFC 6056 3.3.1-like: walk the range from a random start.
+    const std::uint32_t range = config_.ephemeral_last - config_.ephemeral_first + 1u;
+    for (std::uint32_t tries = 0; tries < range; ++tries) {
+        const std::uint16_t port = next_ephemeral_;
+        next_ephemeral_ = next_ephemeral_ == config_.ephemeral_last
+                              ? config_.ephemeral_first
+                              : static_cast<std::uint16_t>(next_ephemeral_ + 1);
+        tuple.local_port = port;
+        if (!listeners_.contains(port) && !table_.contains(tuple)) return port;
+    }
+    throw std::runtime_error("tcp_classic: no free ephemeral port for this destination");
+}
+
+std::size_t Engine::memory_in_use() const noexcept {
+    // A hash node (key, shared_ptr, next pointer, cached hash) plus the make_shared block.
+    constexpr std::size_t kNode = sizeof(tcp::FourTuple) + sizeof(std::shared_ptr<Pcb>) + 16;
+    constexpr std::size_t kControlBlock = 16;
+    std::size_t total = table_.bucket_count() * sizeof(void*);
+    for (const auto& [tuple, pcb] : table_)
+        total += kNode + kControlBlock + pcb->memory_footprint();
+    return total;
+}
+
+void Engine::visit_counters(const CounterVisitor& visit) const {
+    const Counters& c = counters_;
+    std::uint64_t retransmits = c.retransmits, rto = c.rto_count, fast = c.fast_retransmits,
+                  sack = c.sack_recoveries;
+    for (const auto& [tuple, pcb] : table_) {
+        retransmits += pcb->retransmits;
+        rto += pcb->rto_count;
+        fast += pcb->fast_retransmits;
+        sack += pcb->sack_recoveries;
+    }
+    auto note = [&](std::string_view name) {
+        auto it = notes_.find(name);
+        return it == notes_.end() ? std::uint64_t{0} : it->second;
+    };
+    visit("segments_received", c.segments_received);
+    visit("segments_sent", c.segments_sent);
+    visit("rx_bad_checksum", c.rx_bad_checksum);
+    visit("rx_malformed", c.rx_malformed);
+    visit("rx_syn_fin", c.rx_syn_fin);
+    visit("rx_no_connection", c.rx_no_connection);
+    visit("rst_sent", c.rst_sent);
+    visit("tx_dropped", c.tx_dropped);
+    visit("syn_cookies_sent", c.syn_cookies_sent);
+    visit("syn_cookies_accepted", c.syn_cookies_accepted);
+    visit("syn_cookies_rejected", c.syn_cookies_rejected);
+    visit("listen_overflows", c.listen_overflows);
+    visit("listen_drops", c.listen_drops);
+    visit("connections_opened", c.connections_opened);
+    visit("connections_reset", c.connections_reset);
+    visit("time_wait_reused", c.time_wait_reused);
+    visit("icmp_errors", c.icmp_errors);
+    visit("rx_unacceptable", note("rx_unacceptable"));
+    visit("rx_ack_unsent", note("rx_ack_unsent"));
+    visit("challenge_acks", note("challenge_acks"));
+    visit("rx_rst_ignored", note("rx_rst_ignored"));
+    visit("rx_paws", note("rx_paws"));
+    visit("rx_no_timestamp", note("rx_no_timestamp"));
+    visit("retransmits", retransmits);
+    visit("rto_count", rto);
+    visit("fast_retransmits", fast);
+    visit("sack_recoveries", sack);
+    visit("connections_current", table_.size());
+    visit("memory_bytes_current", memory_in_use());
+}
+
+}  // namespace netloom::classic

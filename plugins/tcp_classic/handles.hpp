@@ -1,0 +1,56 @@
+// handles.hpp — the user's handles on tcp_classic: Connection (TcpConnection over a shared
+// Pcb) and ListenerHandle (TcpListener over a Listener the handle owns).
+//
+// Contract: as tcp.hpp. A Connection keeps its Pcb alive after the engine forgot it, so state()
+// and error() still answer and unread bytes can still be read; destroying it closes the
+// connection (FIN, or RST with unread data) unless the user closed or aborted it already.
+// Destroying a ListenerHandle stops listening and resets the connections nobody accepted.
+#pragma once
+
+#include <memory>
+
+#include "engine.hpp"
+
+namespace netloom::classic {
+
+class Connection final : public TcpConnection {
+public:
+    Connection(Engine& engine, std::shared_ptr<Pcb> pcb);
+    ~Connection() override;
+
+    TcpEndpoint local() const noexcept override;
+    TcpEndpoint remote() const noexcept override;
+    TcpState state() const noexcept override { return pcb_->state(); }
+    TcpError error() const noexcept override { return pcb_->error(); }
+    std::size_t send(std::span<const std::uint8_t> data) override { return pcb_->send(data); }
+    std::size_t send_space() const noexcept override { return pcb_->send_space(); }
+    std::size_t recv(std::span<std::uint8_t> out) override { return pcb_->recv(out); }
+    std::size_t readable_bytes() const noexcept override { return pcb_->readable_bytes(); }
+    bool eof() const noexcept override { return pcb_->eof(); }
+    void shutdown_write() override { pcb_->shutdown_write(); }
+    void close() override;
+    void abort() override;
+    void set_nodelay(bool on) override { pcb_->set_nodelay(on); }
+    void on_event(std::function<void(std::uint32_t events)> callback) override;
+    TcpInfo info() const override { return pcb_->info(); }
+
+private:
+    Engine& engine_;
+    std::shared_ptr<Pcb> pcb_;
+    bool closed_by_user_ = false;
+};
+
+class ListenerHandle final : public TcpListener {
+public:
+    ListenerHandle(Engine& engine, std::unique_ptr<Listener> listener);
+    ~ListenerHandle() override;
+    std::uint16_t port() const noexcept override { return listener_->port; }
+    std::unique_ptr<TcpConnection> accept() override;
+    void on_acceptable(std::function<void()> callback) override;
+
+private:
+    Engine& engine_;
+    std::unique_ptr<Listener> listener_;
+};
+
+}  // namespace netloom::classic

@@ -1,0 +1,261 @@
+// pcb.hpp — Pcb: one TCP connection as a stateful object, in the mirage-tcpip style. It owns its
+// receive queue (reassembly ring + SACK blocks), its transmit queue (send ring), its window and
+// RTT module (sequence variables, RFC 6298 estimator, congestion control) and its own scheduler
+// timers; RFC 9293 state transitions are methods, segment arrival, user calls and timer expiries
+// are the entry points.
+//
+// Contract: single-threaded on the scheduler's thread. A Pcb is shared (shared_ptr) by the engine
+// while its 4-tuple is in use and by the user's handle while it is held; timers hold weak
+// references. It talks to the rest of the stack only through `PcbHost` (the engine): emitting
+// packets, reporting events, establishment and retirement. Events are accumulated in
+// `pending_events` and delivered by the host from a posted callback, never synchronously.
+// Buffers are bounded by `sndbuf`/`rcvbuf` and allocated only while they hold bytes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+
+#include "engine_config.hpp"
+#include "netloom/ip.hpp"
+#include "netloom/packet.hpp"
+#include "netloom/scheduler.hpp"
+#include "netloom/tcp.hpp"
+#include "netloom/tcp_common/congestion.hpp"
+#include "netloom/tcp_common/isn.hpp"
+#include "netloom/tcp_common/reassembly_buffer.hpp"
+#include "netloom/tcp_common/rto.hpp"
+#include "netloom/tcp_common/sack_receiver.hpp"
+#include "netloom/tcp_common/sack_scoreboard.hpp"
+#include "netloom/tcp_common/send_buffer.hpp"
+#include "netloom/tcp_common/seq.hpp"
+#include "netloom/wire/tcp.hpp"
+#include "timer.hpp"
+
+namespace netloom::classic {
+
+using tcp::SeqNum;
+
+/// A received segment, parsed once by the engine (payload points into the packet).
+struct Segment {
+    SeqNum seq, ack;
+    std::uint8_t flags = 0;
+    std::uint16_t window = 0;
+    wire::TcpOptions options;
+    std::span<const std::uint8_t> payload;
+    bool has(std::uint8_t flag) const noexcept { return (flags & flag) != 0; }
+    std::uint32_t seq_length() const noexcept {
+        return static_cast<std::uint32_t>(payload.size()) + (has(wire::tcp_flag::syn) ? 1 : 0) +
+               (has(wire::tcp_flag::fin) ? 1 : 0);
+    }
+};
+
+class Pcb;
+struct Listener;
+
+/// What a Pcb needs from its engine.
+class PcbHost {
+public:
+    virtual Scheduler& scheduler() noexcept = 0;
+    virtual IpLayer& ip() noexcept = 0;
+    virtual const EngineConfig& config() const noexcept = 0;
+    /// Sends a complete segment (checksum filled) from the Pcb's tuple; counts it.
+    virtual void transmit(const tcp::FourTuple& tuple, Packet&& segment, bool is_rst) = 0;
+    /// Accumulates events for a posted delivery.
+    virtual void post_events(Pcb& pcb, std::uint32_t events) = 0;
+    /// A passive connection reached ESTABLISHED (goes to its listener's accept queue).
+    virtual void established(Pcb& pcb) = 0;
+    /// The connection reached CLOSED: forget the 4-tuple.
+    virtual void retire(Pcb& pcb) = 0;
+    /// RFC 5961 7: the engine-wide challenge-ACK budget; false when exhausted this second.
+    virtual bool take_challenge_ack() = 0;
+    virtual void note(std::string_view counter) = 0;
+
+protected:
+    ~PcbHost() = default;
+};
+
+/// The send side's sequence variables and estimators (RFC 9293 3.3.1, RFC 6298, RFC 5681).
+struct SendWindow {
+    SeqNum iss, una, nxt, max;  ///< SND.UNA, SND.NXT, highest sent (after a go-back-N rewind)
+    SeqNum wl1, wl2;
+    std::uint32_t wnd = 0;      ///< peer window, scaled, bytes
+    std::uint32_t max_wnd = 0;  ///< largest window the peer offered (MAX.SND.WND, RFC 5961)
+    std::uint8_t scale = 0;     ///< Snd.Wind.Shift
+    std::uint16_t mss = 536;    ///< peer's MSS (what a segment may carry, options included)
+    tcp::RtoEstimator rto;
+    tcp::CongestionControl cc;
+    std::uint32_t dup_acks = 0;
+    SeqNum recover;  ///< RFC 6582 "recover"
+    bool in_recovery = false;
+    bool recover_valid = false;
+    std::optional<SeqNum> timed_seq;  ///< Karn timing without timestamps
+    Time timed_at{0};
+    Time last_send{0};
+    SendWindow(const tcp::RtoConfig& rto_config, tcp::CongestionControl cc_) noexcept
+        : rto(rto_config), cc(cc_) {}
+};
+
+/// The receive side's sequence variables (RFC 9293 3.3.1).
+struct ReceiveWindow {
+    SeqNum irs, nxt;
+    SeqNum adv;                 ///< right edge we advertised (never moves left, RFC 7323 2.4)
+    std::uint8_t scale = 0;     ///< Rcv.Wind.Shift
+    std::optional<SeqNum> fin;  ///< sequence number of a FIN received out of order
+    bool fin_received = false;  ///< FIN consumed (RCV.NXT passed it)
+    std::uint32_t unacked_segments = 0;  ///< full segments received since our last ACK
+    std::uint32_t largest_segment = 0;
+};
+
+class Pcb : public std::enable_shared_from_this<Pcb> {
+public:
+    Pcb(PcbHost& host, const tcp::FourTuple& tuple, Time now);
+    ~Pcb();
+
+    // --- opens (pcb_open.cpp) ---
+    /// Active open (RFC 9293 3.10.1): send the SYN.
+    void open_active();
+    /// Passive open from a listener's SYN (RFC 9293 3.10.7.2): send the SYN-ACK.
+    void open_passive(const Segment& syn, Listener* listener);
+    /// Open from a valid SYN cookie: ESTABLISHED with `mss`, no options (RFC 4987 3.6).
+    void open_from_cookie(const Segment& ack, std::uint16_t mss, Listener* listener);
+
+    // --- segment arrival (pcb_input.cpp) ---
+    void input(const Segment& segment);
+    void icmp_error(const IcmpErrorReport& report);
+
+    // --- user calls (pcb_user.cpp) ---
+    std::size_t send(std::span<const std::uint8_t> data);
+    std::size_t recv(std::span<std::uint8_t> out);
+    std::size_t send_space() const noexcept;
+    std::size_t readable_bytes() const noexcept { return rx_.readable(); }
+    bool eof() const noexcept { return rcv_.fin_received && rx_.readable() == 0; }
+    void shutdown_write();
+    void close();
+    void abort();
+    void set_nodelay(bool on) noexcept { nodelay_ = on; }
+    TcpInfo info() const;
+
+    const tcp::FourTuple& tuple() const noexcept { return tuple_; }
+    TcpState state() const noexcept { return state_; }
+    TcpError error() const noexcept { return error_; }
+    std::size_t memory_footprint() const noexcept;
+    /// Drops every timer (the engine forgets the connection, or shuts down).
+    void cancel_timers() noexcept;
+
+    // Engine bookkeeping, not protocol state.
+    std::function<void(std::uint32_t)> on_event;
+    std::uint32_t pending_events = 0;
+    bool in_event_list = false;
+    bool user_attached = false;
+    bool in_table = false;
+    bool queued = false;  ///< in its listener's accept queue
+    Listener* listener = nullptr;
+    bool counted_open = false;
+
+    std::uint64_t retransmits = 0, rto_count = 0, fast_retransmits = 0, sack_recoveries = 0;
+    struct Stats {
+        std::uint64_t bytes_sent = 0, bytes_acked = 0, bytes_received = 0;
+        std::uint64_t segments_sent = 0, segments_received = 0, dup_acks = 0;
+    } stats_;
+
+private:
+    // --- state transitions (pcb_state.cpp) ---
+    void enter_established();
+    void enter_time_wait();
+    void enter_closed(TcpError error);
+    void on_our_fin_acked();
+    void on_fin_received();
+
+    // --- input steps (pcb_input.cpp) ---
+    void input_syn_sent(const Segment& segment);
+    bool acceptable(const Segment& segment) const noexcept;
+    bool check_rst(const Segment& segment);
+    bool check_ack(const Segment& segment);
+    void process_ack(const Segment& segment);
+    void update_window(const Segment& segment);
+    void process_text(const Segment& segment);
+    void negotiate(const wire::TcpOptions& options, bool from_syn_ack);
+    void take_rtt_sample(const Segment& segment, SeqNum previous_una);
+    void handle_dup_ack();
+    void limited_transmit();
+    void handle_new_ack(const Segment& segment, std::uint32_t acked);
+
+    // --- output (pcb_output.cpp) ---
+    void output();
+    void send_segment(SeqNum seq, std::uint32_t length, std::uint8_t flags);
+    void build_and_send(wire::TcpRepr& repr, std::uint32_t payload_offset, bool is_rst);
+    SeqNum fin_seq() const noexcept { return snd_.una + tx_.size(); }
+    bool fin_sent() const noexcept { return fin_queued_ && !fin_acked_ && gt(snd_.nxt, fin_seq()); }
+    void send_syn(bool with_ack);
+    void send_ack_now();
+    void send_challenge_ack();
+    void send_rst(SeqNum seq);
+    void retransmit_first();
+    void schedule_ack();
+    std::uint16_t window_field() noexcept;
+    std::uint32_t payload_room() const noexcept;
+    std::uint32_t flight_size() const noexcept { return snd_.nxt - snd_.una; }
+    std::uint32_t data_in_queue_after_nxt() const noexcept;
+    std::uint32_t ts_now() const noexcept;
+    Time now() const noexcept { return host_.scheduler().now(); }
+
+    // --- SACK loss recovery, RFC 6675 (pcb_sack.cpp) ---
+    std::uint32_t update_scoreboard(const Segment& segment);
+    bool sack_recovery_active() const noexcept { return board_ && board_->in_recovery(); }
+    void enter_sack_recovery();
+    void check_lost_retransmissions();
+    void sack_output();
+    void release_scoreboard_if_idle() noexcept;
+    /// Go-back-N: moves SND.NXT past SACKed data and bounds `length` to the next SACKed range.
+    void skip_sacked(std::uint32_t& length) noexcept;
+
+    // --- timers (pcb_timers.cpp) ---
+    void on_retransmit_timer();
+    void on_delayed_ack_timer();
+    void on_persist_timer();
+    void on_keepalive_timer();
+    void on_time_wait_timer();
+    void arm_retransmit();
+    Time retransmit_deadline() noexcept;
+    void send_tail_loss_probe();
+    void restart_keepalive();
+
+    PcbHost& host_;
+    tcp::FourTuple tuple_;
+    TcpState state_ = TcpState::closed;
+    TcpError error_ = TcpError::none;
+    bool passive_ = false;
+    bool nodelay_ = false;
+    bool user_closed_ = false;    ///< close(): no more reading (FIN-WAIT-2 timeout applies)
+    bool fin_queued_ = false;     ///< shutdown_write(): FIN after the queued data
+    bool fin_acked_ = false;      ///< our FIN was acknowledged
+    bool probe_pending_ = false;  ///< the retransmission timer is armed as a tail loss probe
+    bool probe_sent_ = false;     ///< a probe went out since the last new ACK
+    bool sack_ok_ = false, ts_ok_ = false, ws_ok_ = false;
+    std::uint32_t ts_recent_ = 0, ts_offset_ = 0;
+    SeqNum last_ack_sent_;
+    std::uint32_t backoff_probes_ = 0;
+    std::uint32_t keepalive_probes_ = 0;
+    Time last_received_{0};
+    Time opened_at_{0};
+
+    SendWindow snd_;
+    ReceiveWindow rcv_;
+    tcp::SendBuffer tx_;        ///< transmit queue: bytes from SND.UNA
+    tcp::ReassemblyBuffer rx_;  ///< receive queue: unread bytes, then the window
+    tcp::SackReceiver sack_blocks_;
+    /// The sender's scoreboard: exists only while the peer reports SACKed data (~350 bytes).
+    std::unique_ptr<tcp::SackScoreboard> board_;
+    SeqNum round_mark_;  ///< SND.MAX when the current round of hole retransmissions began
+
+    PcbTimer<Pcb, &Pcb::on_retransmit_timer> retransmit_timer_;
+    PcbTimer<Pcb, &Pcb::on_delayed_ack_timer> delayed_ack_timer_;
+    PcbTimer<Pcb, &Pcb::on_persist_timer> persist_timer_;
+    PcbTimer<Pcb, &Pcb::on_keepalive_timer> keepalive_timer_;
+    PcbTimer<Pcb, &Pcb::on_time_wait_timer> time_wait_timer_;  ///< also FIN-WAIT-2 timeout
+};
+
+}  // namespace netloom::classic

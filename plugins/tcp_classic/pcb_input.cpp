@@ -1,0 +1,222 @@
+// pcb_input.cpp — segment arrival, in the order of RFC 9293 3.10.7: SYN-SENT handling
+// (3.10.7.3), then for synchronized states the PAWS test (RFC 7323 5.3), the acceptability test,
+// RST and SYN checks with RFC 5961 challenge ACKs, the ACK (with RFC 5961 5.2 bounds), text and
+// FIN. ACK-driven send-side work (RTT, congestion control, fast retransmit) is in pcb_ack.cpp.
+#include "netloom/tcp_common/window.hpp"
+#include "pcb.hpp"
+
+namespace netloom::classic {
+
+using namespace wire::tcp_flag;
+using tcp::ge;
+using tcp::gt;
+using tcp::le;
+using tcp::lt;
+
+void Pcb::input(const Segment& seg) {
+    last_received_ = now();
+    keepalive_probes_ = 0;
+    ++stats_.segments_received;
+    switch (state_) {
+        case TcpState::closed:
+        case TcpState::listen: return;
+        case TcpState::syn_sent: input_syn_sent(seg); return;
+        default: break;
+    }
+    // A retransmitted SYN while we wait for the handshake's ACK: repeat the SYN-ACK.
+    if (state_ == TcpState::syn_received && seg.has(syn) && !seg.has(ack) && seg.seq == rcv_.irs) {
+        send_syn(true);
+        return;
+    }
+    // RFC 7323 3.2 / 5.3: after negotiation every non-RST segment carries TSopt, and one older
+    // than TS.Recent is a duplicate from an earlier wrap (PAWS).
+    if (ts_ok_ && !seg.has(rst)) {
+        if (!seg.options.timestamps) {
+            host_.note("rx_no_timestamp");
+            return;
+        }
+        if (static_cast<std::int32_t>(seg.options.timestamps->value - ts_recent_) < 0) {
+            host_.note("rx_paws");
+            send_ack_now();
+            return;
+        }
+    }
+    // RFC 5961 4.2: a SYN in a synchronized state gets a challenge ACK whatever its sequence
+    // number (in window or not); it never resets the connection.
+    if (seg.has(syn) && !seg.has(rst)) {
+        send_challenge_ack();
+        return;
+    }
+    Segment trimmed = seg;
+    if (!acceptable(seg)) {
+        const std::uint32_t window = gt(rcv_.adv, rcv_.nxt) ? rcv_.adv - rcv_.nxt : 0;
+        // RFC 9293 3.10.7.4: with a zero window, ACKs (and RSTs) at RCV.NXT are still processed.
+        if (window == 0 && seg.seq == rcv_.nxt && !seg.has(syn)) {
+            trimmed.payload = {};
+            trimmed.flags &= static_cast<std::uint8_t>(~fin);
+            if (!seg.payload.empty()) send_ack_now();
+        } else if (seg.has(rst)) {
+            host_.note("rx_rst_ignored");  // RFC 5961 3.2: out of window, silently dropped
+            return;
+        } else {
+            host_.note("rx_unacceptable");
+            send_ack_now();
+            return;
+        }
+    }
+    if (seg.has(rst)) {
+        check_rst(trimmed);
+        return;
+    }
+    if (!seg.has(ack)) return;
+    if (!check_ack(trimmed)) return;
+    // RFC 7323 4.3: TS.Recent follows the segment that passed every check and covers Last.ACK.sent.
+    if (ts_ok_ && seg.options.timestamps && le(seg.seq, last_ack_sent_))
+        ts_recent_ = seg.options.timestamps->value;
+    if (state_ == TcpState::closed) return;
+    process_ack(trimmed);
+    if (state_ == TcpState::closed) return;
+    process_text(trimmed);
+    output();
+    restart_keepalive();
+}
+
+void Pcb::input_syn_sent(const Segment& seg) {
+    // RFC 9293 3.10.7.3.
+    if (seg.has(ack) && (le(seg.ack, snd_.iss) || gt(seg.ack, snd_.max))) {
+        if (!seg.has(rst)) send_rst(seg.ack);
+        return;
+    }
+    if (seg.has(rst)) {
+        if (seg.has(ack)) enter_closed(TcpError::refused);
+        return;
+    }
+    if (!seg.has(syn)) return;
+    rcv_.irs = seg.seq;
+    rcv_.nxt = seg.seq + 1;
+    rcv_.adv = rcv_.nxt + std::min<std::uint32_t>(host_.config().rcvbuf, 0xffff);
+    negotiate(seg.options, seg.has(ack));
+    snd_.wnd = seg.window;  // RFC 7323 2.2: never scaled on a SYN
+    snd_.max_wnd = snd_.wnd;
+    snd_.wl1 = seg.seq;
+    snd_.wl2 = seg.ack;
+    if (!seg.has(ack)) {
+        // Simultaneous open (RFC 9293 3.5 figure 7): SYN-RECEIVED, answer with SYN-ACK.
+        state_ = TcpState::syn_received;
+        snd_.nxt = snd_.iss;  // send_syn sends the SYN again, now with the ACK
+        send_syn(true);
+        arm_retransmit();
+        return;
+    }
+    const SeqNum previous = snd_.una;
+    snd_.una = seg.ack;
+    take_rtt_sample(seg, previous);
+    retransmit_timer_.stop();
+    send_ack_now();
+    enter_established();
+}
+
+bool Pcb::acceptable(const Segment& seg) const noexcept {
+    // RFC 9293 3.10.7.4 first check, the four cases of the table.
+    const std::uint32_t window = gt(rcv_.adv, rcv_.nxt) ? rcv_.adv - rcv_.nxt : 0;
+    const std::uint32_t length = seg.seq_length();
+    if (length == 0)
+        return window == 0 ? seg.seq == rcv_.nxt : tcp::in_window(seg.seq, rcv_.nxt, window);
+    if (window == 0) return false;
+    return tcp::in_window(seg.seq, rcv_.nxt, window) ||
+           tcp::in_window(seg.seq + (length - 1), rcv_.nxt, window);
+}
+
+bool Pcb::check_rst(const Segment& seg) {
+    // RFC 5961 3.2: reset only on an exact RCV.NXT match; in window gets a challenge ACK.
+    if (seg.seq != rcv_.nxt) {
+        host_.note("rx_rst_ignored");
+        send_challenge_ack();
+        return false;
+    }
+    switch (state_) {
+        case TcpState::syn_received:
+            // RFC 9293 3.10.7.4: a passive open goes back to LISTEN (here: forgotten); an active
+            // one (simultaneous open) is refused.
+            enter_closed(passive_ ? TcpError::none : TcpError::refused);
+            return true;
+        case TcpState::time_wait:  // RFC 1337: TIME-WAIT ignores RSTs
+            host_.note("rx_rst_ignored");
+            return false;
+        case TcpState::closing:
+        case TcpState::last_ack: enter_closed(TcpError::none); return true;
+        default: enter_closed(TcpError::reset); return true;
+    }
+}
+
+bool Pcb::check_ack(const Segment& seg) {
+    if (state_ == TcpState::syn_received) {
+        if (lt(snd_.una, seg.ack) && le(seg.ack, snd_.max)) {
+            const SeqNum previous = snd_.una;
+            snd_.una = seg.ack;
+            snd_.wnd = tcp::decode_window(seg.window, snd_.scale);
+            snd_.max_wnd = std::max(snd_.max_wnd, snd_.wnd);
+            snd_.wl1 = seg.seq;
+            snd_.wl2 = seg.ack;
+            take_rtt_sample(seg, previous);
+            retransmit_timer_.stop();
+            enter_established();
+            return state_ != TcpState::closed;
+        }
+        send_rst(seg.ack);
+        return false;
+    }
+    // RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]; others are answered
+    // with an ACK and dropped.
+    if (gt(seg.ack, snd_.max) || lt(seg.ack, snd_.una - snd_.max_wnd)) {
+        host_.note("rx_ack_unsent");
+        send_challenge_ack();
+        return false;
+    }
+    return true;
+}
+
+void Pcb::process_text(const Segment& seg) {
+    switch (state_) {
+        case TcpState::established:
+        case TcpState::fin_wait_1:
+        case TcpState::fin_wait_2: break;
+        default: return;  // CLOSE-WAIT and later: the peer already sent its FIN
+    }
+    std::span<const std::uint8_t> data = seg.payload;
+    SeqNum start = seg.seq;
+    if (lt(start, rcv_.nxt)) {  // drop what we already have
+        const std::uint32_t skip = rcv_.nxt - start;
+        if (skip >= data.size()) {
+            data = {};
+        } else {
+            data = data.subspan(skip);
+        }
+        start = rcv_.nxt;
+    }
+    bool stored_all = true;
+    if (!data.empty()) {
+        const std::uint32_t offset = start - rcv_.nxt;
+        const auto result = rx_.insert(offset, data);
+        stored_all = result.stored == data.size() && !result.refused;
+        if (result.advanced > 0) {
+            rcv_.nxt = rcv_.nxt + result.advanced;
+            stats_.bytes_received += result.advanced;
+            if (sack_ok_) sack_blocks_.on_advance(rcv_.nxt);
+            host_.post_events(*this, kTcpReadable);
+        }
+        if (offset > 0 && result.stored > 0 && sack_ok_)
+            sack_blocks_.on_out_of_order(start, start + result.stored, rcv_.nxt);
+        // RFC 5681 4.2: out-of-order data and hole fills are acknowledged at once.
+        if (offset > 0 || result.filled_hole || !stored_all) {
+            send_ack_now();
+        } else {
+            schedule_ack();
+        }
+    }
+    if (seg.has(fin) && stored_all)
+        rcv_.fin = seg.seq + static_cast<std::uint32_t>(seg.payload.size());
+    if (rcv_.fin && *rcv_.fin == rcv_.nxt) on_fin_received();
+}
+
+}  // namespace netloom::classic

@@ -1,0 +1,92 @@
+// pcb_state.cpp — RFC 9293 3.3.2 state transitions of a connection, one method each, and the
+// events they report to the user.
+#include "pcb.hpp"
+
+namespace netloom::classic {
+
+void Pcb::enter_established() {
+    state_ = TcpState::established;
+    snd_.rto.reset_backoff();
+    restart_keepalive();
+    host_.established(*this);
+    if (!passive_) host_.post_events(*this, kTcpConnected | kTcpWritable);
+    if (fin_queued_) state_ = TcpState::fin_wait_1;  // shutdown_write() came during the handshake
+    output();
+}
+
+void Pcb::on_fin_received() {
+    // RFC 9293 3.10.7.4 eighth check: the FIN takes one sequence number and is ACKed at once.
+    rcv_.nxt = rcv_.nxt + 1;
+    rcv_.fin.reset();
+    rcv_.fin_received = true;
+    host_.post_events(*this, kTcpReadable);
+    switch (state_) {
+        case TcpState::syn_received:
+        case TcpState::established: state_ = TcpState::close_wait; break;
+        case TcpState::fin_wait_1:
+            state_ = TcpState::closing;  // simultaneous close: our FIN is not acknowledged yet
+            break;
+        case TcpState::fin_wait_2: enter_time_wait(); break;
+        default: break;
+    }
+    send_ack_now();
+}
+
+void Pcb::on_our_fin_acked() {
+    fin_acked_ = true;
+    switch (state_) {
+        case TcpState::fin_wait_1:
+            state_ = TcpState::fin_wait_2;
+            // RFC 9293 3.10.7.4 note / Linux tcp_fin_timeout: bound FIN-WAIT-2 once nobody reads.
+            if (user_closed_)
+                time_wait_timer_.arm(host_.scheduler(), *this,
+                                     now() + host_.config().fin_wait_2_timeout);
+            break;
+        case TcpState::closing: enter_time_wait(); break;
+        case TcpState::last_ack: enter_closed(TcpError::none); break;
+        default: break;
+    }
+}
+
+void Pcb::enter_time_wait() {
+    state_ = TcpState::time_wait;
+    tx_.clear();
+    Scheduler& s = host_.scheduler();
+    retransmit_timer_.cancel(s);
+    persist_timer_.cancel(s);
+    keepalive_timer_.cancel(s);
+    // RFC 9293 3.10.7.4: TIME-WAIT lasts 2 MSL.
+    time_wait_timer_.arm(s, *this, now() + 2 * host_.config().msl);
+    host_.post_events(*this, kTcpClosed);
+}
+
+void Pcb::enter_closed(TcpError error) {
+    const bool was_open = state_ != TcpState::closed;
+    state_ = TcpState::closed;
+    if (error != TcpError::none && error_ == TcpError::none) error_ = error;
+    cancel_timers();
+    tx_.clear();
+    sack_blocks_.clear();
+    if (error != TcpError::none) rx_.clear();  // RFC 9293 3.10.7.4: a reset flushes the queues
+    if (was_open) {
+        host_.post_events(*this, error != TcpError::none ? kTcpError : kTcpClosed);
+        host_.retire(*this);
+    }
+}
+
+}  // namespace netloom::classic
+
+namespace netloom::classic {
+
+void Pcb::icmp_error(const IcmpErrorReport& report) {
+    // RFC 5927 4.1: only an error quoting a sequence number we have outstanding is believed.
+    const SeqNum quoted(report.quoted_word);
+    if (!tcp::in_window(quoted, snd_.una, std::max<std::uint32_t>(snd_.max - snd_.una, 1))) return;
+    // RFC 1122 4.2.3.9: port and protocol unreachable are hard errors while opening (and a
+    // local resolution failure, type 3 code 1 reported by ourselves); the rest are soft.
+    const bool opening = state_ == TcpState::syn_sent || state_ == TcpState::syn_received;
+    if (opening && report.type == 3 && (report.code == 1 || report.code == 2 || report.code == 3))
+        enter_closed(TcpError::unreachable);
+}
+
+}  // namespace netloom::classic

@@ -1,0 +1,164 @@
+// pcb_timers.cpp — the connection's timer expiries: retransmission (RFC 6298 5 with exponential
+// backoff and give-up; SYN retransmission; RFC 5681 3.1 loss window through tcp_common),
+// delayed ACK (RFC 1122 4.2.3.2), persist / zero-window probe (RFC 9293 3.8.6.1), keepalive
+// (RFC 1122 4.2.3.6) and TIME-WAIT / FIN-WAIT-2.
+#include <algorithm>
+
+#include "pcb.hpp"
+
+using namespace std::chrono_literals;
+
+namespace netloom::classic {
+
+using namespace wire::tcp_flag;
+
+Time Pcb::retransmit_deadline() noexcept {
+    // RFC 8985 7.2: with SACK and an RTT estimate, the timer first fires as a tail loss probe
+    // after PTO = 2 SRTT (plus room for the peer's delayed ACK), at most the RTO.
+    const Time rto = snd_.rto.rto();
+    probe_pending_ = false;
+    if (sack_ok_ && snd_.rto.has_sample() && !snd_.in_recovery && !probe_sent_ &&
+        state_ != TcpState::syn_sent && state_ != TcpState::syn_received) {
+        const Time pto = 2 * snd_.rto.srtt() + host_.config().delack_timeout + 10ms;
+        if (pto < rto) {
+            probe_pending_ = true;
+            return now() + pto;
+        }
+    }
+    return now() + rto;
+}
+
+void Pcb::arm_retransmit() {
+    if (!retransmit_timer_.armed())
+        retransmit_timer_.arm(host_.scheduler(), *this, retransmit_deadline());
+}
+
+void Pcb::send_tail_loss_probe() {
+    // RFC 8985 7.3: new data if the window allows, else the last segment again, so the
+    // receiver's SACK reveals what is missing and SACK recovery repairs it without an RTO.
+    probe_pending_ = false;
+    probe_sent_ = true;
+    const std::uint32_t before = snd_.max - snd_.una;
+    limited_transmit();
+    if (tcp::forward_distance(snd_.una, snd_.max) == before) {
+        const std::uint32_t data_in_flight = std::min<std::uint32_t>(before, tx_.size());
+        const std::uint32_t length = std::min(data_in_flight, payload_room());
+        if (length > 0) send_segment(snd_.una + (data_in_flight - length), length, psh);
+    }
+    retransmit_timer_.arm(host_.scheduler(), *this, now() + snd_.rto.rto());
+}
+
+void Pcb::on_retransmit_timer() {
+    const EngineConfig& config = host_.config();
+    if (state_ == TcpState::syn_sent || state_ == TcpState::syn_received) {
+        if (snd_.rto.backoff_count() >= config.max_syn_retransmits ||
+            now() - opened_at_ >= config.connect_timeout) {
+            enter_closed(TcpError::timed_out);
+            return;
+        }
+        snd_.rto.on_timeout();
+        ++rto_count;
+        ++retransmits;
+        snd_.nxt = snd_.iss;
+        send_syn(state_ == TcpState::syn_received);
+        arm_retransmit();
+        return;
+    }
+    if (snd_.una == snd_.max) return;  // everything was acknowledged meanwhile
+    if (probe_pending_ && !snd_.in_recovery) {
+        send_tail_loss_probe();
+        return;
+    }
+    if (snd_.rto.backoff_count() >= config.max_retransmits) {
+        enter_closed(TcpError::timed_out);
+        return;
+    }
+    // RFC 6298 5.5-5.6 and RFC 5681 3.1: back off, collapse cwnd, resend from SND.UNA
+    // (go-back-N: everything after it is sent again as the window reopens).
+    const bool repeated = snd_.rto.backoff_count() > 0;
+    snd_.cc.on_rto_timeout(snd_.max - snd_.una, now(), repeated);
+    snd_.rto.on_timeout();
+    ++rto_count;
+    snd_.in_recovery = false;
+    // RFC 6675 5.1: the go-back-N resend skips what the peer SACKed, unless the same data
+    // timed out again (then the SACK information is dropped, RFC 2018 8: the receiver may
+    // have reneged).
+    if (board_) {
+        if (repeated) {
+            board_->clear();
+        } else {
+            board_->end_recovery();
+        }
+    }
+    release_scoreboard_if_idle();
+    snd_.recover_valid = true;
+    snd_.recover = snd_.max;  // RFC 6582 4: no fast retransmit for what the RTO resends
+    snd_.dup_acks = 0;
+    snd_.timed_seq.reset();
+    snd_.nxt = snd_.una;
+    retransmit_first();
+    arm_retransmit();
+}
+
+void Pcb::on_delayed_ack_timer() {
+    if (state_ == TcpState::closed) return;
+    send_ack_now();
+}
+
+void Pcb::on_persist_timer() {
+    if (state_ == TcpState::closed || data_in_queue_after_nxt() == 0) return;
+    if (snd_.nxt != snd_.una) return;  // data in flight: the retransmission timer covers it
+    if (snd_.wnd == 0) {
+        // A zero-window probe: an ACK with SEQ = SND.UNA - 1 makes the peer answer with its
+        // window (as Linux does), without pushing a byte past the offered window.
+        send_segment(snd_.una - 1, 0, 0);
+    } else {
+        // A window too small for SWS avoidance (RFC 9293 3.8.6.2.1 override): send what fits.
+        const std::uint32_t length =
+            std::min({snd_.wnd, data_in_queue_after_nxt(), payload_room()});
+        const SeqNum seq = snd_.nxt;
+        const bool last = length == data_in_queue_after_nxt();
+        const std::uint8_t flags =
+            static_cast<std::uint8_t>((last ? psh : 0) | (last && fin_queued_ ? fin : 0));
+        send_segment(seq, length, flags);
+        snd_.nxt = seq + length + ((flags & fin) ? 1 : 0);
+        snd_.max = tcp::seq_max(snd_.max, snd_.nxt);
+        arm_retransmit();
+        return;
+    }
+    ++backoff_probes_;
+    const auto shift = std::min<std::uint32_t>(backoff_probes_, 10);
+    const Time interval =
+        std::min<Time>(snd_.rto.rto() * (1u << shift), host_.config().rto.max_rto);
+    persist_timer_.arm(host_.scheduler(), *this, now() + interval);
+}
+
+void Pcb::restart_keepalive() {
+    const EngineConfig& config = host_.config();
+    if (!config.keepalive) return;
+    keepalive_timer_.arm(host_.scheduler(), *this, last_received_ + config.keepalive_idle);
+}
+
+void Pcb::on_keepalive_timer() {
+    const EngineConfig& config = host_.config();
+    if (state_ != TcpState::established && state_ != TcpState::close_wait) return;
+    const Time idle = now() - last_received_;
+    if (idle < config.keepalive_idle) {
+        restart_keepalive();
+        return;
+    }
+    if (keepalive_probes_ >= config.keepalive_count) {
+        enter_closed(TcpError::timed_out);
+        return;
+    }
+    ++keepalive_probes_;
+    send_segment(snd_.una - 1, 0, 0);  // RFC 1122 4.2.3.6: SEQ.NXT - 1 draws an ACK
+    keepalive_timer_.arm(host_.scheduler(), *this, now() + config.keepalive_interval);
+}
+
+void Pcb::on_time_wait_timer() {
+    if (state_ == TcpState::time_wait || state_ == TcpState::fin_wait_2)
+        enter_closed(TcpError::none);
+}
+
+}  // namespace netloom::classic

@@ -1,0 +1,134 @@
+// harness.hpp — two tcp_classic engines on real ipv4 layers joined by a `wire` link, optionally
+// through an `impair` decorator on the client (loss and reordering both ways), driven by a
+// ManualScheduler in virtual time. Helpers to pump bytes through a connection.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "engine.hpp"
+#include "impair_device.hpp"
+#include "ip_test_support.hpp"
+#include "wire_device.hpp"
+
+namespace netloom::classic::test {
+
+using namespace netloom::testing;
+using namespace std::chrono_literals;
+
+struct Node {
+    Node(ManualScheduler& scheduler, const std::string& link, const char* mac_text,
+         const std::string& address, const std::string& tcp_yaml,
+         const drivers::ImpairParameters* impair = nullptr, std::uint64_t seed = 1)
+        : wire(std::make_shared<drivers::WireDevice>(options(link, mac_text), scheduler)),
+          device(wrap(wire, scheduler, impair, seed)),
+          env(scheduler, test_checksum(), *device),
+          layer(make_layer(env, "address: " + address + "\n")),
+          engine(read_engine_config(Config::load_string(tcp_yaml, "tcp.yaml")), *layer, scheduler,
+                 env.logger("tcp")) {}
+
+    static drivers::WireOptions options(const std::string& link, const char* mac_text) {
+        drivers::WireOptions o;
+        o.link = link;
+        o.mac = mac(mac_text);
+        return o;
+    }
+    static std::shared_ptr<NetDevice> wrap(std::shared_ptr<NetDevice> inner, Scheduler& scheduler,
+                                           const drivers::ImpairParameters* impair,
+                                           std::uint64_t seed) {
+        if (!impair) return inner;
+        drivers::ImpairOptions o;
+        o.seed = seed;
+        o.parameters = *impair;
+        return std::make_shared<drivers::ImpairDevice>(o, std::move(inner), scheduler);
+    }
+
+    std::shared_ptr<drivers::WireDevice> wire;
+    std::shared_ptr<NetDevice> device;
+    IpTestEnv env;
+    std::unique_ptr<ip::Ipv4Layer> layer;
+    Engine engine;
+};
+
+struct Net {
+    explicit Net(const std::string& link, const std::string& server_yaml = "{}",
+                 const std::string& client_yaml = "{}",
+                 const drivers::ImpairParameters* client_impair = nullptr, std::uint64_t seed = 1)
+        : client(scheduler, link, "02:00:00:00:00:0a", "10.1.0.1/24", client_yaml, client_impair,
+                 seed),
+          server(scheduler, link, "02:00:00:00:00:0b", "10.1.0.2/24", server_yaml) {
+        client.layer->start();
+        server.layer->start();
+        client.engine.start();
+        server.engine.start();
+        scheduler.run_until_idle();
+    }
+    /// Runs the network until `done()` or `limit` of virtual time passed.
+    template <typename Predicate>
+    bool run_until(Predicate done, Time limit = 60s) {
+        const Time end = scheduler.now() + limit;
+        while (!done()) {
+            scheduler.run_until_idle();
+            if (done()) break;
+            if (scheduler.now() >= end) return false;
+            scheduler.advance(1ms);
+        }
+        return true;
+    }
+    ManualScheduler scheduler;
+    Node client, server;
+};
+
+inline const Ipv4Address kServer = ip4("10.1.0.2");
+inline const Ipv4Address kClient = ip4("10.1.0.1");
+
+inline std::uint64_t counter_of(const CounterSource& source, std::string_view name) {
+    std::uint64_t value = UINT64_MAX;
+    source.visit_counters([&](std::string_view n, std::uint64_t v) {
+        if (n == name) value = v;
+    });
+    return value;
+}
+
+inline Bytes generated(std::size_t size, std::uint32_t seed) {
+    Bytes bytes(size);
+    std::uint32_t x = seed * 2654435761u + 1;
+    for (auto& b : bytes) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        b = static_cast<std::uint8_t>(x);
+    }
+    return bytes;
+}
+
+/// Pumps `data` into `connection` (then half-closes) and drains what arrives into `received`.
+struct Pump {
+    TcpConnection& connection;
+    const Bytes& data;
+    std::size_t sent = 0;
+    Bytes received;
+    bool shut = false;
+    bool reading = true;
+    void step() {
+        while (sent < data.size()) {
+            const std::size_t n = connection.send(std::span(data).subspan(sent));
+            if (n == 0) break;
+            sent += n;
+        }
+        if (sent == data.size() && !shut) {
+            connection.shutdown_write();
+            shut = true;
+        }
+        std::uint8_t buffer[16384];
+        while (reading)
+            if (std::size_t n = connection.recv(buffer)) {
+                received.insert(received.end(), buffer, buffer + n);
+            } else {
+                break;
+            }
+    }
+};
+
+}  // namespace netloom::classic::test
