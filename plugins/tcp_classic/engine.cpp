@@ -25,9 +25,9 @@ Engine::Engine(EngineConfig config, IpLayer& ip, Scheduler& scheduler,
     // Never advertise more than the device carries: MTU - IPv4 - TCP headers (RFC 9293 3.7.1).
     const std::uint32_t mtu_mss = ip_.mtu() > 40 ? ip_.mtu() - 40 : 64;
     config_.mss = static_cast<std::uint16_t>(std::min<std::uint32_t>(config_.mss, mtu_mss));
-    next_ephemeral_ = static_cast<std::uint16_t>(
-        config_.ephemeral_first +
-        random_() % (config_.ephemeral_last - config_.ephemeral_first + 1u));
+    // RFC 6056 3.3.3: the port offset is a keyed hash of the destination, so its own secret.
+    for (auto& byte : port_key_) byte = static_cast<std::uint8_t>(random_());
+    next_ephemeral_ = static_cast<std::uint32_t>(random_());
 }
 
 Engine::~Engine() {
@@ -64,6 +64,12 @@ void Engine::ip_input(const IpMeta& meta, Packet&& packet) {
         ++counters_.rx_malformed;
         return;
     }
+    if (meta.destination != ip_.address().address) {
+        // RFC 1122 4.2.3.10: segments to a broadcast or multicast address are discarded
+        // silently; a connection only ever has our unicast address at its local end.
+        ++counters_.rx_not_unicast;
+        return;
+    }
     if (repr->has(syn) && repr->has(fin)) {  // meaningless (RFC 9293 3.1): drop, never answer
         ++counters_.rx_syn_fin;
         return;
@@ -84,11 +90,11 @@ void Engine::ip_input(const IpMeta& meta, Packet&& packet) {
     }
     std::shared_ptr<Pcb> pcb = it->second;  // keeps it alive if it retires inside input()
     if (pcb->state() == TcpState::time_wait && segment.has(syn) && !segment.has(ack) &&
-        listeners_.contains(tuple.local_port)) {
-        // RFC 9293 3.10.7.4 / RFC 6191 simplified: a new SYN may reopen a TIME-WAIT 4-tuple.
+        listeners_.contains(tuple.local_port) && pcb->syn_may_reopen(segment)) {
+        // RFC 9293 3.10.7.4 / RFC 6191: a SYN that is provably newer than the old incarnation
+        // reopens the 4-tuple; any other SYN is answered by the TIME-WAIT Pcb (challenge ACK).
         ++counters_.time_wait_reused;
-        pcb->cancel_timers();
-        retire(*pcb);
+        pcb->end_time_wait();
         input_no_connection(tuple, segment);
         return;
     }
@@ -158,6 +164,10 @@ void Engine::input_listener(Listener& listener, const tcp::FourTuple& tuple,
             if (auto mss = cookies_.validate(tuple, segment.seq, segment.ack, now)) {
                 if (listener.accept_queue.size() >= listener.backlog) {
                     ++counters_.listen_overflows;
+                    return;
+                }
+                if (table_.size() >= config_.max_connections) {
+                    ++counters_.listen_drops;  // the table is full: the client retransmits
                     return;
                 }
                 ++counters_.syn_cookies_accepted;
@@ -231,8 +241,27 @@ void Engine::established(Pcb& pcb) {
     notify_acceptable(*listener);
 }
 
+bool Engine::accept_queue_full(const Pcb& pcb) {
+    const Listener* listener = pcb.listener;
+    if (!listener || pcb.queued || listener->accept_queue.size() < listener->backlog) return false;
+    ++counters_.listen_overflows;
+    return true;
+}
+
+bool Engine::admit_time_wait(Pcb& pcb) {
+    if (pcb.counted_time_wait) return true;
+    if (time_wait_current_ >= config_.max_time_wait) {
+        ++counters_.time_wait_overflows;  // like Linux's TIME-WAIT bucket overflow
+        return false;
+    }
+    ++time_wait_current_;
+    pcb.counted_time_wait = true;
+    return true;
+}
+
 void Engine::retire(Pcb& pcb) {
-    if (pcb.error() != TcpError::none) ++counters_.connections_reset;
+    if (std::exchange(pcb.counted_time_wait, false)) --time_wait_current_;
+    if (pcb.error() == TcpError::reset) ++counters_.connections_reset;  // not timeouts, aborts
     counters_.retransmits += pcb.retransmits;
     counters_.rto_count += pcb.rto_count;
     counters_.fast_retransmits += pcb.fast_retransmits;
@@ -299,13 +328,16 @@ void Engine::flush_events() {
     flush_posted_ = false;
     std::vector<Listener*> listeners;
     listeners.swap(acceptable_list_);
-    for (Listener* listener : listeners) {
+    flushing_listeners_ = &listeners;
+    for (Listener*& listener : listeners) {
+        if (!listener) continue;  // closed by an earlier callback of this batch
         listener->acceptable_pending = false;
         if (listener->on_acceptable && !listener->accept_queue.empty()) {
-            auto callback = listener->on_acceptable;  // it may close the listener
+            auto callback = listener->on_acceptable;  // it may close this or another listener
             callback();
         }
     }
+    flushing_listeners_ = nullptr;
     std::vector<std::shared_ptr<Pcb>> pcbs;
     pcbs.swap(event_list_);
     for (auto& pcb : pcbs) {

@@ -21,6 +21,7 @@
 
 #include "engine_config.hpp"
 #include "netloom/tcp.hpp"
+#include "netloom/tcp_common/siphash.hpp"
 #include "netloom/tcp_common/syn_cookie.hpp"
 #include "pcb.hpp"
 
@@ -71,6 +72,8 @@ public:
     void transmit(const tcp::FourTuple& tuple, Packet&& segment, bool is_rst) override;
     void post_events(Pcb& pcb, std::uint32_t events) override;
     void established(Pcb& pcb) override;
+    bool accept_queue_full(const Pcb& pcb) override;
+    bool admit_time_wait(Pcb& pcb) override;
     void retire(Pcb& pcb) override;
     bool take_challenge_ack() override;
     void note(std::string_view counter) override;
@@ -101,12 +104,17 @@ private:
     std::unordered_map<std::uint16_t, Listener*> listeners_;
     std::vector<std::shared_ptr<Pcb>> event_list_;
     std::vector<Listener*> acceptable_list_;
+    /// The batch flush_events() is delivering; close_listener() nulls its entry so a callback
+    /// destroying another listener's handle leaves no dangling pointer behind.
+    std::vector<Listener*>* flushing_listeners_ = nullptr;
     bool flush_posted_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-    std::uint16_t next_ephemeral_ = 0;
+    tcp::SipKey port_key_{};            ///< RFC 6056 3.3.3 secret (F's key)
+    std::uint32_t next_ephemeral_ = 0;  ///< RFC 6056 3.3.3 counter shared by all destinations
     bool started_ = false;
     Time challenge_window_start_{0};
     std::uint32_t challenge_acks_in_window_ = 0;
+    std::uint32_t time_wait_current_ = 0;  ///< Pcbs in TIME-WAIT (bounded by max_time_wait)
 
     std::unordered_map<std::string_view, std::uint64_t> notes_;  ///< counters Pcbs report by name
     struct Counters {
@@ -115,8 +123,8 @@ private:
                       tx_dropped = 0, syn_cookies_sent = 0, syn_cookies_accepted = 0,
                       syn_cookies_rejected = 0, listen_overflows = 0, listen_drops = 0,
                       connections_opened = 0, connections_reset = 0, time_wait_reused = 0,
-                      icmp_errors = 0, retransmits = 0, rto_count = 0, fast_retransmits = 0,
-                      sack_recoveries = 0;
+                      icmp_errors = 0, rx_not_unicast = 0, time_wait_overflows = 0, retransmits = 0,
+                      rto_count = 0, fast_retransmits = 0, sack_recoveries = 0;
     } counters_;
 };
 

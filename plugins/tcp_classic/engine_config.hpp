@@ -33,6 +33,7 @@ struct EngineConfig {
     std::uint32_t syn_backlog = 256;
     bool syn_cookies = true;
     std::uint32_t max_connections = 65536;
+    std::uint32_t max_time_wait = 16384;  ///< connections in TIME-WAIT; past it, closed at once
     bool nodelay = false;
     bool delayed_ack = true;
     std::chrono::nanoseconds delack_timeout = std::chrono::milliseconds(40);

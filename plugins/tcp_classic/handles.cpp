@@ -2,6 +2,8 @@
 // ephemeral ports), accounting and counters.
 #include "handles.hpp"
 
+#include <algorithm>
+#include <array>
 #include <stdexcept>
 #include <string>
 
@@ -87,6 +89,9 @@ std::unique_ptr<TcpListener> Engine::listen(std::uint16_t port, std::uint32_t ba
 void Engine::close_listener(Listener& listener) {
     listeners_.erase(listener.port);
     std::erase(acceptable_list_, &listener);
+    if (flushing_listeners_)
+        std::replace(flushing_listeners_->begin(), flushing_listeners_->end(), &listener,
+                     static_cast<Listener*>(nullptr));
     // Connections nobody accepted are reset (RFC 9293 3.10.4 CLOSE in LISTEN; Linux too).
     std::vector<std::shared_ptr<Pcb>> orphans;
     for (auto& [tuple, pcb] : table_)
@@ -114,6 +119,8 @@ std::unique_ptr<TcpConnection> Engine::connect(const TcpEndpoint& remote,
     } else if (table_.contains(tuple)) {
         throw std::runtime_error("tcp_classic: 4-tuple already in use");
     }
+    if (table_.size() >= config_.max_connections)
+        throw std::runtime_error("tcp_classic: max_connections reached");
     auto pcb = make_pcb(tuple);
     pcb->user_attached = true;
     if (options.nodelay) pcb->set_nodelay(true);
@@ -123,13 +130,25 @@ std::unique_ptr<TcpConnection> Engine::connect(const TcpEndpoint& remote,
 }
 
 std::uint16_t Engine::ephemeral_port(tcp::FourTuple tuple) {
-    // RFC 6056 3.3.1-like: walk the range from a random start.
+    // RFC 6056 3.3.3 (algorithm 3, "simple hash-based"): the search starts at
+    // F(local address, remote address, remote port, secret) plus a global counter, so each
+    // destination sees its own sequence of ports while a connection to one destination tells
+    // nothing about the ports used towards another.
+    std::array<std::uint8_t, 10> destination{};
+    const std::uint32_t local = tuple.local_address.to_uint(),
+                        remote = tuple.remote_address.to_uint();
+    for (int i = 0; i < 4; ++i) {
+        destination[i] = static_cast<std::uint8_t>(local >> (8 * i));
+        destination[4 + i] = static_cast<std::uint8_t>(remote >> (8 * i));
+    }
+    destination[8] = static_cast<std::uint8_t>(tuple.remote_port);
+    destination[9] = static_cast<std::uint8_t>(tuple.remote_port >> 8);
+    const auto offset = static_cast<std::uint32_t>(tcp::siphash24(port_key_, destination));
     const std::uint32_t range = config_.ephemeral_last - config_.ephemeral_first + 1u;
     for (std::uint32_t tries = 0; tries < range; ++tries) {
-        const std::uint16_t port = next_ephemeral_;
-        next_ephemeral_ = next_ephemeral_ == config_.ephemeral_last
-                              ? config_.ephemeral_first
-                              : static_cast<std::uint16_t>(next_ephemeral_ + 1);
+        const auto port = static_cast<std::uint16_t>(config_.ephemeral_first +
+                                                     (offset + next_ephemeral_) % range);
+        ++next_ephemeral_;
         tuple.local_port = port;
         if (!listeners_.contains(port) && !table_.contains(tuple)) return port;
     }
@@ -177,6 +196,9 @@ void Engine::visit_counters(const CounterVisitor& visit) const {
     visit("connections_reset", c.connections_reset);
     visit("time_wait_reused", c.time_wait_reused);
     visit("icmp_errors", c.icmp_errors);
+    visit("rx_not_unicast", c.rx_not_unicast);
+    visit("time_wait_overflows", c.time_wait_overflows);
+    visit("time_wait_current", time_wait_current_);
     visit("rx_unacceptable", note("rx_unacceptable"));
     visit("rx_ack_unsent", note("rx_ack_unsent"));
     visit("challenge_acks", note("challenge_acks"));

@@ -67,6 +67,12 @@ public:
     virtual void post_events(Pcb& pcb, std::uint32_t events) = 0;
     /// A passive connection reached ESTABLISHED (goes to its listener's accept queue).
     virtual void established(Pcb& pcb) = 0;
+    /// True (and counted as a listen overflow) when the Pcb's listener has no room left in its
+    /// accept queue: the ACK completing the handshake is then dropped and the peer retries.
+    virtual bool accept_queue_full(const Pcb& pcb) = 0;
+    /// The Pcb is entering TIME-WAIT: true if it may stay there (counted until retire()), false
+    /// when max_time_wait connections already wait (it then goes straight to CLOSED).
+    virtual bool admit_time_wait(Pcb& pcb) = 0;
     /// The connection reached CLOSED: forget the 4-tuple.
     virtual void retire(Pcb& pcb) = 0;
     /// RFC 5961 7: the engine-wide challenge-ACK budget; false when exhausted this second.
@@ -136,6 +142,12 @@ public:
     void close();
     void abort();
     void set_nodelay(bool on) noexcept { nodelay_ = on; }
+    /// RFC 6191: may a SYN for this TIME-WAIT connection's 4-tuple open a new incarnation?
+    /// Only if it is provably newer: its TSval is past TS.Recent, or (without timestamps on
+    /// either side) its sequence number is past RCV.NXT.
+    bool syn_may_reopen(const Segment& syn) const noexcept;
+    /// Ends TIME-WAIT early (the 4-tuple is being reused): straight to CLOSED.
+    void end_time_wait();
     TcpInfo info() const;
 
     const tcp::FourTuple& tuple() const noexcept { return tuple_; }
@@ -154,6 +166,7 @@ public:
     bool queued = false;  ///< in its listener's accept queue
     Listener* listener = nullptr;
     bool counted_open = false;
+    bool counted_time_wait = false;  ///< in the engine's TIME-WAIT count
 
     std::uint64_t retransmits = 0, rto_count = 0, fast_retransmits = 0, sack_recoveries = 0;
     struct Stats {
@@ -237,7 +250,9 @@ private:
     bool sack_ok_ = false, ts_ok_ = false, ws_ok_ = false;
     std::uint32_t ts_recent_ = 0, ts_offset_ = 0;
     SeqNum last_ack_sent_;
-    std::uint32_t backoff_probes_ = 0;
+    std::uint32_t backoff_probes_ = 0;     ///< zero-window probes since the last new ACK
+    std::uint32_t unanswered_probes_ = 0;  ///< zero-window probes since the peer last spoke
+    std::uint32_t syn_transmissions_ = 0;  ///< SYN / SYN-ACK sends (Karn: time only the first)
     std::uint32_t keepalive_probes_ = 0;
     Time last_received_{0};
     Time opened_at_{0};

@@ -16,6 +16,7 @@ using tcp::lt;
 void Pcb::input(const Segment& seg) {
     last_received_ = now();
     keepalive_probes_ = 0;
+    unanswered_probes_ = 0;  // the peer is alive: a zero-window probe was answered
     ++stats_.segments_received;
     switch (state_) {
         case TcpState::closed:
@@ -40,6 +41,14 @@ void Pcb::input(const Segment& seg) {
             send_ack_now();
             return;
         }
+    }
+    // RFC 9293 3.10.7.4: in TIME-WAIT only a retransmission of the peer's FIN can arrive (our
+    // ACK of it was lost). Acknowledge it again and restart the 2 MSL timeout.
+    if (state_ == TcpState::time_wait && seg.has(fin) && !seg.has(syn) && !seg.has(rst) &&
+        seg.seq + static_cast<std::uint32_t>(seg.payload.size()) + 1 == rcv_.nxt) {
+        send_ack_now();
+        time_wait_timer_.arm(host_.scheduler(), *this, now() + 2 * host_.config().msl);
+        return;
     }
     // RFC 5961 4.2: a SYN in a synchronized state gets a challenge ACK whatever its sequence
     // number (in window or not); it never resets the connection.
@@ -77,6 +86,7 @@ void Pcb::input(const Segment& seg) {
     process_ack(trimmed);
     if (state_ == TcpState::closed) return;
     process_text(trimmed);
+    if (state_ == TcpState::closed) return;  // TIME-WAIT skipped (max_time_wait)
     output();
     restart_keepalive();
 }
@@ -152,6 +162,9 @@ bool Pcb::check_rst(const Segment& seg) {
 bool Pcb::check_ack(const Segment& seg) {
     if (state_ == TcpState::syn_received) {
         if (lt(snd_.una, seg.ack) && le(seg.ack, snd_.max)) {
+            // The accept queue never exceeds the backlog: stay in SYN-RECEIVED and let the
+            // peer's retransmission (or ours of the SYN-ACK) complete the handshake later.
+            if (host_.accept_queue_full(*this)) return false;
             const SeqNum previous = snd_.una;
             snd_.una = seg.ack;
             snd_.wnd = tcp::decode_window(seg.window, snd_.scale);
@@ -193,6 +206,12 @@ void Pcb::process_text(const Segment& seg) {
             data = data.subspan(skip);
         }
         start = rcv_.nxt;
+    }
+    if (!data.empty() && user_closed_) {
+        // RFC 2525 2.17 / RFC 9293 3.10.4: after close() nobody will ever read new data, so
+        // the peer is told it was lost instead of being ACKed into a void.
+        abort();
+        return;
     }
     bool stored_all = true;
     if (!data.empty()) {

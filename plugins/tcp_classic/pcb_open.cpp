@@ -123,8 +123,10 @@ void Pcb::send_syn(bool with_ack) {
     repr.options.sack_permitted = with_ack ? sack_ok_ : config.sack;
     if (with_ack ? ts_ok_ : config.timestamps)
         repr.options.timestamps = wire::TcpTimestamps{ts_now(), with_ack ? ts_recent_ : 0};
-    // Karn: time the SYN only on its first transmission.
-    if (snd_.nxt == snd_.iss) {
+    // Karn (RFC 6298 3): only the first transmission of ISS is timed. Every later one (a
+    // retransmission, a repeated SYN-ACK, the SYN-ACK of a simultaneous open) makes the
+    // ACK ambiguous, so it cancels the measurement.
+    if (syn_transmissions_++ == 0) {
         snd_.timed_seq = snd_.iss;
         snd_.timed_at = now();
     } else {

@@ -26,7 +26,10 @@ void Pcb::on_fin_received() {
         case TcpState::fin_wait_1:
             state_ = TcpState::closing;  // simultaneous close: our FIN is not acknowledged yet
             break;
-        case TcpState::fin_wait_2: enter_time_wait(); break;
+        case TcpState::fin_wait_2:
+            send_ack_now();  // before TIME-WAIT, which may close at once (max_time_wait)
+            enter_time_wait();
+            return;
         default: break;
     }
     send_ack_now();
@@ -55,9 +58,25 @@ void Pcb::enter_time_wait() {
     retransmit_timer_.cancel(s);
     persist_timer_.cancel(s);
     keepalive_timer_.cancel(s);
+    if (!host_.admit_time_wait(*this)) {
+        enter_closed(TcpError::none);  // too many already wait: skip TIME-WAIT (Linux does too)
+        return;
+    }
     // RFC 9293 3.10.7.4: TIME-WAIT lasts 2 MSL.
     time_wait_timer_.arm(s, *this, now() + 2 * host_.config().msl);
     host_.post_events(*this, kTcpClosed);
+}
+
+bool Pcb::syn_may_reopen(const Segment& syn) const noexcept {
+    // RFC 6191 2: with timestamps on the old connection and the SYN, the SYN's TSval decides;
+    // otherwise (RFC 1122 4.2.2.13) its sequence number must be past RCV.NXT.
+    if (ts_ok_ && syn.options.timestamps)
+        return static_cast<std::int32_t>(syn.options.timestamps->value - ts_recent_) > 0;
+    return tcp::gt(syn.seq, rcv_.nxt);
+}
+
+void Pcb::end_time_wait() {
+    if (state_ == TcpState::time_wait) enter_closed(TcpError::none);
 }
 
 void Pcb::enter_closed(TcpError error) {

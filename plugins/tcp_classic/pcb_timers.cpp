@@ -109,6 +109,17 @@ void Pcb::on_persist_timer() {
     if (state_ == TcpState::closed || data_in_queue_after_nxt() == 0) return;
     if (snd_.nxt != snd_.una) return;  // data in flight: the retransmission timer covers it
     if (snd_.wnd == 0) {
+        // RFC 1122 4.2.2.17 lets the window stay closed forever while the peer answers, but
+        // a peer that stopped answering is gone (give up like the retransmission timer), and
+        // an orphan nobody will ever read from is not worth more than kOrphanProbes probes
+        // (Linux's tcp_orphan_retries cap does the same).
+        constexpr std::uint32_t kOrphanProbes = 16;
+        if (unanswered_probes_ >= host_.config().max_retransmits ||
+            (user_closed_ && backoff_probes_ >= kOrphanProbes)) {
+            enter_closed(TcpError::timed_out);
+            return;
+        }
+        ++unanswered_probes_;
         // A zero-window probe: an ACK with SEQ = SND.UNA - 1 makes the peer answer with its
         // window (as Linux does), without pushing a byte past the offered window.
         send_segment(snd_.una - 1, 0, 0);

@@ -160,7 +160,7 @@ TEST_CASE("tcp_bulk: a receiver fails on a short transfer or on content from ano
     }
 }
 
-TEST_CASE("tcp_bulk: abort_after resets the connection; the receiver fails unless it expects it") {
+TEST_CASE("tcp_bulk: abort_after resets the connection, the receiver fails unless it expects it") {
     TempReport receiver_report("reset_receiver");
     FakeTcpEngine::Options options;
     options.info_retransmits = 3;  // the fake reports it: the report must carry it through

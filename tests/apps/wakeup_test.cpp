@@ -103,7 +103,7 @@ TEST_CASE("Wakeup: a notify cancels the pending deadline timer") {
     CHECK(trace.results == std::vector<bool>{true});
 }
 
-TEST_CASE("Wakeup: destroying it frees the parked coroutine; its timer and posts do nothing") {
+TEST_CASE("Wakeup: destroying it frees the parked coroutine, its timer and posts do nothing") {
     ManualScheduler sched;
     Trace trace;
     {

@@ -171,7 +171,7 @@ TEST_CASE("an expired entry in use is confirmed by unicast, then dropped if sile
     }
 }
 
-TEST_CASE("merge updates only existing entries; insert creates", "[arp]") {
+TEST_CASE("merge updates only existing entries, insert creates", "[arp]") {
     ManualScheduler scheduler;
     RecordingHooks hooks(scheduler);
     ArpCache cache(options(), scheduler, hooks);

@@ -22,7 +22,7 @@ TEST_CASE("the token bucket allows a burst, then the rate", "[token_bucket]") {
     CHECK(bucket.available(std::chrono::hours(24 * 365 * 100)) == 5);
 }
 
-TEST_CASE("a zero rate gives only the initial burst; a zero burst nothing", "[token_bucket]") {
+TEST_CASE("a zero rate gives only the initial burst, a zero burst nothing", "[token_bucket]") {
     ip::TokenBucket no_refill(0, 2);
     CHECK(no_refill.take(0s));
     CHECK(no_refill.take(1s));

@@ -197,7 +197,7 @@ TEST_CASE("malformed pieces are refused one by one", "[reassembly]") {
     CHECK(reassembler.counters().ok == 0);
 }
 
-TEST_CASE("a 65535-byte datagram reassembles; one byte more is dropped", "[reassembly]") {
+TEST_CASE("a 65535-byte datagram reassembles, one byte more is dropped", "[reassembly]") {
     Reassembler reassembler(small_options(), test_checksum());
     SECTION("exactly 65535") {
         const Bytes payload = pattern(65535 - 20, 3);

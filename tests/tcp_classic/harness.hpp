@@ -1,8 +1,10 @@
 // harness.hpp — two tcp_classic engines on real ipv4 layers joined by a `wire` link, optionally
 // through an `impair` decorator on the client (loss and reordering both ways), driven by a
-// ManualScheduler in virtual time. Helpers to pump bytes through a connection.
+// ManualScheduler in virtual time. Helpers to pump bytes through a connection and to send a
+// hand-made segment from a node's IP layer (bypassing its engine).
 #pragma once
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -130,5 +132,25 @@ struct Pump {
             }
     }
 };
+
+/// Emits `repr` (checksum filled) from `from`'s IP layer to `to`, as a peer's engine would.
+inline void inject(Node& from, Ipv4Address to, const wire::TcpRepr& repr) {
+    Packet packet = Packet::allocate(repr.buffer_len());
+    auto bytes = packet.append(repr.buffer_len());
+    REQUIRE(repr.emit(bytes, from.layer->address().address, to, from.layer->checksum()) > 0);
+    from.layer->output(to, IpProtocol::tcp, std::move(packet));
+}
+
+inline wire::TcpRepr segment_to(std::uint16_t source_port, std::uint16_t destination_port,
+                                std::uint8_t flags, std::uint32_t seq, std::uint32_t ack = 0) {
+    wire::TcpRepr repr;
+    repr.source_port = source_port;
+    repr.destination_port = destination_port;
+    repr.sequence_number = seq;
+    repr.acknowledgment_number = ack;
+    repr.flags = flags;
+    repr.window = 4096;
+    return repr;
+}
 
 }  // namespace netloom::classic::test

@@ -25,7 +25,7 @@ std::vector<Range> ranges(const ReassemblyBuffer& buffer) {
 }
 }  // namespace
 
-TEST_CASE("in-order data becomes readable; storage is freed once read", "[reassembly]") {
+TEST_CASE("in-order data becomes readable, storage is freed once read", "[reassembly]") {
     ReassemblyBuffer buffer(10'000);
     CHECK(buffer.heap_bytes() == 0);
     const auto result = buffer.insert(0, bytes_at(0, 3000));
@@ -59,7 +59,7 @@ TEST_CASE("out-of-order data fills the window once, not twice", "[reassembly]") 
     CHECK(out == bytes_at(0, 10'000));
 }
 
-TEST_CASE("data beyond the window is trimmed; overlapping ranges merge", "[reassembly]") {
+TEST_CASE("data beyond the window is trimmed, overlapping ranges merge", "[reassembly]") {
     ReassemblyBuffer buffer(5000);
     buffer.insert(0, bytes_at(0, 1000));  // 1000 unread: window 4000 past RCV.NXT
     CHECK(buffer.insert(4500, bytes_at(5500, 100)).stored == 0);

@@ -85,7 +85,7 @@ TEST_CASE("backoff doubles, is capped at max RTO, and a new sample resets it", "
     CHECK(rto.rto() < 3s);
 }
 
-TEST_CASE("huge samples are clamped to max RTO; absurd ones do not poison the estimator", "[rto]") {
+TEST_CASE("huge samples are clamped to max RTO, absurd ones do not poison the estimator", "[rto]") {
     RtoEstimator rto;
     rto.on_rtt_sample(10min);
     CHECK(rto.rto() == 60s);

@@ -19,7 +19,7 @@ std::vector<std::uint8_t> sequence(std::size_t n, std::uint8_t first) {
 }
 }  // namespace
 
-TEST_CASE("append takes what fits; storage is allocated lazily and freed when empty",
+TEST_CASE("append takes what fits, storage is allocated lazily and freed when empty",
           "[send_buffer]") {
     SendBuffer buffer(10'000);
     CHECK(buffer.heap_bytes() == 0);

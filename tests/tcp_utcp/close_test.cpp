@@ -8,7 +8,7 @@ using namespace utcp_test;
 
 namespace {}  // namespace
 
-TEST_CASE("FIN follows queued data; half-close keeps the other direction open") {
+TEST_CASE("FIN follows queued data, half-close keeps the other direction open") {
     Config config = test_config();
     config.msl = 10s;
     CorePair pair = established_pair(config, config);

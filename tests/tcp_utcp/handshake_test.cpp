@@ -157,7 +157,7 @@ TEST_CASE("listener: ACK gets RST, RST and SYN+FIN are dropped") {
     CHECK(out.segments.empty());
 }
 
-TEST_CASE("SYN-SENT: RST with acceptable ACK refuses; bad ACK gets RST") {
+TEST_CASE("SYN-SENT: RST with acceptable ACK refuses, bad ACK gets RST") {
     Outputs out;
     Tcb client = connect_1(test_config(), client_tuple(), 0s, out);
     Outputs bad =

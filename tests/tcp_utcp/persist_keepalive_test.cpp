@@ -115,7 +115,7 @@ TEST_CASE("delayed ACK: every second full-sized segment, out-of-order and hole-f
     CHECK(deliver_in(*eager.server, one, eager.now()).segments.size() == 1);
 }
 
-TEST_CASE("Nagle holds a small segment while data is unacknowledged; nodelay sends it") {
+TEST_CASE("Nagle holds a small segment while data is unacknowledged, nodelay sends it") {
     for (const bool nodelay : {false, true}) {
         CorePair pair = established_pair();
         Tcb& client = *pair.client;

@@ -6,7 +6,7 @@
 
 using namespace utcp_test;
 
-TEST_CASE("three duplicate ACKs trigger a fast retransmit; the full ACK ends recovery") {
+TEST_CASE("three duplicate ACKs trigger a fast retransmit, the full ACK ends recovery") {
     Config config = test_config();
     config.sack = false;  // NewReno (RFC 6582); the SACK path is tested in sack_recovery_test
     CorePair pair(config, config);

@@ -148,7 +148,7 @@ TEST_CASE("window scaling rounds the offer down, and data up to the offered edge
 }
 
 TEST_CASE(
-    "handshake RTT: a bogus echo is not sampled; a retransmitted SYN gives no sample "
+    "handshake RTT: a bogus echo is not sampled, a retransmitted SYN gives no sample "
     "and RTO 3 s (RFC 6298 5.7)") {
     Config config = test_config();
     SECTION("echo from the future") {

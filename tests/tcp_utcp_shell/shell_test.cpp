@@ -63,7 +63,7 @@ TEST_CASE("a closed port refuses the connection with RST", "[tcp_utcp][shell]") 
     CHECK(counter_of(net.client.engine, "connections_current") == 0);
 }
 
-TEST_CASE("a full half-open set answers with SYN cookies; those connections work",
+TEST_CASE("a full half-open set answers with SYN cookies, those connections work",
           "[tcp_utcp][shell][syn_cookies]") {
     Net net("utcp-shell-cookies", "{syn_backlog: 1}");
     auto listener = net.server.engine.listen(80, 0);
