@@ -143,7 +143,9 @@ Runtime::~Runtime() {
     // scheduler last. counted_ shares ownership, so it is cleared before each layer can die.
     for (auto& s : stacks_) s->apps.clear();
     for (auto& s : stacks_) s->tcp.reset();
-    counted_.clear();
+    // counted_ holds the last references; drop them newest first (apps, then the TCP engine,
+    // then IP, then devices), since an app's listener must die before its engine.
+    while (!counted_.empty()) counted_.pop_back();
     stacks_.clear();
     checksum_.reset();
     scheduler_.reset();
