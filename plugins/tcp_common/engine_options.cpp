@@ -1,9 +1,9 @@
-// engine_config.cpp — YAML keys of tcp_classic (see README.md for the table).
-#include "engine_config.hpp"
+// engine_options.cpp — the keys every TCP engine reads (see tcp_utcp's README for the table).
+#include "netloom/tcp_common/engine_options.hpp"
 
 #include <string>
 
-namespace netloom::classic {
+namespace netloom::tcp {
 
 namespace {
 
@@ -37,8 +37,8 @@ std::uint32_t bounded_count(const netloom::Config& c, std::string_view key, std:
 
 }  // namespace
 
-EngineConfig read_engine_config(const netloom::Config& c) {
-    EngineConfig e;
+EngineOptions read_engine_options(const netloom::Config& c) {
+    EngineOptions e;
     e.mss = static_cast<std::uint16_t>(c.get_int("mss", e.mss, 64, 65495));
     e.rcvbuf = bounded_size(c, "rcvbuf", e.rcvbuf, 1024, 1u << 30);
     e.sndbuf = bounded_size(c, "sndbuf", e.sndbuf, 1024, 1u << 30);
@@ -74,4 +74,4 @@ EngineConfig read_engine_config(const netloom::Config& c) {
     return e;
 }
 
-}  // namespace netloom::classic
+}  // namespace netloom::tcp
