@@ -17,9 +17,10 @@ Engine::Engine(EngineConfig config, IpLayer& ip, Scheduler& scheduler,
       ip_(ip),
       scheduler_(scheduler),
       log_(std::move(log)),
-      random_(std::random_device{}()),
+      random_(config_.secret_seed ? *config_.secret_seed : std::random_device{}()),
       cookies_(tcp::SipKey{}) {
-    // RFC 6528 3: one random secret per stack, for ISNs and SYN cookies alike.
+    // RFC 6528 3: one random secret per stack, for ISNs and SYN cookies alike (fixed under a
+    // virtual clock, see tcp_common/secret_seed.hpp).
     for (auto& byte : config_.isn_key) byte = static_cast<std::uint8_t>(random_());
     cookies_ = tcp::SynCookies(config_.isn_key);
     // Never advertise more than the device carries: MTU - IPv4 - TCP headers (RFC 9293 3.7.1).

@@ -4,11 +4,13 @@
 #include "engine.hpp"
 #include "netloom/config.hpp"
 #include "netloom/env.hpp"
+#include "netloom/tcp_common/secret_seed.hpp"
 
 namespace {
 
 std::unique_ptr<netloom::PluginObject> create(const netloom::Config& config, netloom::Env& env) {
     auto engine_config = netloom::classic::read_engine_config(config);
+    engine_config.secret_seed = netloom::tcp::engine_secret_seed(env.scheduler(), env.stack_name());
     return std::make_unique<netloom::classic::Engine>(std::move(engine_config), env.ip(),
                                                       env.scheduler(), env.logger("tcp_classic"));
 }

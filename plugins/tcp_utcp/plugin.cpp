@@ -2,12 +2,14 @@
 #include "netloom/plugin.hpp"
 #include "netloom/config.hpp"
 #include "netloom/env.hpp"
+#include "netloom/tcp_common/secret_seed.hpp"
 #include "shell/engine.hpp"
 
 namespace {
 
 std::unique_ptr<netloom::PluginObject> create(const netloom::Config& config, netloom::Env& env) {
     auto engine_config = netloom::utcp::read_engine_config(config);
+    engine_config.secret_seed = netloom::tcp::engine_secret_seed(env.scheduler(), env.stack_name());
     return std::make_unique<netloom::utcp::Engine>(std::move(engine_config), env.ip(),
                                                    env.scheduler(), env.logger("tcp_utcp"));
 }

@@ -122,6 +122,13 @@ class ConfigErrors(unittest.TestCase):
                                         "    apps: [{use: tcp_bulk, role: server, direction: receive, port: 5001}]\n  b"),
                           "has no TCP engine (add `tcp:` to it)", line=7)
 
+    def test_tap_under_the_sim_scheduler(self):
+        if not os.path.exists("/dev/net/tun"):
+            self.skipTest("the tap plugin is unavailable without /dev/net/tun")
+        self.assert_error(VALID.replace("use: epoll", "use: sim")
+                          .replace("device: {use: wire, link: lan0}\n  b", "device: {use: tap, name: nl0}\n  b"),
+                          "tap needs a scheduler that watches fds", line=5)
+
     def test_yaml_syntax_error(self):
         self.assert_error("stacks: [a, b\n", "YAML syntax error")
 

@@ -1,5 +1,7 @@
-// What only the epoll scheduler does: fd readiness (level-triggered, unwatch from callbacks, one
-// watch per fd), fairness between posted work, timers and I/O, the epoll_wait fallback, counters.
+// What the epoll scheduler does beyond the shared contract: fd readiness (level-triggered,
+// unwatch from callbacks, one watch per fd; also checked against `fair` and `busypoll`, which
+// share the watch set), fairness between posted work, timers and I/O, the epoll_wait fallback,
+// counters.
 // Loop turns are counted with a poller (it runs once per turn), never with a clock.
 #include <fcntl.h>
 #include <unistd.h>
@@ -15,21 +17,25 @@
 
 #include <catch2/catch.hpp>
 
+#include "busypoll_scheduler.hpp"
 #include "epoll_scheduler.hpp"
+#include "fair_scheduler.hpp"
 #include "sched_test_util.hpp"
 
 using namespace std::chrono_literals;
 using netloom::Time;
 using netloom::WatchId;
+using netloom::sched::BusyPollScheduler;
 using netloom::sched::EpollOptions;
 using netloom::sched::EpollScheduler;
+using netloom::sched::FairScheduler;
 using netloom::testing::EventFd;
 using netloom::testing::HangGuard;
 
 namespace {
 
 // Runs `then` after `turns` further loop turns (each turn includes one epoll_wait), by reposting.
-void after_turns(EpollScheduler& sched, int turns, std::function<void()> then) {
+void after_turns(netloom::Scheduler& sched, int turns, std::function<void()> then) {
     if (turns == 0) {
         then();
         return;
@@ -48,6 +54,9 @@ std::map<std::string, std::uint64_t> counters_of(const EpollScheduler& sched) {
 
 }  // namespace
 
+// The schedulers that watch fds (through the shared EpollWatchSet).
+#define FD_SCHEDULERS EpollScheduler, FairScheduler, BusyPollScheduler
+
 TEST_CASE("epoll: timers keep their order with the epoll_wait (ms) fallback", "[sched][epoll]") {
     EpollScheduler sched(EpollOptions{.max_events = 64, .use_epoll_pwait2 = false});
     CHECK_FALSE(sched.precise_sleep());
@@ -63,8 +72,9 @@ TEST_CASE("epoll: timers keep their order with the epoll_wait (ms) fallback", "[
     CHECK(ran == std::vector<int>{0, 1, 2});
 }
 
-TEST_CASE("epoll: readiness is level-triggered until the fd is read", "[sched][epoll]") {
-    EpollScheduler sched;
+TEMPLATE_TEST_CASE("fd watches: readiness is level-triggered until the fd is read", "[sched][fd]",
+                   FD_SCHEDULERS) {
+    TestType sched;
     HangGuard guard(sched);
     EventFd event;
     event.signal();
@@ -86,8 +96,9 @@ TEST_CASE("epoll: readiness is level-triggered until the fd is read", "[sched][e
     CHECK(calls_after_drain == 3);
 }
 
-TEST_CASE("epoll: unwatch from inside callbacks of the same ready batch", "[sched][epoll]") {
-    EpollScheduler sched;
+TEMPLATE_TEST_CASE("fd watches: unwatch from inside callbacks of the same ready batch",
+                   "[sched][fd]", FD_SCHEDULERS) {
+    TestType sched;
     HangGuard guard(sched);
     EventFd first, second;
     first.signal();
@@ -109,8 +120,9 @@ TEST_CASE("epoll: unwatch from inside callbacks of the same ready batch", "[sche
     CHECK(second.drain() == 1);
 }
 
-TEST_CASE("epoll: a callback unwatches itself and watches the same fd again", "[sched][epoll]") {
-    EpollScheduler sched;
+TEMPLATE_TEST_CASE("fd watches: a callback unwatches itself and watches the same fd again",
+                   "[sched][fd]", FD_SCHEDULERS) {
+    TestType sched;
     HangGuard guard(sched);
     EventFd event;
     event.signal(7);
@@ -133,8 +145,8 @@ TEST_CASE("epoll: a callback unwatches itself and watches the same fd again", "[
     CHECK(read_by_new == 7);
 }
 
-TEST_CASE("epoll: one watch per fd", "[sched][epoll]") {
-    EpollScheduler sched;
+TEMPLATE_TEST_CASE("fd watches: one watch per fd", "[sched][fd]", FD_SCHEDULERS) {
+    TestType sched;
     EventFd event;
     const WatchId id = sched.watch_readable(event.fd(), [] {});
     CHECK_THROWS_AS(sched.watch_readable(event.fd(), [] {}), std::invalid_argument);
@@ -158,8 +170,9 @@ TEST_CASE("epoll: watching what epoll cannot watch throws", "[sched][epoll]") {
     CHECK_THROWS_AS(EpollScheduler(EpollOptions{.max_events = 0}), std::invalid_argument);
 }
 
-TEST_CASE("epoll: a pipe whose writer closed reports hang-up to the callback", "[sched][epoll]") {
-    EpollScheduler sched;
+TEMPLATE_TEST_CASE("fd watches: a pipe whose writer closed reports hang-up to the callback",
+                   "[sched][fd]", FD_SCHEDULERS) {
+    TestType sched;
     HangGuard guard(sched);
     int fds[2];
     REQUIRE(::pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0);
@@ -205,8 +218,9 @@ TEST_CASE("epoll: max_events smaller than the ready set still serves every fd", 
     CHECK(served == std::vector<int>{0, 1, 2});
 }
 
-TEST_CASE("epoll: a self-reposting callback starves neither timers nor fds", "[sched][epoll]") {
-    EpollScheduler sched;
+TEMPLATE_TEST_CASE("fd watches: a self-reposting callback starves neither timers nor fds",
+                   "[sched][fd]", FD_SCHEDULERS) {
+    TestType sched;
     HangGuard guard(sched);
     EventFd event;
     bool timer_ran = false, fd_ran = false;
@@ -233,8 +247,9 @@ TEST_CASE("epoll: a self-reposting callback starves neither timers nor fds", "[s
     CHECK(reposts > 1);
 }
 
-TEST_CASE("epoll: a timer re-armed at now() does not starve an fd", "[sched][epoll]") {
-    EpollScheduler sched;
+TEMPLATE_TEST_CASE("fd watches: a timer re-armed at now() does not starve an fd", "[sched][fd]",
+                   FD_SCHEDULERS) {
+    TestType sched;
     HangGuard guard(sched);
     EventFd event;
     event.signal();

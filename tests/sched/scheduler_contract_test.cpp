@@ -1,5 +1,5 @@
-// The Scheduler contract (scheduler.hpp) checked against every implementation that can run in a
-// unit test: the epoll plugin's class and the ManualScheduler test double. Orderings and events
+// The Scheduler contract (scheduler.hpp) checked against every implementation: the classes of the
+// epoll, fair, busypoll and sim plugins and the ManualScheduler test double. Orderings and events
 // are asserted, never durations; the HangGuard only stops a loop that would otherwise hang.
 #include <algorithm>
 #include <chrono>
@@ -11,16 +11,22 @@
 
 #include <catch2/catch.hpp>
 
+#include "busypoll_scheduler.hpp"
 #include "epoll_scheduler.hpp"
+#include "fair_scheduler.hpp"
 #include "manual_scheduler.hpp"
 #include "netloom/task.hpp"
 #include "sched_test_util.hpp"
+#include "sim_scheduler.hpp"
 
 using namespace std::chrono_literals;
 using netloom::Scheduler;
 using netloom::Task;
 using netloom::Time;
+using netloom::sched::BusyPollScheduler;
 using netloom::sched::EpollScheduler;
+using netloom::sched::FairScheduler;
+using netloom::sched::SimScheduler;
 using netloom::testing::HangGuard;
 using netloom::testing::ManualScheduler;
 
@@ -55,7 +61,7 @@ Task<void> failing_task(Scheduler& sched, std::string message) {
 
 }  // namespace
 
-#define SCHEDULERS EpollScheduler, ManualScheduler
+#define SCHEDULERS EpollScheduler, FairScheduler, BusyPollScheduler, SimScheduler, ManualScheduler
 
 TEMPLATE_TEST_CASE("timers run in deadline order, ties in the order added", "[sched]", SCHEDULERS) {
     TestType sched;

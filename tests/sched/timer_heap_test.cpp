@@ -1,6 +1,7 @@
 // TimerHeap (plugins/sched/common) on its own: order, lazy cancellation, the "added while running
 // waits for the next call" rule, keep_going, exceptions. Times here are plain numbers, no clock.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -131,4 +132,18 @@ TEST_CASE("TimerHeap: cancel releases the callback's captures at once", "[sched]
     CHECK(resource.use_count() == 2);
     heap.cancel(id);
     CHECK(resource.use_count() == 1);
+}
+
+TEST_CASE("TimerHeap: a timer re-arming itself already due, many times over", "[sched][heap]") {
+    // Each call parks the re-armed timer and the next one unparks it: memory must stay flat
+    // (the unpark once reserved twice the capacity every time: bad_alloc after ~40 rounds).
+    TimerHeap heap;
+    int runs = 0;
+    std::function<void()> rearm = [&] {
+        if (++runs < 1000) heap.add(at(0), rearm);
+    };
+    heap.add(at(0), rearm);
+    for (int i = 0; i < 1000 && !heap.empty(); ++i) CHECK(heap.run_due(at(0), always) == 1);
+    CHECK(runs == 1000);
+    CHECK(heap.empty());
 }

@@ -125,6 +125,10 @@ Runtime::Runtime(const Config& root, const PluginCatalog& catalog, Logging& logg
     if (sched.size() == 0) sched = Config::load_string("use: epoll", "(default scheduler)");
     scheduler_ = make<Scheduler>(sched, PluginKind::scheduler, nullptr, name);
     log_->debug("scheduler: {}", name);
+    // A scheduler with counters (all the shipped ones) is listed first, as `scheduler/<name>`.
+    if (auto counted = std::dynamic_pointer_cast<CounterSource>(scheduler_)) {
+        add_counted("scheduler/" + name, std::move(counted));
+    }
 
     Config sum = root.child("checksum", true);
     if (sum.size() == 0) sum = Config::load_string("use: fast", "(default checksum)");

@@ -9,6 +9,13 @@
 namespace {
 
 std::unique_ptr<netloom::PluginObject> create(const netloom::Config& config, netloom::Env& env) {
+    // The TAP fd is watched with watch_readable, which a virtual-clock scheduler (sim) refuses:
+    // say so here, as a config error, rather than fail when the stack starts.
+    if (env.scheduler().virtual_clock()) {
+        config.fail_message("use",
+                            "tap needs a scheduler that watches fds; this one has a virtual clock "
+                            "(sim): use epoll, fair or busypoll, or the wire driver");
+    }
     return netloom::drivers::make_tap_device(config, env);
 }
 

@@ -148,7 +148,10 @@ private:
     }
     void unpark() {
         if (running_ || parked_.empty()) return;
-        heap_.reserve(std::max(heap_.size() + parked_.size(), 2 * heap_.capacity()));
+        // Geometric growth only when it is needed: reserving 2 * capacity on every unpark would
+        // double the heap each time a timer re-arms itself already due (bad_alloc in ~40 turns).
+        const std::size_t needed = heap_.size() + parked_.size();
+        if (needed > heap_.capacity()) heap_.reserve(std::max(needed, 2 * heap_.capacity()));
         for (const Entry& entry : parked_) {
             heap_.push_back(entry);
             std::push_heap(heap_.begin(), heap_.end(), RunsLater{});

@@ -14,18 +14,14 @@
 // - One watch per fd (a second one throws std::invalid_argument); unwatch an fd before closing it.
 #pragma once
 
-#include <sys/epoll.h>
-
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <memory>
-#include <optional>
-#include <unordered_map>
-#include <vector>
 
+#include "epoll_watch_set.hpp"
 #include "netloom/counters.hpp"
 #include "netloom/scheduler.hpp"
+#include "poller_list.hpp"
 #include "timer_heap.hpp"
 
 namespace netloom::sched {
@@ -65,55 +61,28 @@ public:
     void visit_counters(const CounterVisitor& visit) const override;
 
     /// Whether sleeps use epoll_pwait2 (false after the kernel said ENOSYS).
-    bool precise_sleep() const noexcept { return use_pwait2_; }
+    bool precise_sleep() const noexcept { return watches_.precise_sleep(); }
 
 private:
-    struct Watch {
-        int fd;
-        Callback on_readable;
-    };
-    struct Poller {
-        WatchId id;
-        std::function<bool()> poll;
-        bool removed = false;
-    };
-
     /// One loop turn; false when the loop is idle for good (nothing could wake it).
     bool turn();
     void run_posted(std::size_t count);
-    bool run_pollers();
-    /// epoll_wait for at most `timeout` (nullopt: no limit); returns the number of events.
-    int wait(std::optional<Time> timeout);
-    void dispatch(int ready);
 
     const std::chrono::steady_clock::time_point start_;
-    int epoll_fd_ = -1;
-    bool use_pwait2_;
     bool running_ = false;
     bool stop_requested_ = false;
 
     TimerHeap timers_;
     std::deque<Callback> posted_;
-
-    // Watches are heap-allocated so that unwatch() from inside a callback can retire the object
-    // (keeping the running std::function alive) instead of destroying it mid-call.
-    std::unordered_map<WatchId, std::unique_ptr<Watch>> watches_;
-    std::unordered_map<int, WatchId> watch_by_fd_;
-    std::vector<std::unique_ptr<Watch>> retired_watches_;
-    std::vector<std::unique_ptr<Poller>> pollers_;
-    bool pollers_removed_ = false;
+    EpollWatchSet watches_;
+    PollerList pollers_;
     WatchId next_watch_id_ = 1;
-
-    std::vector<epoll_event> events_;
 
     struct Counters {
         std::uint64_t turns = 0;
         std::uint64_t timers_run = 0;
         std::uint64_t posted_run = 0;
-        std::uint64_t fd_callbacks = 0;
         std::uint64_t poller_calls = 0;
-        std::uint64_t waits = 0;
-        std::uint64_t blocking_waits = 0;
     } counters_;
 };
 

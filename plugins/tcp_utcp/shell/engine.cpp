@@ -27,8 +27,9 @@ Engine::Engine(EngineConfig config, IpLayer& ip, Scheduler& scheduler,
       scheduler_(scheduler),
       log_(std::move(log)),
       cookies_(isn_key_),
-      random_(std::random_device{}()) {
-    // RFC 6528 3: the ISN secret is random per stack; so is the SYN-cookie secret.
+      random_(config_.secret_seed ? *config_.secret_seed : std::random_device{}()) {
+    // RFC 6528 3: the ISN secret is random per stack (fixed under a virtual clock, see
+    // tcp_common/secret_seed.hpp); so is the SYN-cookie secret.
     for (auto& word : isn_key_) word = random_();
     cookies_ = tcp::SynCookies(isn_key_);
     config_.core.isn_key = isn_key_;

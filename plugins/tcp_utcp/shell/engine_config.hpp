@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "core/segment.hpp"
 #include "netloom/config.hpp"
@@ -21,6 +22,9 @@ struct EngineConfig {
     std::uint32_t max_time_wait = 16384;    ///< TIME-WAIT sockets (beyond: closed at once)
     std::uint16_t ephemeral_first = 49152;  ///< RFC 6335 6 dynamic port range
     std::uint16_t ephemeral_last = 65535;
+    /// Seeds the engine's secrets; the factory sets it (tcp_common/secret_seed.hpp). Unset (an
+    /// engine built directly, in a unit test): std::random_device.
+    std::optional<std::uint64_t> secret_seed;
 };
 
 EngineConfig read_engine_config(const netloom::Config& config);

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 
 #include "netloom/config.hpp"
 #include "netloom/tcp_common/rto.hpp"
@@ -46,6 +47,9 @@ struct EngineOptions {
     std::uint16_t ephemeral_first = 49152;  ///< RFC 6335 6 dynamic port range
     std::uint16_t ephemeral_last = 65535;
     tcp::SipKey isn_key{};  ///< drawn by the engine (RFC 6528 3)
+    /// Seeds the engine's secrets; the factory sets it (secret_seed.hpp). Unset (an engine built
+    /// directly, in a unit test): std::random_device.
+    std::optional<std::uint64_t> secret_seed;
 };
 
 EngineOptions read_engine_options(const netloom::Config& config);

@@ -4,7 +4,8 @@
 // mod 2^32, where M is a 4-microsecond clock derived from the `now` passed in (RFC 9293 3.4.1's
 // ISN clock; it wraps every ~4.77 hours) and F is the low 32 bits of SipHash-2-4 keyed with the
 // caller's secret over the 12-byte 4-tuple (addresses and ports in network byte order). The
-// key must be unpredictable and per stack: the engine draws it from std::random_device once.
+// key must be unpredictable and per stack: the engine draws it once, from the seed of
+// secret_seed.hpp (std::random_device, or a fixed per-stack value under a virtual clock).
 // Pure: the same inputs give the same ISN (what makes the pure core deterministic under test).
 #pragma once
 
