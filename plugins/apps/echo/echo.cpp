@@ -1,0 +1,70 @@
+// echo: the RFC 862 server over TCP (bounded per-connection buffer) and UDP; the factory.
+#include "echo.hpp"
+
+#include <stdexcept>
+#include <vector>
+
+namespace netloom::apps {
+
+std::unique_ptr<App> make_echo(const Config& config, Env& env) {
+    const ServiceOptions options = ServiceOptions::from_config(config, 7, true);
+    config.done();
+    TcpEngine* tcp = options.tcp ? &env.tcp() : nullptr;
+    IpLayer* ip = options.udp ? &env.ip() : nullptr;
+    return std::make_unique<EchoServer>(options, tcp, ip, env.scheduler(), env.logger("app.echo"));
+}
+
+EchoServer::EchoServer(const ServiceOptions& options, TcpEngine* tcp, IpLayer* ip,
+                       Scheduler& scheduler, std::shared_ptr<spdlog::logger> log)
+    : options_(options),
+      tcp_(tcp),
+      ip_(ip),
+      scheduler_(scheduler),
+      log_(std::move(log)),
+      scope_(scheduler) {}
+
+EchoServer::~EchoServer() = default;
+
+void EchoServer::start(std::function<void(int)> /*a server never finishes*/) {
+    if (tcp_) {
+        service_ = std::make_unique<TcpService>("echo", scheduler_, *tcp_, options_, scope_,
+                                                [this](TcpStream& s) { return serve(s); });
+        service_->start();
+    }
+    if (ip_) {
+        try {
+            udp_ = std::make_unique<UdpChannel>(scheduler_, *ip_, options_.port);
+        } catch (const std::exception& e) {
+            throw std::runtime_error("echo server: cannot bind UDP port " +
+                                     std::to_string(options_.port) + ": " + e.what());
+        }
+        scope_.spawn(serve_udp(*udp_, counters_, true));
+    }
+    log_->info("echo server on port {} ({})", options_.port,
+               tcp_ && ip_ ? "tcp, udp"
+               : tcp_      ? "tcp"
+                           : "udp");
+}
+
+Task<void> EchoServer::serve(TcpStream& stream) {
+    std::vector<std::uint8_t> buffer(kBuffer);
+    for (;;) {
+        const IoResult r = co_await stream.read(buffer, options_.deadline(scheduler_));
+        if (r.status == IoStatus::eof) break;
+        if (!r.ok()) co_return counters_.failed(stream, r.status);
+        counters_.bytes_received += r.bytes;
+        // Waits here while the peer does not read: nothing more is read meanwhile.
+        const IoResult w =
+            co_await stream.write_all({buffer.data(), r.bytes}, options_.deadline(scheduler_));
+        counters_.bytes_sent += w.bytes;
+        if (!w.ok()) co_return counters_.failed(stream, w.status);
+    }
+    co_await finish_connection(stream, counters_, scheduler_);
+}
+
+void EchoServer::visit_counters(const CounterVisitor& visit) const {
+    if (service_) service_->visit_counters(visit);
+    counters_.visit(visit, ip_ != nullptr);
+}
+
+}  // namespace netloom::apps

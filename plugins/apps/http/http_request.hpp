@@ -1,0 +1,61 @@
+// http_request.hpp — the pure parts of the `http` app: finding the end of a request head,
+// parsing it (RFC 9112 request line and header fields), decoding and normalising the path,
+// parsing a single byte range (RFC 9110 14), and the content type table. No I/O.
+//
+// Contract: every function takes untrusted bytes and returns a value; none throws on bad input
+// or reads past what it was given. parse_http_request gives status 0 and the request, or the
+// status to answer (400 malformed, 405 method other than GET/HEAD, 413 a request body, 414
+// target too long, 431 too many header fields) with a short reason. A path with a ".." segment
+// (also when percent-encoded), a NUL, a bad %-escape or not starting with '/' is malformed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace netloom::apps {
+
+struct HttpLimits {
+    std::size_t max_target = 4096;  ///< longest request-target (414 beyond)
+    std::size_t max_fields = 64;    ///< most header fields (431 beyond)
+};
+
+struct HttpRequest {
+    std::string method;
+    std::string target;     ///< as sent
+    std::string path;       ///< decoded and normalised: "/" or "/a/b", no query, no "." or ".."
+    int minor_version = 1;  ///< HTTP/1.0 or HTTP/1.1
+    bool keep_alive = true;
+    std::optional<std::string> range;  ///< the Range field's value, if any
+};
+
+struct HttpParse {
+    int status = 0;  ///< 0: `request` is valid; else the error status to answer
+    std::string reason;
+    HttpRequest request;
+};
+
+/// Bytes up to and including the blank line ending the head ("\r\n\r\n" or "\n\n"), or npos.
+std::size_t find_head_end(std::string_view buffer) noexcept;
+/// `head` as found by find_head_end (the blank line included).
+HttpParse parse_http_request(std::string_view head, const HttpLimits& limits = {});
+/// Percent-decodes the path of an origin-form target (query and fragment dropped) and removes
+/// "." and empty segments; nullopt when malformed or when a segment is "..".
+std::optional<std::string> normalize_target_path(std::string_view target);
+
+struct ByteRange {
+    enum class Kind { whole, partial, unsatisfiable };
+    Kind kind = Kind::whole;
+    std::uint64_t first = 0, last = 0;  ///< inclusive, for partial
+};
+/// One range of "bytes=a-b", "bytes=a-" or "bytes=-n" against a representation of `size`
+/// bytes. Malformed values and several ranges give `whole` (RFC 9110 14.2: a server may ignore
+/// Range); a first byte at or past the end, or "-0", gives `unsatisfiable`.
+ByteRange parse_byte_range(std::string_view value, std::uint64_t size) noexcept;
+
+/// Content-Type for a file name, from its extension (application/octet-stream if unknown).
+std::string_view content_type_for(std::string_view path) noexcept;
+std::string_view http_reason(int status) noexcept;
+
+}  // namespace netloom::apps

@@ -1,0 +1,290 @@
+// http server: the connection loop (read a head, answer, keep alive or close), responses, file
+// streaming with pread, path resolution under the root; the config keys and factory.
+#include "http_server.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string_view>
+
+#include "tcp_app_support.hpp"
+
+namespace netloom::apps {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr Time kLinger = std::chrono::seconds(2);  // draining the peer before our close
+
+struct FileDescriptor {  // closed however the coroutine holding it ends
+    int fd = -1;
+    explicit FileDescriptor(int f) : fd(f) {}
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    ~FileDescriptor() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+std::string_view as_text(const std::vector<std::uint8_t>& buffer, std::size_t n) {
+    return {reinterpret_cast<const char*>(buffer.data()), n};
+}
+
+bool within(const fs::path& path, const fs::path& root) {
+    const auto [r, p] = std::mismatch(root.begin(), root.end(), path.begin(), path.end());
+    return r == root.end();
+}
+
+std::span<const std::uint8_t> bytes_of(const std::string& s) {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+HttpOptions HttpOptions::from_config(const Config& config) {
+    HttpOptions o;
+    o.service = ServiceOptions::from_config(config, 80, false);
+    if (!config.has("idle_timeout")) o.service.idle_timeout = std::chrono::seconds(10);
+    const std::string root = config.get_string("root");
+    std::error_code ec;
+    o.root = fs::canonical(root, ec);
+    if (ec || !fs::is_directory(o.root, ec)) config.fail("root", "an existing directory", root);
+    const std::uint64_t max_request = config.get_size("max_request_bytes", 8 * 1024);
+    if (max_request < 256 || max_request > (1u << 20)) {
+        config.fail("max_request_bytes", "a size from 256 B to 1 MiB",
+                    config.get_string("max_request_bytes"));
+    }
+    o.max_request_bytes = static_cast<std::size_t>(max_request);
+    o.limits.max_target = std::min<std::size_t>(o.limits.max_target, o.max_request_bytes);
+    return o;
+}
+
+std::unique_ptr<App> make_http(const Config& config, Env& env) {
+    HttpOptions options = HttpOptions::from_config(config);
+    config.done();
+    return std::make_unique<HttpServer>(std::move(options), env.tcp(), env.scheduler(),
+                                        env.logger("app.http"));
+}
+
+HttpServer::HttpServer(HttpOptions options, TcpEngine& tcp, Scheduler& scheduler,
+                       std::shared_ptr<spdlog::logger> log)
+    : options_(std::move(options)),
+      tcp_(tcp),
+      scheduler_(scheduler),
+      log_(std::move(log)),
+      scope_(scheduler) {}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::start(std::function<void(int)> /*a server never finishes*/) {
+    service_ = std::make_unique<TcpService>("http", scheduler_, tcp_, options_.service, scope_,
+                                            [this](TcpStream& s) { return serve(s); });
+    service_->start();
+    log_->info("http server on TCP port {} serving {}", options_.service.port,
+               options_.root.string());
+}
+
+std::optional<fs::path> HttpServer::resolve(const std::string& path) const {
+    std::error_code ec;
+    // weakly_canonical follows symlinks, so a link pointing out of the root lands outside.
+    fs::path real = fs::weakly_canonical(options_.root / path.substr(1), ec);
+    if (ec || !within(real, options_.root)) return std::nullopt;
+    if (fs::is_directory(real, ec)) {
+        real = fs::weakly_canonical(real / "index.html", ec);
+        if (ec || !within(real, options_.root)) return std::nullopt;
+    }
+    if (!fs::is_regular_file(real, ec)) return std::nullopt;
+    return real;
+}
+
+Task<void> HttpServer::serve(TcpStream& stream) {
+    std::vector<std::uint8_t> buffer(options_.max_request_bytes);
+    std::size_t used = 0;  // bytes of the next request(s) already read
+    for (;;) {
+        // The whole head must arrive by this deadline, however slowly it trickles (slowloris).
+        const Time deadline = options_.service.deadline(scheduler_);
+        std::size_t head_end;
+        while ((head_end = find_head_end(as_text(buffer, used))) == std::string_view::npos) {
+            if (used == buffer.size()) {
+                ++requests_;
+                ++bad_requests_;
+                const bool line_done = as_text(buffer, used).find('\n') != std::string_view::npos;
+                if (co_await send_error(stream, line_done ? 431 : 414, false, false)) {
+                    co_await linger_close(stream);
+                }
+                co_return;
+            }
+            const IoResult r = co_await stream.read(std::span(buffer).subspan(used), deadline);
+            counters_.bytes_received += r.bytes;
+            if (r.ok()) {
+                used += r.bytes;
+                continue;
+            }
+            if (r.status == IoStatus::eof) {
+                if (used > 0) ++bad_requests_;  // half a request, then the end
+                co_await linger_close(stream);
+                co_return;
+            }
+            if (r.status == IoStatus::deadline) {
+                ++counters_.timeouts;
+                if (used > 0 && !co_await send_error(stream, 408, false, false)) co_return;
+                co_await linger_close(stream);
+                co_return;
+            }
+            counters_.failed(stream, r.status);
+            co_return;
+        }
+        ++requests_;
+        const HttpParse parse = parse_http_request(as_text(buffer, head_end), options_.limits);
+        std::memmove(buffer.data(), buffer.data() + head_end, used - head_end);
+        used -= head_end;
+        if (parse.status != 0) {
+            ++bad_requests_;
+            log_->debug("http: {} ({})", parse.status, parse.reason);
+        }
+        const Outcome outcome = co_await respond(stream, parse);
+        if (!outcome.ok) co_return;  // counted and reset where it failed
+        if (!outcome.keep_alive) break;
+    }
+    co_await linger_close(stream);
+}
+
+Task<HttpServer::Outcome> HttpServer::respond(TcpStream& stream, const HttpParse& parse) {
+    if (parse.status != 0) {
+        // The rest of the stream cannot be trusted to start a request: answer, then close.
+        const std::string allow = parse.status == 405 ? "Allow: GET, HEAD\r\n" : "";
+        co_return Outcome{co_await send_error(stream, parse.status, false, false, allow), false};
+    }
+    const HttpRequest& request = parse.request;
+    const bool head_only = request.method == "HEAD";
+    const bool keep = request.keep_alive;
+    const auto file = resolve(request.path);
+    FileDescriptor fd(file ? ::open(file->c_str(), O_RDONLY | O_CLOEXEC) : -1);
+    struct stat st {};
+    if (fd.fd < 0 || ::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ++not_found_;
+        co_return Outcome{co_await send_error(stream, 404, head_only, keep), keep};
+    }
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    const ByteRange range = request.range ? parse_byte_range(*request.range, size) : ByteRange{};
+    if (range.kind == ByteRange::Kind::unsatisfiable) {
+        const std::string extra = "Content-Range: bytes */" + std::to_string(size) + "\r\n";
+        co_return Outcome{co_await send_error(stream, 416, head_only, keep, extra), keep};
+    }
+    std::string extra = "Content-Type: " + std::string(content_type_for(file->string())) +
+                        "\r\nAccept-Ranges: bytes\r\n";
+    std::uint64_t first = 0, length = size;
+    if (range.kind == ByteRange::Kind::partial) {
+        first = range.first;
+        length = range.last - range.first + 1;
+        extra += "Content-Range: bytes " + std::to_string(range.first) + "-" +
+                 std::to_string(range.last) + "/" + std::to_string(size) + "\r\n";
+    }
+    const int status = range.kind == ByteRange::Kind::partial ? 206 : 200;
+    bool ok = co_await send_head(stream, status, extra, length, keep);
+    if (ok && !head_only && length > 0) ok = co_await send_file(stream, fd.fd, first, length);
+    co_return Outcome{ok, keep};
+}
+
+void HttpServer::count_status(int status) {
+    if (status < 300) {
+        ++responses_2xx_;
+    } else if (status < 500) {
+        ++responses_4xx_;
+    } else {
+        ++responses_5xx_;
+    }
+}
+
+Task<bool> HttpServer::send_head(TcpStream& stream, int status, const std::string& extra,
+                                 std::uint64_t length, bool keep_alive) {
+    count_status(status);
+    const std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
+                             std::string(http_reason(status)) +
+                             "\r\nServer: netloom\r\nContent-Length: " + std::to_string(length) +
+                             "\r\n" + extra + (keep_alive ? "" : "Connection: close\r\n") + "\r\n";
+    const IoResult w =
+        co_await stream.write_all(bytes_of(head), options_.service.deadline(scheduler_));
+    counters_.bytes_sent += w.bytes;
+    if (!w.ok()) counters_.failed(stream, w.status);
+    co_return w.ok();
+}
+
+Task<bool> HttpServer::send_error(TcpStream& stream, int status, bool head_only, bool keep_alive,
+                                  const std::string& extra) {
+    const std::string body = std::to_string(status) + " " + std::string(http_reason(status)) + "\n";
+    if (!co_await send_head(stream, status, "Content-Type: text/plain; charset=utf-8\r\n" + extra,
+                            body.size(), keep_alive)) {
+        co_return false;
+    }
+    if (head_only) co_return true;
+    const IoResult w =
+        co_await stream.write_all(bytes_of(body), options_.service.deadline(scheduler_));
+    counters_.bytes_sent += w.bytes;
+    if (!w.ok()) counters_.failed(stream, w.status);
+    co_return w.ok();
+}
+
+Task<bool> HttpServer::send_file(TcpStream& stream, int fd, std::uint64_t first,
+                                 std::uint64_t length) {
+    std::vector<std::uint8_t> piece(std::min<std::uint64_t>(length, kTcpAppChunk));
+    for (std::uint64_t done = 0; done < length;) {
+        const auto want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), length - done));
+        const ssize_t got = ::pread(fd, piece.data(), want, static_cast<off_t>(first + done));
+        if (got <= 0) {
+            // The file shrank or failed under us: the promised length cannot be kept.
+            log_->warn("http: reading a file failed at offset {}: {}", first + done,
+                       got < 0 ? std::strerror(errno) : "end of file");
+            ++counters_.errors;
+            stream.abort();
+            co_return false;
+        }
+        const IoResult w = co_await stream.write_all(
+            std::span<const std::uint8_t>(piece.data(), static_cast<std::size_t>(got)),
+            options_.service.deadline(scheduler_));
+        counters_.bytes_sent += w.bytes;
+        body_bytes_ += w.bytes;
+        if (!w.ok()) {
+            counters_.failed(stream, w.status);
+            co_return false;
+        }
+        done += static_cast<std::uint64_t>(got);
+    }
+    co_return true;
+}
+
+Task<void> HttpServer::linger_close(TcpStream& stream) {
+    // FIN after the response, then read what the peer still sends until its FIN: closing with
+    // unread data would reset the connection and could destroy the response in flight.
+    stream.shutdown();
+    const Time until = scheduler_.now() + kLinger;
+    std::array<std::uint8_t, 2048> sink{};
+    for (;;) {
+        const IoResult r = co_await stream.read(sink, until);
+        if (r.ok()) continue;
+        if (r.status == IoStatus::eof) break;
+        if (r.status != IoStatus::deadline) counters_.failed(stream, r.status);
+        if (r.status == IoStatus::deadline) stream.abort();
+        co_return;
+    }
+    co_await finish_connection(stream, counters_, scheduler_);
+}
+
+void HttpServer::visit_counters(const CounterVisitor& visit) const {
+    service_->visit_counters(visit);
+    visit("requests", requests_);
+    visit("responses_2xx", responses_2xx_);
+    visit("responses_4xx", responses_4xx_);
+    visit("responses_5xx", responses_5xx_);
+    visit("bad_requests", bad_requests_);
+    visit("not_found", not_found_);
+    visit("body_bytes", body_bytes_);
+    counters_.visit(visit, false);
+}
+
+}  // namespace netloom::apps

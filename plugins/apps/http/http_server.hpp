@@ -1,0 +1,80 @@
+// http_server.hpp — the `http` app: an HTTP/1.1 static file server (GET, HEAD, keep-alive,
+// single byte ranges) on the coroutine app API.
+//
+// Contract: serves regular files under `root` (a directory's index.html for a directory). A path
+// that leaves the root — a ".." segment, encoded or not, or a symlink resolving outside — is
+// never served (400 or 404). Files are streamed in 64 KiB pread pieces through write_all, so
+// memory per connection is the request buffer (max_request_bytes) plus one 64 KiB piece,
+// whatever the file size. A request head must arrive within `idle_timeout` of the previous
+// response (or of the accept); a peer that sends part of one and stalls gets 408 and is closed,
+// one that sends nothing is closed. A malformed or oversized request gets its 4xx and the
+// connection closes; the server keeps serving others. A response that the peer does not accept
+// within `idle_timeout` per 64 KiB piece resets the connection. It never finishes.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "http_request.hpp"
+#include "netloom/app.hpp"
+#include "netloom/config.hpp"
+#include "netloom/env.hpp"
+#include "service.hpp"
+
+namespace netloom::apps {
+
+struct HttpOptions {
+    ServiceOptions service;
+    std::filesystem::path root;  ///< canonical
+    std::size_t max_request_bytes = 8 * 1024;
+    HttpLimits limits;
+    static HttpOptions from_config(const Config& config);
+};
+
+std::unique_ptr<App> make_http(const Config& config, Env& env);
+
+class HttpServer final : public App {
+public:
+    HttpServer(HttpOptions options, TcpEngine& tcp, Scheduler& scheduler,
+               std::shared_ptr<spdlog::logger> log);
+    ~HttpServer() override;
+    void start(std::function<void(int status)> finished) override;
+    bool finite() const noexcept override { return false; }
+    void visit_counters(const CounterVisitor& visit) const override;
+
+    /// The file `path` (normalised, from the parser) names under the root, or nullopt when it is
+    /// missing, not a regular file, or resolves outside the root.
+    std::optional<std::filesystem::path> resolve(const std::string& path) const;
+
+private:
+    struct Outcome {
+        bool ok = true;          ///< the response went out whole
+        bool keep_alive = true;  ///< and the connection may carry another request
+    };
+    Task<void> serve(TcpStream& stream);
+    Task<Outcome> respond(TcpStream& stream, const HttpParse& parse);
+    Task<bool> send_head(TcpStream& stream, int status, const std::string& extra,
+                         std::uint64_t length, bool keep_alive);
+    Task<bool> send_error(TcpStream& stream, int status, bool head_only, bool keep_alive,
+                          const std::string& extra = {});
+    Task<bool> send_file(TcpStream& stream, int fd, std::uint64_t first, std::uint64_t length);
+    Task<void> linger_close(TcpStream& stream);
+    void count_status(int status);
+
+    HttpOptions options_;
+    TcpEngine& tcp_;
+    Scheduler& scheduler_;
+    std::shared_ptr<spdlog::logger> log_;
+    ServiceCounters counters_;
+    std::uint64_t requests_ = 0, responses_2xx_ = 0, responses_4xx_ = 0, responses_5xx_ = 0;
+    std::uint64_t bad_requests_ = 0, not_found_ = 0, body_bytes_ = 0;
+    std::unique_ptr<TcpService> service_;
+    TaskScope scope_;  // last
+};
+
+}  // namespace netloom::apps
