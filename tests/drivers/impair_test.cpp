@@ -284,3 +284,31 @@ TEST_CASE("impair: a full delay line drops and counts instead of growing") {
     rig.sched.advance(10ms);
     CHECK(rig.inner->sent.size() == 5);
 }
+
+TEST_CASE("impair: an outage drops every frame inside its window and nothing outside it") {
+    ImpairOptions o;
+    o.parameters.outage_after = 10ms;
+    o.parameters.outage_for = 5ms;
+    Rig rig(o);
+    rig.send(3);  // t = 0: before the outage
+    rig.sched.advance(10ms);
+    rig.send(4);  // t = 10 ms: inside
+    rig.sched.advance(4ms);
+    rig.send(2);  // t = 14 ms: still inside
+    rig.sched.advance(1ms);
+    rig.send(5);  // t = 15 ms: over
+    CHECK(rig.inner->sent.size() == 8);
+    CHECK(counter(*rig.device, "impair_tx_outage") == 6);
+    CHECK(counter(*rig.device, "impair_tx_lost") == 0);
+}
+
+TEST_CASE("impair: an outage without an end lasts for good") {
+    ImpairOptions o;
+    o.parameters.outage_after = 1ms;
+    Rig rig(o);
+    rig.send(2);
+    rig.sched.advance(1h);
+    rig.send(7);
+    CHECK(rig.inner->sent.size() == 2);
+    CHECK(counter(*rig.device, "impair_tx_outage") == 7);
+}

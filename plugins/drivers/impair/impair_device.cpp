@@ -26,6 +26,10 @@ ImpairOptions ImpairOptions::from_config(const Config& config) {
     p.jitter = config.get_duration("jitter", Time{0});
     p.reorder_hold = config.get_duration("reorder_hold", std::chrono::milliseconds(1));
     p.queue = static_cast<std::size_t>(config.get_int("queue", 65536, 1, 1 << 24));
+    p.outage_after = config.get_duration("outage_after", Time{0});
+    p.outage_for = config.get_duration("outage_for", Time{0});
+    if (p.outage_after < Time{0}) config.fail("outage_after", "a duration >= 0", "a negative one");
+    if (p.outage_for < Time{0}) config.fail("outage_for", "a duration >= 0", "a negative one");
     if (p.delay < Time{0}) config.fail("delay", "a duration >= 0", "a negative one");
     if (p.jitter < Time{0}) config.fail("jitter", "a duration >= 0", "a negative one");
     if (p.reorder_hold <= Time{0})
@@ -106,12 +110,14 @@ void ImpairDevice::visit_counters(const CounterVisitor& visit) const {
     visit("impair_tx_delayed", tx.delayed);
     visit("impair_tx_reordered", tx.reordered);
     visit("impair_tx_dropped_queue_full", tx.dropped_queue_full);
+    visit("impair_tx_outage", tx.outage);
     visit("impair_rx_lost", rx.lost);
     visit("impair_rx_duplicated", rx.duplicated);
     visit("impair_rx_corrupted", rx.corrupted);
     visit("impair_rx_delayed", rx.delayed);
     visit("impair_rx_reordered", rx.reordered);
     visit("impair_rx_dropped_queue_full", rx.dropped_queue_full);
+    visit("impair_rx_outage", rx.outage);
     // Not the inner device's: the host builds it through Env::make_device and lists it itself.
 }
 

@@ -36,6 +36,14 @@ void ImpairPath::set_scheduler(Scheduler& scheduler) {
     if (held_) hold_timer_ = scheduler_->add_timer(scheduler_->now(), [this] { on_hold_timer(); });
 }
 
+bool ImpairPath::in_outage() const noexcept {
+    if (parameters_.outage_after <= Time{0}) return false;
+    const Time now = scheduler_->now();
+    if (now < parameters_.outage_after) return false;
+    return parameters_.outage_for <= Time{0} ||
+           now < parameters_.outage_after + parameters_.outage_for;
+}
+
 void ImpairPath::push(Packet&& frame) {
     // Always the same six draws, in this order (see the header).
     const double u_loss = uniform();
@@ -47,6 +55,10 @@ void ImpairPath::push(Packet&& frame) {
 
     if (u_loss < parameters_.loss) {
         ++counters_.lost;
+        return;
+    }
+    if (in_outage()) {
+        ++counters_.outage;
         return;
     }
     Packet copy;

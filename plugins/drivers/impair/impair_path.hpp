@@ -4,11 +4,13 @@
 // draws of a seeded std::mt19937_64 (six per frame, whatever the probabilities), so the same seed
 // and the same frame sequence give the same faults, and changing one probability does not
 // reshuffle the others' decisions. Stages, in order: loss; duplicate (the copy is clean, as with
-// netem); corrupt (one bit of one byte after the 14-byte Ethernet header, so L3/L4 checksums
-// catch it); delay (delay ± uniform jitter, clamped at 0, released in FIFO order: jitter does not
-// reorder); reorder (the frame is held back and released right after the next frame, or after
-// `reorder_hold` if none comes). Surviving frames go to the Outlet, from `push` itself when
-// nothing delays them, else from scheduler timers followed by `Outlet::released_from_timer()`.
+// netem); outage (frames inside the configured outage window are dropped after the draws, so an
+// outage does not shift later decisions); corrupt (one bit of one byte after the 14-byte Ethernet
+// header, so L3/L4 checksums catch it); delay (delay ± uniform jitter, clamped at 0, released in
+// FIFO order: jitter does not reorder); reorder (the frame is held back and released right after
+// the next frame, or after `reorder_hold` if none comes). Surviving frames go to the Outlet, from
+// `push` itself when nothing delays them, else from scheduler timers followed by
+// `Outlet::released_from_timer()`.
 #pragma once
 
 #include <cstdint>
@@ -25,11 +27,15 @@ struct ImpairParameters {
     Time delay{0}, jitter{0};
     Time reorder_hold = std::chrono::milliseconds(1);
     std::size_t queue = 65536;  ///< frames the delay line may hold; beyond, drops are counted
+    /// A link outage: every frame is dropped from `outage_after` (scheduler time; 0: never) for
+    /// `outage_for` (0: for good). The peer "vanishes" without a RST or an ICMP error.
+    Time outage_after{0}, outage_for{0};
 };
 
 struct ImpairCounters {
     std::uint64_t lost = 0, duplicated = 0, corrupted = 0, delayed = 0, reordered = 0;
     std::uint64_t dropped_queue_full = 0;  ///< the delay line was full (memory stays bounded)
+    std::uint64_t outage = 0;              ///< dropped during the configured outage
 };
 
 class ImpairPath {
@@ -62,6 +68,7 @@ private:
     };
 
     double uniform() noexcept { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
+    bool in_outage() const noexcept;
     void output(Packet&& frame, bool hold);
     void arm_delay_timer();
     void on_delay_timer();

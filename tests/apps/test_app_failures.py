@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Failures reach apps as values, on the real engines (issue 6, bad input), run under the `sim`
+scheduler so minutes of retransmission backoff take milliseconds and every run is the same:
+
+- a peer that vanishes (its `impair` drops everything from 50 ms on: no RST, no ICMP) ends the
+  sender's transfer with the engine's `timed_out` error after `max_retransmits`, and the
+  receiver's with `timed_out` from keepalive (RFC 1122 4.2.3.6: a silent peer is only noticed by
+  probing it); the run exits 1 (finite apps failed) well before its duration guard, instead of
+  hanging.
+No root needed."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ARGS = None
+
+VANISH = """\
+log: {{level: warn}}
+scheduler: {{use: sim}}
+run: {{duration: 600s}}
+stacks:
+  server:
+    device: {{use: impair, outage_after: 50ms,
+             inner: {{use: wire, link: gone0, rate: 1Gbit, latency: 1ms}}}}
+    ip: {{use: ipv4, address: 10.0.0.2/24}}
+    tcp: {{use: {engine}, keepalive: true, keepalive_idle: 20s, keepalive_interval: 5s,
+           keepalive_count: 3}}
+    apps:
+      - {{use: tcp_bulk, role: server, direction: receive, port: 5001, connections: 1,
+         report: {dir}/receiver.json}}
+  client:
+    device: {{use: wire, link: gone0, rate: 1Gbit, latency: 1ms}}
+    ip: {{use: ipv4, address: 10.0.0.1/24}}
+    tcp: {{use: {engine}, max_retransmits: 4}}
+    apps:
+      - {{use: tcp_bulk, role: client, direction: send, target: 10.0.0.2, port: 5001,
+         bytes: 64MiB, seed: 3, report: {dir}/sender.json}}
+"""
+
+
+class AppFailures(unittest.TestCase):
+    def setUp(self):
+        p = subprocess.run([ARGS.netloom, "plugins", "--json"], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        found = {e["name"] for e in json.loads(p.stdout) if e.get("available", True)}
+        missing = [n for n in ("sim", "wire", "impair", "ipv4", "tcp_bulk", ARGS.engine)
+                   if n not in found]
+        if missing:
+            self.skipTest("plugin(s) not built: " + ", ".join(missing))
+        self.dir = tempfile.mkdtemp(prefix="netloom-fail-")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", self.dir], check=False))
+
+    def run_config(self, template):
+        config = os.path.join(self.dir, "run.yaml")
+        with open(config, "w") as f:
+            f.write(template.format(dir=self.dir, engine=ARGS.engine))
+        stats_path = os.path.join(self.dir, "stats.json")
+        p = subprocess.run([ARGS.netloom, "run", "--no-stats", "--stats-json", stats_path, config],
+                           capture_output=True, text=True, timeout=120)
+        with open(stats_path) as f:
+            stats = json.load(f)
+        return p, stats
+
+    def test_vanished_peer_is_a_timeout_error(self):
+        p, stats = self.run_config(VANISH)
+        self.assertEqual(p.returncode, 1, "a transfer to a vanished peer must fail:\n" + p.stderr)
+        with open(os.path.join(self.dir, "sender.json")) as f:
+            sender = json.load(f)
+        self.assertFalse(sender["ok"])
+        self.assertEqual(sender["tcp_error"], "timed_out", sender)
+        self.assertLess(sender["bytes"], 64 << 20)
+        # The outage really dropped traffic, and the sender backed off: at least 4 RTOs of
+        # >= 200 ms each (RFC 6298 5.5 doubling) on the virtual clock.
+        outage = sum(v.get("impair_rx_outage", 0) for k, v in stats.items()
+                     if k.startswith("server/device"))
+        self.assertGreater(outage, 0, stats)
+        self.assertGreaterEqual(stats["client/tcp"].get("rto_count", 0)
+                                or stats["client/tcp"].get("retransmits", 0), 4, stats)
+        with open(os.path.join(self.dir, "receiver.json")) as f:
+            receiver = json.load(f)
+        self.assertFalse(receiver["ok"])
+        self.assertEqual(receiver["tcp_error"], "timed_out", receiver)
+        # Keepalive: 20 s idle + 3 probes 5 s apart; the run stops when both apps have failed,
+        # long before the 600 s guard (which would mean something hung).
+        virtual_ms = stats["scheduler/sim"].get("virtual_ms", 0)
+        self.assertGreaterEqual(virtual_ms, 20_000, stats)
+        self.assertLess(virtual_ms, 120_000, stats)
+        self.assertNotIn("had not finished", p.stderr)
+
+
+def main():
+    global ARGS
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--netloom", required=True)
+    parser.add_argument("--engine", default="tcp_utcp")
+    ARGS, rest = parser.parse_known_args()
+    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
