@@ -198,8 +198,12 @@ void check_ab_plan(AbPlan& plan, const PluginCatalog& catalog, Logging& logging)
             } catch (const std::exception& e) {
                 const auto* config_error = dynamic_cast<const ConfigError*>(&e);
                 std::string what = config_error ? config_error->detail() : e.what();
-                // The first variant failing points at the workload; a later one at itself.
-                const SourceMark& at = first_checked ? variant.mark : workload.mark;
+                // The first variant failing points at the workload (at the app when the error
+                // is inside one: "stacks.server.apps[0].port: ..."); a later one at itself.
+                SourceMark at = first_checked ? variant.mark : workload.mark;
+                for (const auto& [app, mark] : workload.app_marks) {
+                    if (!first_checked && what.rfind("stacks." + app, 0) == 0) at = mark;
+                }
                 throw ConfigError(at, "variant '" + variant.name + "' with workload '" +
                                           workload.name + "': " + what);
             }

@@ -129,7 +129,7 @@ AbPlan AbPlan::from_config(const Config& root) {
     const YAML::Node workload_nodes = find_key(ab_node, "workloads");
     for (const std::string& name : workloads.keys()) {
         const Config w = workloads.child(name);
-        AbWorkload workload{name, YAML::Node(YAML::NodeType::Map), workloads.mark(name), {}};
+        AbWorkload workload{name, YAML::Node(YAML::NodeType::Map), workloads.mark(name), {}, {}};
         const YAML::Node entries = find_key(workload_nodes, name);
         for (const std::string& stack : w.keys()) {
             if (!find_key(stacks, stack).IsDefined()) {
@@ -137,8 +137,10 @@ AbPlan AbPlan::from_config(const Config& root) {
                                           "', which the config does not have (stacks: " +
                                           joined_keys(stacks) + ")");
             }
+            std::size_t index = 0;
             for (const Config& app : w.child_list(stack)) {
                 if (!app.has("use")) app.fail_missing("use", "the app's plugin name");
+                workload.app_marks[stack + ".apps[" + std::to_string(index++) + "]"] = app.mark();
             }
             workload.apps_by_stack[stack] = YAML::Clone(find_key(entries, stack));
         }

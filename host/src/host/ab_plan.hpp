@@ -14,6 +14,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,7 @@ struct AbWorkload {
     std::string name;
     YAML::Node apps_by_stack;  // stack name -> list of app mappings
     SourceMark mark;
+    std::map<std::string, SourceMark> app_marks;  // "server.apps[0]" -> where that app is
     std::string unavailable;  // set by the harness when an app plugin it uses is missing
 };
 
