@@ -210,8 +210,9 @@ std::vector<std::string> AbPlan::plugins_named(const AbWorkload& workload) {
     std::vector<std::string> names;
     for (auto stack = workload.apps_by_stack.begin(); stack != workload.apps_by_stack.end();
          ++stack) {
-        if (!stack->second.IsSequence()) continue;
-        for (const auto& app : stack->second) {
+        const YAML::Node apps = stack->second;  // a named copy: the iterator's is temporary
+        if (!apps.IsSequence()) continue;
+        for (const auto& app : apps) {
             const YAML::Node use = find_key(app, "use");
             if (use.IsScalar()) names.push_back(use.Scalar());
         }
