@@ -254,6 +254,7 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
     std::map<std::string, nlohmann::json> timelines;  // variant -> first bulk timeline
     bool all_ok =
         active.size() == plan.variants.size() && workloads.size() == plan.workloads.size();
+    bool any_failed = false;  // keeps the run directories for reading
     for (int rep = 1; rep <= runs; ++rep) {
         for (const AbWorkload* w : workloads) {
             const AbWorkload& workload = *w;
@@ -288,6 +289,7 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
                     }
                 } else {
                     all_ok = false;
+                    any_failed = true;
                     std::fprintf(stderr, "FAILED: %s (log: %s)\n", r.outcome.failure.c_str(),
                                  log_path.c_str());
                 }
@@ -401,7 +403,7 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
                                                  workload_names, values, timelines)));
     std::fprintf(stderr, "netloom ab: results in %s, chart in %s\n", json_path.c_str(),
                  chart_path.c_str());
-    if (o.keep || !all_ok) {
+    if (o.keep || any_failed) {
         std::fprintf(stderr, "netloom ab: run directories kept in %s\n", top.c_str());
     } else {
         std::error_code ec;
