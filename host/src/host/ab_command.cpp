@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -51,6 +52,16 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
         return map;
     }
     return nullptr;
+}
+
+// A name as a file name: anything but letters, digits, '-', '_' and '.' becomes '_'.
+std::string file_safe(const std::string& name) {
+    std::string out = name;
+    for (char& c : out) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+            c = '_';
+    }
+    return out;
 }
 
 std::string self_exe() {
@@ -264,7 +275,8 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
                 const AbVariant& variant =
                     *active[(k + static_cast<std::size_t>(rep) - 1) % active.size()];
                 RunRecord r{rep, workload.name, variant.name, {}, {}, {}};
-                r.dir = top + "/" + workload.name + "-" + variant.name + "-" + std::to_string(rep);
+                r.dir = top + "/" + file_safe(workload.name) + "-" + file_safe(variant.name) + "-" +
+                        std::to_string(rep) + "-" + std::to_string(index + 1);
                 fs::create_directories(r.dir);
                 std::vector<AbReportSlot> reports;
                 write_file(r.dir + "/config.yaml",
