@@ -168,6 +168,109 @@ AbChartData chart_data(const std::string& title, const std::vector<std::string>&
     return data;
 }
 
+// The table: one block per workload, one row per variant.
+std::string tables_text(const AbPlan& plan, const std::vector<std::string>& variant_names,
+                        const Values& values, int runs) {
+    std::string text;
+    for (const AbWorkload& workload : plan.workloads) {
+        std::vector<AbTableRow> rows;
+        for (const auto& name : variant_names) {
+            AbTableRow row{name, {}, {}};
+            for (const auto& v : plan.variants) {
+                if (v.name == name && !v.unavailable.empty())
+                    row.note = "not run: " + v.unavailable;
+            }
+            auto w = values.find(workload.name);
+            if (w != values.end()) {
+                auto m = w->second.find(name);
+                if (m != w->second.end()) {
+                    for (const auto& [metric, list] : m->second)
+                        row.metrics[metric] = summarize(list);
+                }
+            }
+            if (row.note.empty() && row.metrics.empty()) {
+                if (name == "linux") continue;  // the reference does not run every workload
+                row.note = "no successful run";
+            }
+            rows.push_back(std::move(row));
+        }
+        if (!workload.unavailable.empty()) {
+            text += "\n" + workload.name + ": not run: " + workload.unavailable + "\n";
+            continue;
+        }
+        text += "\n" + workload.name + " (median of " + std::to_string(runs) + " run" +
+                (runs == 1 ? "" : "s") + ", ratio to " + variant_names.front() + ")\n";
+        text += format_table(rows);
+    }
+    return text;
+}
+
+// JSON: every run, the summaries, the definitions, the machine.
+nlohmann::json results_json(const Config& root, const AbPlan& plan, int runs,
+                            const std::vector<RunRecord>& records,
+                            const std::vector<std::string>& variant_names, const Values& values) {
+    nlohmann::json out;
+    out["netloom_version"] = NETLOOM_VERSION;
+    out["config"] = root.mark().file;
+    out["machine"] = machine();
+    out["runs_per_variant"] = runs;
+    std::time_t now = std::time(nullptr);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    out["finished"] = stamp;
+    for (const auto& v : plan.variants) {
+        nlohmann::json d = nlohmann::json::object();
+        for (const auto& ov : v.overrides) d[ov.path] = yaml_to_json(ov.value);
+        nlohmann::json item{{"name", v.name}, {"overrides", d}};
+        if (!v.unavailable.empty()) item["unavailable"] = v.unavailable;
+        out["variants"].push_back(item);
+    }
+    for (const auto& w : plan.workloads) out["workloads"].push_back(w.name);
+    out["runs"] = nlohmann::json::array();
+    for (const auto& r : records) {
+        nlohmann::json j{{"repetition", r.rep},
+                         {"workload", r.workload},
+                         {"variant", r.variant},
+                         {"ok", r.outcome.failure.empty()},
+                         {"exit_status", r.child.exit_status},
+                         {"wall_seconds", r.child.wall_seconds},
+                         {"metrics", r.outcome.metrics}};
+        if (!r.outcome.failure.empty()) j["error"] = r.outcome.failure;
+        if (!r.outcome.timeline.is_null()) j["timeline"] = r.outcome.timeline;
+        out["runs"].push_back(j);
+    }
+    nlohmann::json results = nlohmann::json::object();
+    for (const auto& [workload, by_variant] : values) {
+        std::map<std::string, AbSummary> baselines;  // metric -> first variant's summary
+        for (const auto& name : variant_names) {
+            auto m = by_variant.find(name);
+            if (m == by_variant.end()) continue;
+            for (const auto& [metric, list] : m->second) {
+                auto b = baselines.find(metric);
+                results[workload][name][metric] =
+                    summary_json(list, b == baselines.end() ? nullptr : &b->second);
+                if (b == baselines.end()) baselines[metric] = summarize(list);
+            }
+        }
+    }
+    out["results"] = results;
+    return out;
+}
+
+// One measurement: the derived config written to r.dir, a child `netloom run` on it, and
+// what it left behind collected into r.
+void measure(const AbPlan& plan, const AbVariant& variant, const AbWorkload& workload,
+             const std::vector<std::string>& base_argv, RunRecord& r) {
+    std::vector<AbReportSlot> reports;
+    write_file(r.dir + "/config.yaml", to_yaml(plan.derive(variant, workload, r.dir, reports)));
+    std::vector<std::string> argv = base_argv;
+    argv.insert(argv.end(), {"run", r.dir + "/config.yaml", "--no-stats", "--stats-json",
+                             r.dir + "/stats.json"});
+    const std::string log_path = r.dir + "/output.log";
+    r.child = run_child(argv, log_path, plan.timeout + std::chrono::seconds(10));
+    r.outcome = collect_run(r.child, reports, r.dir + "/stats.json", log_path);
+}
+
 }  // namespace
 
 void check_ab_plan(AbPlan& plan, const PluginCatalog& catalog, Logging& logging) {
@@ -278,18 +381,11 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
                 r.dir = top + "/" + file_safe(workload.name) + "-" + file_safe(variant.name) + "-" +
                         std::to_string(rep) + "-" + std::to_string(index + 1);
                 fs::create_directories(r.dir);
-                std::vector<AbReportSlot> reports;
-                write_file(r.dir + "/config.yaml",
-                           to_yaml(plan.derive(variant, workload, r.dir, reports)));
                 std::fprintf(stderr, "[%zu/%zu] %s %s run %d/%d ... ", ++index, total,
                              workload.name.c_str(), variant.name.c_str(), rep, runs);
                 std::fflush(stderr);
-                std::vector<std::string> argv = base_argv;
-                argv.insert(argv.end(), {"run", r.dir + "/config.yaml", "--no-stats",
-                                         "--stats-json", r.dir + "/stats.json"});
+                measure(plan, variant, workload, base_argv, r);
                 const std::string log_path = r.dir + "/output.log";
-                r.child = run_child(argv, log_path, plan.timeout + std::chrono::seconds(10));
-                r.outcome = collect_run(r.child, reports, r.dir + "/stats.json", log_path);
                 if (r.outcome.failure.empty()) {
                     std::fprintf(stderr, "%s (%.1f s)\n", headline(r.outcome.metrics).c_str(),
                                  r.child.wall_seconds);
@@ -324,87 +420,11 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
         if (!linux_ref->values.empty()) variant_names.push_back("linux");
     }
 
-    // The table: one block per workload, one row per variant.
-    std::string text;
-    for (const AbWorkload& workload : plan.workloads) {
-        std::vector<AbTableRow> rows;
-        for (const auto& name : variant_names) {
-            AbTableRow row{name, {}, {}};
-            for (const auto& v : plan.variants) {
-                if (v.name == name && !v.unavailable.empty())
-                    row.note = "not run: " + v.unavailable;
-            }
-            auto w = values.find(workload.name);
-            if (w != values.end()) {
-                auto m = w->second.find(name);
-                if (m != w->second.end()) {
-                    for (const auto& [metric, list] : m->second)
-                        row.metrics[metric] = summarize(list);
-                }
-            }
-            if (row.note.empty() && row.metrics.empty()) {
-                if (name == "linux") continue;  // the reference does not run every workload
-                row.note = "no successful run";
-            }
-            rows.push_back(std::move(row));
-        }
-        if (!workload.unavailable.empty()) {
-            text += "\n" + workload.name + ": not run: " + workload.unavailable + "\n";
-            continue;
-        }
-        text += "\n" + workload.name + " (median of " + std::to_string(runs) + " run" +
-                (runs == 1 ? "" : "s") + ", ratio to " + variant_names.front() + ")\n";
-        text += format_table(rows);
-    }
+    const std::string text = tables_text(plan, variant_names, values, runs);
     std::fputs(text.c_str(), stdout);
     std::fflush(stdout);
 
-    // JSON: every run, the summaries, the definitions, the machine.
-    nlohmann::json out;
-    out["netloom_version"] = NETLOOM_VERSION;
-    out["config"] = root.mark().file;
-    out["machine"] = machine();
-    out["runs_per_variant"] = runs;
-    std::time_t now = std::time(nullptr);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    out["finished"] = stamp;
-    for (const auto& v : plan.variants) {
-        nlohmann::json d = nlohmann::json::object();
-        for (const auto& ov : v.overrides) d[ov.path] = yaml_to_json(ov.value);
-        nlohmann::json item{{"name", v.name}, {"overrides", d}};
-        if (!v.unavailable.empty()) item["unavailable"] = v.unavailable;
-        out["variants"].push_back(item);
-    }
-    for (const auto& w : plan.workloads) out["workloads"].push_back(w.name);
-    out["runs"] = nlohmann::json::array();
-    for (const auto& r : records) {
-        nlohmann::json j{{"repetition", r.rep},
-                         {"workload", r.workload},
-                         {"variant", r.variant},
-                         {"ok", r.outcome.failure.empty()},
-                         {"exit_status", r.child.exit_status},
-                         {"wall_seconds", r.child.wall_seconds},
-                         {"metrics", r.outcome.metrics}};
-        if (!r.outcome.failure.empty()) j["error"] = r.outcome.failure;
-        if (!r.outcome.timeline.is_null()) j["timeline"] = r.outcome.timeline;
-        out["runs"].push_back(j);
-    }
-    nlohmann::json results = nlohmann::json::object();
-    for (const auto& [workload, by_variant] : values) {
-        std::map<std::string, AbSummary> baselines;  // metric -> first variant's summary
-        for (const auto& name : variant_names) {
-            auto m = by_variant.find(name);
-            if (m == by_variant.end()) continue;
-            for (const auto& [metric, list] : m->second) {
-                auto b = baselines.find(metric);
-                results[workload][name][metric] =
-                    summary_json(list, b == baselines.end() ? nullptr : &b->second);
-                if (b == baselines.end()) baselines[metric] = summarize(list);
-            }
-        }
-    }
-    out["results"] = results;
+    nlohmann::json out = results_json(root, plan, runs, records, variant_names, values);
     if (linux_ref) out["linux_reference"] = linux_ref->to_json();
     out["wall_seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
