@@ -82,6 +82,7 @@ YAML::Node client_app(const AbWorkload& w) {
 std::vector<Mirror> mirrors(const AbPlan& plan) {
     std::vector<Mirror> out;
     for (const auto& w : plan.workloads) {
+        if (!w.unavailable.empty()) continue;  // no netloom row to compare with
         const YAML::Node app = client_app(w);
         if (!app.IsMap() || !app["use"]) continue;
         const std::string use = app["use"].as<std::string>();
