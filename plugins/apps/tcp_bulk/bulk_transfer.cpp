@@ -77,7 +77,7 @@ bool BulkTransfer::step() {
             started_ = scheduler_.now();
             cpu_started_ = process_cpu_seconds();
             phase_ = Phase::moving;
-            if (options_.sender()) {
+            if (options_.sender() && !options_.report.empty()) {  // only a report shows it
                 sample();
                 arm_sampler();
             }
