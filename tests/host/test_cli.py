@@ -3,10 +3,12 @@
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import unittest
+import xml.etree.ElementTree as ET
 
 ARGS = None
 
@@ -161,6 +163,154 @@ class ShippedConfigs(unittest.TestCase):
         p, _ = netloom("run", "--duration", "50ms", os.path.join(ARGS.source, "configs", "default.yaml"))
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertIn("had not finished", p.stderr)
+
+
+AB_CONFIG = """\
+log: {level: warn}
+scheduler: {use: epoll}
+checksum: {use: fast}
+stacks:
+  server:
+    device: {use: wire, link: lan0, mac: "02:00:00:00:00:02"}
+    ip: {use: ipv4, address: 10.0.0.2/24}
+    tcp: {use: tcp_utcp}
+  client:
+    device: {use: wire, link: lan0, mac: "02:00:00:00:00:01"}
+    ip: {use: ipv4, address: 10.0.0.1/24}
+    tcp: {use: tcp_utcp}
+ab:
+  runs: 1
+  variants:
+    utcp: {stacks.*.tcp.use: tcp_utcp}
+    classic: {stacks.*.tcp.use: tcp_classic}
+  workloads:
+    bulk:
+      server: [{use: tcp_bulk, role: server, direction: receive, port: 5001, connections: 1}]
+      client: [{use: tcp_bulk, role: client, direction: send, target: 10.0.0.2, port: 5001,
+                bytes: 4MiB, hash: false}]
+    conns:
+      server: [{use: tcp_conns, role: server, port: 5002}]
+      client: [{use: tcp_conns, role: client, target: 10.0.0.2, port: 5002, count: 100,
+                settle: 10ms, hold: 10ms}]
+  timeout: 20s
+"""
+
+
+class AbHarness(unittest.TestCase):
+    """`netloom ab`: a tiny A/B (two engines, small bulk and conns, one run) end to end."""
+
+    def run_ab(self, config, *extra):
+        self.tmp = tempfile.mkdtemp(prefix="netloom-ab-test-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.json_path = os.path.join(self.tmp, "r.json")
+        self.chart_path = os.path.join(self.tmp, "c.svg")
+        return netloom("ab", "--json", self.json_path, "--chart", self.chart_path, *extra,
+                       config=config)[0]
+
+    def test_table_json_and_chart_agree(self):
+        p = self.run_ab(AB_CONFIG)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("[4/4]", p.stderr)  # progress: 2 workloads x 2 variants x 1 run
+        # One block per workload, a row per variant, ratios on the second row.
+        lines = p.stdout.splitlines()
+        bulk = lines.index(next(l for l in lines if l.startswith("bulk (median of 1 run")))
+        self.assertIn("Gbit/s", lines[bulk + 1])
+        self.assertIn("cpu s", lines[bulk + 1])
+        self.assertTrue(lines[bulk + 2].startswith("utcp "), lines[bulk + 2])
+        self.assertTrue(lines[bulk + 3].startswith("classic "), lines[bulk + 3])
+        self.assertRegex(lines[bulk + 3], r"\(\d+\.\d\dx\)")
+        self.assertNotRegex(lines[bulk + 2], r"x\)")
+        conns_header = next(l for l in lines if l.startswith("variant") and "conn/s" in l)
+        self.assertIn("B/idle conn", conns_header)
+
+        with open(self.json_path) as f:
+            result = json.load(f)
+        self.assertEqual([v["name"] for v in result["variants"]], ["utcp", "classic"])
+        self.assertEqual(result["variants"][1]["overrides"], {"stacks.*.tcp.use": "tcp_classic"})
+        self.assertEqual(len(result["runs"]), 4)
+        self.assertTrue(all(r["ok"] for r in result["runs"]), result["runs"])
+        self.assertGreater(result["machine"]["cores"], 0)
+        self.assertIn("netloom_version", result)
+        for variant in ("utcp", "classic"):
+            bulk_metrics = result["results"]["bulk"][variant]
+            self.assertGreater(bulk_metrics["throughput_gbit_s"]["median"], 0)
+            self.assertGreater(bulk_metrics["cpu_seconds"]["median"], 0)
+            self.assertIn("retransmits", bulk_metrics)
+            conns = result["results"]["conns"][variant]
+            self.assertGreater(conns["bytes_per_idle_connection"]["median"], 0)
+            self.assertGreater(conns["connections_per_s"]["median"], 0)
+        # The table shows the JSON's medians and ratios.
+        utcp = result["results"]["bulk"]["utcp"]["throughput_gbit_s"]["median"]
+        classic = result["results"]["bulk"]["classic"]["throughput_gbit_s"]
+        self.assertAlmostEqual(classic["ratio"], classic["median"] / utcp, places=6)
+        self.assertIn(f"({classic['ratio']:.2f}x)", lines[bulk + 3])
+        bulk_runs = [r for r in result["runs"] if r["workload"] == "bulk"]
+        self.assertTrue(all(len(r["timeline"]) >= 1 for r in bulk_runs))
+        self.assertTrue(all({"t_ms", "cwnd", "srtt_us", "bytes_acked"} <= r["timeline"][0].keys()
+                            for r in bulk_runs))
+
+        # The chart parses as XML and has both variants' bars and cwnd/RTT lines.
+        root = ET.parse(self.chart_path).getroot()
+        self.assertEqual(root.tag, "{http://www.w3.org/2000/svg}svg")
+        bars = [e.get("data-variant") for e in root.iter("{http://www.w3.org/2000/svg}rect")
+                if e.get("class") == "bar"]
+        self.assertEqual(sorted(bars), ["classic", "utcp"])
+        lines_drawn = [e.get("data-variant")
+                       for e in root.iter("{http://www.w3.org/2000/svg}polyline")]
+        self.assertEqual(sorted(lines_drawn), ["classic", "classic", "utcp", "utcp"])
+
+    def test_unavailable_variant_is_reported_and_skipped(self):
+        config = AB_CONFIG.replace(
+            "classic: {stacks.*.tcp.use: tcp_classic}",
+            "classic: {stacks.*.tcp.use: tcp_classic}\n    odd: {scheduler.use: nosuchsched}")
+        config = config.replace("    conns:", "    unused:")  # keep it short: one workload
+        config = config.replace(
+            "server: [{use: tcp_conns, role: server, port: 5002}]", "server: []")
+        config = config.replace("client: [{use: tcp_conns, role: client",
+                                "client: [{use: nosuchapp, role: client")
+        p = self.run_ab(config)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("variant odd is not run: no plugin named 'nosuchsched'", p.stderr)
+        self.assertIn("unused: not run: no plugin named 'nosuchapp'", p.stdout)
+        self.assertRegex(p.stdout, r"odd +not run: no plugin named 'nosuchsched'")
+        with open(self.json_path) as f:
+            result = json.load(f)
+        self.assertEqual(len(result["runs"]), 2)
+        self.assertEqual(result["variants"][2]["unavailable"],
+                         "no plugin named 'nosuchsched' on the search path")
+
+    def assert_ab_error(self, config, line, *needles):
+        for command in ("check", "ab"):
+            p, path = netloom(command, config=config)
+            self.assertEqual(p.returncode, 2, command + ": " + p.stderr)
+            self.assertIn(f"{path}:{line}:", p.stderr)
+            for n in needles:
+                self.assertIn(n, p.stderr)
+
+    def test_ab_config_errors_name_the_place(self):
+        self.assert_ab_error(AB_CONFIG.replace("  runs: 1", "  rnus: 1"), 14,
+                             "unknown key 'rnus' in ab", "did you mean 'runs'")
+        self.assert_ab_error(AB_CONFIG.replace("stacks.*.tcp.use: tcp_classic",
+                                               "stacks.*.tpc.use: tcp_classic"), 17,
+                             "override 'stacks.*.tpc.use'", "matches nothing")
+        self.assert_ab_error(AB_CONFIG.replace("      server: [{use: tcp_bulk",
+                                               "      sevrer: [{use: tcp_bulk"), 20,
+                             "stack 'sevrer'")
+        self.assert_ab_error(AB_CONFIG.replace("connections: 1}", "connections: lots}"), 20,
+                             "variant 'utcp' with workload 'bulk'", "connections")
+        self.assert_ab_error(AB_CONFIG.replace("  runs: 1", "  runs: 0"), 14, "ab.runs")
+
+    def test_run_ignores_the_ab_section(self):
+        p, _ = netloom("run", "--duration", "50ms", "--no-stats", config=AB_CONFIG)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p, _ = netloom("check", config=AB_CONFIG)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("A/B: 2 variant(s) x 2 workload(s)", p.stdout)
+
+    def test_ab_without_an_ab_section(self):
+        p, _ = netloom("ab", config=VALID)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("no `ab:` section", p.stderr)
 
 
 class Listing(unittest.TestCase):

@@ -1,4 +1,4 @@
-// Subcommands: run, check, plugins. Errors are printed once, as "netloom: error: ...".
+// Subcommands: run, check, ab, plugins. Errors are printed once, as "netloom: error: ...".
 #include "cli.hpp"
 
 #include <CLI/CLI.hpp>
@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "ab_command.hpp"
 #include "catalog.hpp"
 #include "logging.hpp"
 #include "runtime.hpp"
@@ -24,6 +25,7 @@ struct Options {
     std::string stats_json;
     bool no_stats = false;
     bool json = false;
+    AbOptions ab;
 };
 
 Config load_config(const Options& o, const std::optional<EmbeddedConfig>& embedded) {
@@ -78,11 +80,32 @@ int command_run(const Options& o, const std::optional<EmbeddedConfig>& embedded,
                 {"(command line)", 0, 0},
                 "--duration: expected a duration like 2s, found \"" + o.duration + "\"");
     }
-    Runtime runtime(root, catalog, logging, check_only);
+    std::optional<Runtime> composed;
+    composed.emplace(root, catalog, logging, check_only);
     if (check_only) {
-        std::printf("%s: OK (%zu stack(s))\n", root.mark().file.c_str(), runtime.stack_count());
+        const std::size_t stack_count = composed->stack_count();
+        composed.reset();  // the A/B check composes its own; two at once would share wire links
+        std::string ab;
+        if (root.has("ab")) {  // `run` ignores it; `check` composes every variant x workload
+            AbPlan plan = AbPlan::from_config(root);
+            check_ab_plan(plan, catalog, logging);
+            ab = ", A/B: " + std::to_string(plan.variants.size()) + " variant(s) x " +
+                 std::to_string(plan.workloads.size()) + " workload(s)";
+            for (const auto& v : plan.variants) {
+                if (v.unavailable.empty()) continue;
+                std::fprintf(stderr, "netloom: note: ab variant %s cannot run here: %s\n",
+                             v.name.c_str(), v.unavailable.c_str());
+            }
+            for (const auto& w : plan.workloads) {
+                if (w.unavailable.empty()) continue;
+                std::fprintf(stderr, "netloom: note: ab workload %s cannot run here: %s\n",
+                             w.name.c_str(), w.unavailable.c_str());
+            }
+        }
+        std::printf("%s: OK (%zu stack(s)%s)\n", root.mark().file.c_str(), stack_count, ab.c_str());
         return 0;
     }
+    Runtime& runtime = *composed;
     // SIGUSR1 writes the counters while running (tests read them mid-run this way).
     int status = runtime.run(duration, [&] {
         auto rows = runtime.stats();
@@ -96,6 +119,16 @@ int command_run(const Options& o, const std::optional<EmbeddedConfig>& embedded,
     if (!o.no_stats) print_stats(rows);
     if (!o.stats_json.empty()) write_stats_json(o.stats_json, rows);
     return status;
+}
+
+int run_ab_command(Options o) {
+    Config root = Config::load_file(o.config_file);
+    Logging logging;
+    logging.configure(root.child("log", true), o.log_level);
+    PluginCatalog catalog = make_catalog(o, root);
+    o.ab.plugin_path = o.plugin_path;
+    o.ab.log_level = o.log_level;
+    return command_ab(root, catalog, logging, o.ab);
 }
 
 int command_plugins(const Options& o) {
@@ -160,6 +193,15 @@ int run_cli(int argc, char** argv, const std::optional<EmbeddedConfig>& embedded
     run->add_flag("--no-stats", o.no_stats, "Do not print the counters table at exit");
     auto* check = app.add_subcommand("check", "Validate CONFIG and its plugins without running");
     check->add_option("CONFIG", o.config_file, "YAML config")->required(need_config);
+    auto* ab = app.add_subcommand(
+        "ab", "A/B: run the workloads of CONFIG's ab: section over each variant, print a table");
+    ab->add_option("CONFIG", o.config_file, "YAML config with an ab: section")->required();
+    ab->add_option("--runs", o.ab.runs, "Repetitions (overrides ab.runs)")
+        ->check(CLI::Range(1, 1000));
+    ab->add_option("--json", o.ab.json, "Write the results here (overrides ab.json)");
+    ab->add_option("--chart", o.ab.chart, "Write the SVG chart here (overrides ab.chart)");
+    ab->add_flag("--quick", o.ab.quick, "One repetition");
+    ab->add_flag("--keep", o.ab.keep, "Keep the derived configs and logs of every run");
     auto* plugins = app.add_subcommand("plugins", "List the plugins found on the search path");
     plugins->add_flag("--json", o.json, "Print JSON");
     if (!embedded) app.require_subcommand(1);
@@ -173,6 +215,7 @@ int run_cli(int argc, char** argv, const std::optional<EmbeddedConfig>& embedded
     }
     try {
         if (plugins->parsed()) return command_plugins(o);
+        if (ab->parsed()) return run_ab_command(o);
         if (check->parsed()) return command_run(o, embedded, true);
         return command_run(o, embedded, false);  // `run`, or no subcommand in the image
     } catch (const ConfigError& e) {

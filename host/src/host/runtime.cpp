@@ -115,7 +115,7 @@ void Runtime::build_stack(const std::string& name, const Config& s) {
 Runtime::Runtime(const Config& root, const PluginCatalog& catalog, Logging& logging,
                  bool check_only)
     : catalog_(catalog), logging_(logging), log_(logging.get("host")), check_only_(check_only) {
-    root.allow({"plugin_path", "log"});  // read by the CLI before the runtime exists
+    root.allow({"plugin_path", "log", "ab"});  // read by the CLI (`ab`: by `netloom ab`)
     Config run = root.child("run", true);
     if (run.has("duration")) duration_ = run.get_duration("duration");
     run.done();

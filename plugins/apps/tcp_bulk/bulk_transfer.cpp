@@ -2,6 +2,7 @@
 // coroutine that sleeps on the connection's events.
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "tcp_app_support.hpp"
 #include "tcp_bulk.hpp"
@@ -24,7 +25,31 @@ BulkTransfer::BulkTransfer(const TcpBulkOptions& options, Scheduler& scheduler,
 }
 
 BulkTransfer::~BulkTransfer() {
+    if (sample_timer_ != 0) scheduler_.cancel_timer(sample_timer_);
     connection_->on_event({});
+}
+
+void BulkTransfer::arm_sampler() {
+    sample_timer_ = scheduler_.add_timer(scheduler_.now() + sample_interval_, [this] {
+        sample_timer_ = 0;
+        if (done_) return;
+        sample();
+        arm_sampler();
+    });
+}
+
+void BulkTransfer::sample() {
+    auto& timeline = result_.timeline;
+    if (timeline.size() >= kBulkMaxSamples) {
+        // Halve the resolution: keep every other sample, sample half as often from now on.
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < timeline.size(); i += 2) timeline[kept++] = timeline[i];
+        timeline.resize(kept);
+        sample_interval_ *= 2;
+    }
+    const TcpInfo info = connection_->info();
+    timeline.push_back({static_cast<double>((scheduler_.now() - started_).count()) / 1e6, info.cwnd,
+                        info.srtt_us, info.bytes_acked});
 }
 
 void BulkTransfer::start() {
@@ -52,6 +77,10 @@ bool BulkTransfer::step() {
             started_ = scheduler_.now();
             cpu_started_ = process_cpu_seconds();
             phase_ = Phase::moving;
+            if (options_.sender() && !options_.report.empty()) {  // only a report shows it
+                sample();
+                arm_sampler();
+            }
             log_.debug("tcp_bulk: connection {}:{} -> {}:{} established",
                        c.local().address.to_string(), c.local().port,
                        c.remote().address.to_string(), c.remote().port);
@@ -198,6 +227,10 @@ void BulkTransfer::end_clock() {
 
 void BulkTransfer::finish(bool ok, std::string failure) {
     end_clock();
+    if (sample_timer_ != 0) {
+        scheduler_.cancel_timer(std::exchange(sample_timer_, 0));
+        if (!result_.aborted) sample();  // the last point: the state at the end
+    }
     if (phase_ == Phase::opening) {  // never established: a zero-length interval
         started_ = ended_;
         cpu_started_ = cpu_ended_;
@@ -230,6 +263,7 @@ nlohmann::json BulkResult::to_json() const {
     j["aborted"] = aborted;
     j["remote"] = remote.address.to_string() + ":" + std::to_string(remote.port);
     add_tcp_info(j, info);
+    j["metrics"] = {{"throughput_gbit_s", gbit_per_s(bytes, seconds())}};
     return j;
 }
 

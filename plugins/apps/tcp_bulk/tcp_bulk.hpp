@@ -9,12 +9,15 @@
 // connection is reset, which is then the success), checks the count against `bytes` when that
 // is given and the content against the DataStream of `seed` when that is given, then closes.
 // Each transfer logs one info line (bytes, sha256, seconds, Gbit/s) and, with `report`, the
-// app writes a JSON report. A client is finite (one transfer); a server is finite when
-// `connections` > 0 (it finishes after that many transfers, status 0 only if all succeeded)
-// and serves forever with 0. Seconds run from the connection's establishment to EOF (receiver)
-// or to the peer's FIN (sender), on Scheduler::now(); cpu_seconds is process-wide getrusage.
+// app writes a JSON report whose `metrics` object carries `throughput_gbit_s` (the A/B
+// harness's column) and, for a sender, a bounded `timeline` of cwnd/srtt/bytes_acked samples. A
+// client is finite (one transfer); a server is finite when `connections` > 0 (it finishes after
+// that many transfers, status 0 only if all succeeded) and serves forever with 0. Seconds run from
+// the connection's establishment to EOF (receiver) or to the peer's FIN (sender), on
+// Scheduler::now(); cpu_seconds is process-wide getrusage.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -60,6 +63,18 @@ struct TcpBulkOptions {
     static TcpBulkOptions from_config(const Config& config);
 };
 
+/// One sample of a sender's connection, for the A/B chart (cwnd and RTT over time).
+struct BulkSample {
+    double t_ms = 0;  ///< since the connection was established
+    std::uint32_t cwnd = 0, srtt_us = 0;
+    std::uint64_t bytes_acked = 0;
+};
+
+/// A sender samples its TcpInfo this often, keeping at most kBulkMaxSamples: when full, every
+/// other sample is dropped and the interval doubles, so any transfer length fits.
+inline constexpr std::chrono::milliseconds kBulkSampleInterval{20};
+inline constexpr std::size_t kBulkMaxSamples = 512;
+
 /// How one connection's transfer ended.
 struct BulkResult {
     bool ok = false;
@@ -72,6 +87,7 @@ struct BulkResult {
     bool aborted = false;                       ///< the sender reset it on purpose (abort_after)
     TcpInfo info;                               ///< the connection's last TcpInfo
     TcpEndpoint remote;
+    std::vector<BulkSample> timeline;  ///< sender only
 
     double seconds() const noexcept { return end_seconds - start_seconds; }
     double cpu_seconds() const noexcept { return cpu_end - cpu_start; }
@@ -105,6 +121,8 @@ private:
     bool discard_input();
     void end_clock();
     void finish(bool ok, std::string failure);
+    void sample();
+    void arm_sampler();
 
     const TcpBulkOptions& options_;
     Scheduler& scheduler_;
@@ -126,6 +144,8 @@ private:
     bool clock_stopped_ = false;
     bool done_ = false;
     BulkResult result_;
+    TimerId sample_timer_ = 0;
+    Time sample_interval_ = kBulkSampleInterval;
     Wakeup wakeup_;  // last: destroyed first, with the parked coroutine
 };
 

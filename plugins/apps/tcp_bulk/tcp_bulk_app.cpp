@@ -162,6 +162,16 @@ void TcpBulkApp::write_report() const {
     report["connections"] = results_.size();
     report["sha256_implementation"] = options_.hash ? Sha256::implementation() : "none";
     report["transfers"] = std::move(transfers);
+    // The A/B harness reads `metrics` (standard names) and the first sender's `timeline`.
+    report["metrics"] = {{"throughput_gbit_s", gbit_per_s(bytes, end - start)}};
+    nlohmann::json timeline = nlohmann::json::array();
+    for (const BulkSample& s : results_.front().timeline) {
+        timeline.push_back({{"t_ms", s.t_ms},
+                            {"cwnd", s.cwnd},
+                            {"srtt_us", s.srtt_us},
+                            {"bytes_acked", s.bytes_acked}});
+    }
+    if (!timeline.empty()) report["timeline"] = std::move(timeline);
     write_json_report(options_.report, report);
 }
 

@@ -182,6 +182,13 @@ void TcpConnsClient::report(double cpu_seconds, double hold_seconds) const {
     }
     r["error"] = error.empty() ? nlohmann::json(nullptr) : nlohmann::json(error);
     r["ok"] = error.empty();
+    // The A/B harness's columns: what the engine holds per idle connection (its own
+    // memory_in_use), how fast the connections opened, and the engine-neutral heap figure.
+    const double seconds = measurement_.establish_seconds;
+    r["metrics"] = {
+        {"bytes_per_idle_connection", measurement_.engine_bytes_per_connection()},
+        {"connections_per_s", seconds > 0 ? static_cast<double>(established_) / seconds : 0.0},
+        {"heap_bytes_per_connection_pair", measurement_.heap_bytes_per_connection()}};
     write_json_report(options_.report, r);
 }
 

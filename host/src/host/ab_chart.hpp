@@ -1,0 +1,45 @@
+// ab_chart.hpp — the A/B chart as a standalone SVG document, written directly (no library).
+//
+// Contract: `render_svg` is pure: it returns a well-formed SVG 1.1 document with four panels
+// (throughput bars, latency bars, cwnd over time, RTT over time), one colour per variant in the
+// order of `variants` and a legend naming each. Bars show the median with a min–max whisker;
+// a panel without data says so. Every text is XML-escaped; non-finite numbers are skipped.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace netloom::host {
+
+struct AbChartBar {
+    std::string variant;
+    double median = 0, min = 0, max = 0;
+};
+
+/// Bars side by side under one label ("bulk", "rr p99"), one per variant.
+struct AbChartGroup {
+    std::string label;
+    std::vector<AbChartBar> bars;
+};
+
+struct AbChartSeries {
+    std::string variant;
+    std::vector<std::pair<double, double>> points;  // (x, y)
+};
+
+struct AbChartData {
+    std::string title;
+    std::vector<std::string> variants;
+    std::vector<AbChartGroup> throughput;  // Gbit/s
+    std::vector<AbChartGroup> latency;     // microseconds
+    std::vector<AbChartSeries> cwnd;       // (ms, KiB)
+    std::vector<AbChartSeries> rtt;        // (ms, microseconds)
+};
+
+std::string render_svg(const AbChartData& data);
+
+/// Escapes &, <, >, " and ' for XML text and attributes.
+std::string xml_escape(const std::string& text);
+
+}  // namespace netloom::host

@@ -1,0 +1,447 @@
+// The A/B harness loop: preflight, alternating runs in child processes, table, JSON, chart.
+#include "ab_command.hpp"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "ab_chart.hpp"
+#include "ab_child.hpp"
+#include "ab_linux.hpp"
+#include "ab_stats.hpp"
+#include "runtime.hpp"
+
+namespace netloom::host {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunRecord {
+    int rep = 0;
+    std::string workload, variant, dir;
+    AbChildResult child;
+    AbRunOutcome outcome;
+};
+
+// workload -> variant -> metric -> values of the successful runs
+using Values =
+    std::map<std::string, std::map<std::string, std::map<std::string, std::vector<double>>>>;
+
+nlohmann::json yaml_to_json(const YAML::Node& node) {
+    if (node.IsScalar()) return node.Scalar();
+    if (node.IsSequence()) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& item : node) list.push_back(yaml_to_json(item));
+        return list;
+    }
+    if (node.IsMap()) {
+        nlohmann::json map = nlohmann::json::object();
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            map[it->first.Scalar()] = yaml_to_json(it->second);
+        }
+        return map;
+    }
+    return nullptr;
+}
+
+// A name as a file name: anything but letters, digits, '-', '_' and '.' becomes '_'.
+std::string file_safe(const std::string& name) {
+    std::string out = name;
+    for (char& c : out) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+            c = '_';
+    }
+    return out;
+}
+
+std::string self_exe() {
+    std::error_code ec;
+    fs::path p = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? std::string("/proc/self/exe") : p.string();
+}
+
+nlohmann::json machine() {
+    nlohmann::json m;
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string cpu = "unknown";
+    for (std::string line; std::getline(cpuinfo, line);) {
+        if (line.rfind("model name", 0) == 0) {
+            auto colon = line.find(':');
+            if (colon != std::string::npos)
+                cpu = line.substr(line.find_first_not_of(' ', colon + 1));
+            break;
+        }
+    }
+    m["cpu"] = cpu;
+    m["cores"] = std::thread::hardware_concurrency();
+    utsname u{};
+    if (uname(&u) == 0) m["kernel"] = std::string(u.sysname) + " " + u.release;
+    return m;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+    const std::string partial = path + ".partial";
+    {
+        std::ofstream f(partial);
+        f << text;
+        if (!f) throw std::runtime_error("cannot write " + partial);
+    }
+    if (std::rename(partial.c_str(), path.c_str()) != 0)
+        throw std::runtime_error("cannot write " + path);
+}
+
+// The metric the progress line shows: the first standard one the run produced.
+std::string headline(const std::map<std::string, double>& metrics) {
+    for (const auto& name : standard_metrics()) {
+        if (name == "retransmits" || name == "cpu_seconds") continue;
+        auto it = metrics.find(name);
+        if (it != metrics.end()) return format_number(it->second) + " " + metric_label(name);
+    }
+    auto it = metrics.find("cpu_seconds");
+    return it == metrics.end() ? "" : format_number(it->second) + " cpu s";
+}
+
+nlohmann::json summary_json(const std::vector<double>& values, const AbSummary* baseline) {
+    const AbSummary s = summarize(values);
+    nlohmann::json j{{"median", s.median}, {"min", s.min}, {"max", s.max}, {"values", values}};
+    if (baseline) {
+        auto r = ratio_to(s.median, baseline->median);
+        j["ratio"] = r ? nlohmann::json(*r) : nlohmann::json(nullptr);
+    }
+    return j;
+}
+
+AbChartData chart_data(const std::string& title, const std::vector<std::string>& variants,
+                       const std::vector<std::string>& workloads, const Values& values,
+                       const std::map<std::string, nlohmann::json>& timelines) {
+    AbChartData data;
+    data.title = title;
+    data.variants = variants;
+    auto group = [&](const std::string& workload, const std::string& metric,
+                     const std::string& label) {
+        AbChartGroup g{label, {}};
+        auto w = values.find(workload);
+        if (w == values.end()) return g;
+        for (const auto& v : variants) {
+            auto row = w->second.find(v);
+            if (row == w->second.end()) continue;
+            auto m = row->second.find(metric);
+            if (m == row->second.end() || m->second.empty()) continue;
+            const AbSummary s = summarize(m->second);
+            g.bars.push_back({v, s.median, s.min, s.max});
+        }
+        return g;
+    };
+    for (const auto& w : workloads) {
+        if (auto g = group(w, "throughput_gbit_s", w); !g.bars.empty())
+            data.throughput.push_back(g);
+        for (const char* p : {"p50", "p99"}) {
+            auto g = group(w, std::string("latency_") + p + "_us", w + " " + p);
+            if (!g.bars.empty()) data.latency.push_back(g);
+        }
+    }
+    for (const auto& v : variants) {
+        auto t = timelines.find(v);
+        if (t == timelines.end()) continue;
+        AbChartSeries cwnd{v, {}}, rtt{v, {}};
+        for (const auto& sample : t->second) {
+            if (!sample.is_object() || !sample.contains("t_ms")) continue;
+            const double ms = sample.value("t_ms", 0.0);
+            if (sample.contains("cwnd"))
+                cwnd.points.emplace_back(ms, sample.value("cwnd", 0.0) / 1024);
+            if (sample.contains("srtt_us"))
+                rtt.points.emplace_back(ms, sample.value("srtt_us", 0.0));
+        }
+        data.cwnd.push_back(std::move(cwnd));
+        data.rtt.push_back(std::move(rtt));
+    }
+    return data;
+}
+
+// The table: one block per workload, one row per variant.
+std::string tables_text(const AbPlan& plan, const std::vector<std::string>& variant_names,
+                        const Values& values, int runs) {
+    std::string text;
+    for (const AbWorkload& workload : plan.workloads) {
+        std::vector<AbTableRow> rows;
+        for (const auto& name : variant_names) {
+            AbTableRow row{name, {}, {}};
+            for (const auto& v : plan.variants) {
+                if (v.name == name && !v.unavailable.empty())
+                    row.note = "not run: " + v.unavailable;
+            }
+            auto w = values.find(workload.name);
+            if (w != values.end()) {
+                auto m = w->second.find(name);
+                if (m != w->second.end()) {
+                    for (const auto& [metric, list] : m->second)
+                        row.metrics[metric] = summarize(list);
+                }
+            }
+            if (row.note.empty() && row.metrics.empty()) {
+                if (name == "linux") continue;  // the reference does not run every workload
+                row.note = "no successful run";
+            }
+            rows.push_back(std::move(row));
+        }
+        if (!workload.unavailable.empty()) {
+            text += "\n" + workload.name + ": not run: " + workload.unavailable + "\n";
+            continue;
+        }
+        text += "\n" + workload.name + " (median of " + std::to_string(runs) + " run" +
+                (runs == 1 ? "" : "s") + ", ratio to " + variant_names.front() + ")\n";
+        text += format_table(rows);
+    }
+    return text;
+}
+
+// JSON: every run, the summaries, the definitions, the machine.
+nlohmann::json results_json(const Config& root, const AbPlan& plan, int runs,
+                            const std::vector<RunRecord>& records,
+                            const std::vector<std::string>& variant_names, const Values& values) {
+    nlohmann::json out;
+    out["netloom_version"] = NETLOOM_VERSION;
+    out["config"] = root.mark().file;
+    out["machine"] = machine();
+    out["runs_per_variant"] = runs;
+    std::time_t now = std::time(nullptr);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    out["finished"] = stamp;
+    for (const auto& v : plan.variants) {
+        nlohmann::json d = nlohmann::json::object();
+        for (const auto& ov : v.overrides) d[ov.path] = yaml_to_json(ov.value);
+        nlohmann::json item{{"name", v.name}, {"overrides", d}};
+        if (!v.unavailable.empty()) item["unavailable"] = v.unavailable;
+        out["variants"].push_back(item);
+    }
+    for (const auto& w : plan.workloads) out["workloads"].push_back(w.name);
+    out["runs"] = nlohmann::json::array();
+    for (const auto& r : records) {
+        nlohmann::json j{{"repetition", r.rep},
+                         {"workload", r.workload},
+                         {"variant", r.variant},
+                         {"ok", r.outcome.failure.empty()},
+                         {"exit_status", r.child.exit_status},
+                         {"wall_seconds", r.child.wall_seconds},
+                         {"metrics", r.outcome.metrics}};
+        if (!r.outcome.failure.empty()) j["error"] = r.outcome.failure;
+        if (!r.outcome.timeline.is_null()) j["timeline"] = r.outcome.timeline;
+        out["runs"].push_back(j);
+    }
+    nlohmann::json results = nlohmann::json::object();
+    for (const auto& [workload, by_variant] : values) {
+        std::map<std::string, AbSummary> baselines;  // metric -> first variant's summary
+        for (const auto& name : variant_names) {
+            auto m = by_variant.find(name);
+            if (m == by_variant.end()) continue;
+            for (const auto& [metric, list] : m->second) {
+                auto b = baselines.find(metric);
+                results[workload][name][metric] =
+                    summary_json(list, b == baselines.end() ? nullptr : &b->second);
+                if (b == baselines.end()) baselines[metric] = summarize(list);
+            }
+        }
+    }
+    out["results"] = results;
+    return out;
+}
+
+// One measurement: the derived config written to r.dir, a child `netloom run` on it, and
+// what it left behind collected into r.
+void measure(const AbPlan& plan, const AbVariant& variant, const AbWorkload& workload,
+             const std::vector<std::string>& base_argv, RunRecord& r) {
+    std::vector<AbReportSlot> reports;
+    write_file(r.dir + "/config.yaml", to_yaml(plan.derive(variant, workload, r.dir, reports)));
+    std::vector<std::string> argv = base_argv;
+    argv.insert(argv.end(), {"run", r.dir + "/config.yaml", "--no-stats", "--stats-json",
+                             r.dir + "/stats.json"});
+    const std::string log_path = r.dir + "/output.log";
+    r.child = run_child(argv, log_path, plan.timeout + std::chrono::seconds(10));
+    r.outcome = collect_run(r.child, reports, r.dir + "/stats.json", log_path);
+}
+
+}  // namespace
+
+void check_ab_plan(AbPlan& plan, const PluginCatalog& catalog, Logging& logging) {
+    // A variant or workload naming a plugin this machine lacks (not built, or unavailable like
+    // `simd` without AVX2) is skipped with a note, not an error: the rest can still be compared.
+    std::map<std::string, std::string> why_not;  // plugin name -> why it cannot be used here
+    bool listed = false;
+    auto missing = [&](const std::vector<std::string>& names) -> std::string {
+        for (const std::string& name : names) {
+            if (name.find('/') != std::string::npos) continue;  // a file: the check will tell
+            if (!listed) {
+                for (const auto& p : catalog.list()) {
+                    why_not[p.name] = !p.error.empty() ? p.error : p.unavailable;
+                }
+                listed = true;
+            }
+            auto it = why_not.find(name);
+            if (it == why_not.end()) return "no plugin named '" + name + "' on the search path";
+            if (!it->second.empty()) return "plugin '" + name + "': " + it->second;
+        }
+        return {};
+    };
+    for (AbVariant& variant : plan.variants)
+        variant.unavailable = missing(AbPlan::plugins_named(variant));
+    for (AbWorkload& workload : plan.workloads) {
+        workload.unavailable = missing(AbPlan::plugins_named(workload));
+    }
+    bool first_checked = false;
+    for (const AbVariant& variant : plan.variants) {
+        if (!variant.unavailable.empty()) continue;
+        for (const AbWorkload& workload : plan.workloads) {
+            if (!workload.unavailable.empty()) continue;
+            std::vector<AbReportSlot> reports;
+            const YAML::Node doc = plan.derive(variant, workload, "/ab-check", reports);
+            const std::string name =
+                "(variant " + variant.name + ", workload " + workload.name + ")";
+            try {
+                Runtime runtime(Config::load_string(to_yaml(doc), name), catalog, logging, true);
+            } catch (const std::exception& e) {
+                const auto* config_error = dynamic_cast<const ConfigError*>(&e);
+                std::string what = config_error ? config_error->detail() : e.what();
+                // The first variant failing points at the workload (at the app when the error
+                // is inside one: "stacks.server.apps[0].port: ..."); a later one at itself.
+                SourceMark at = first_checked ? variant.mark : workload.mark;
+                for (const auto& [app, mark] : workload.app_marks) {
+                    if (!first_checked && what.rfind("stacks." + app, 0) == 0) at = mark;
+                }
+                throw ConfigError(at, "variant '" + variant.name + "' with workload '" +
+                                          workload.name + "': " + what);
+            }
+        }
+        first_checked = true;
+    }
+}
+
+int command_ab(const Config& root, const PluginCatalog& catalog, Logging& logging,
+               const AbOptions& o) {
+    const auto wall_start = std::chrono::steady_clock::now();
+    AbPlan plan = AbPlan::from_config(root);
+    check_ab_plan(plan, catalog, logging);
+    const int runs = o.quick ? 1 : (o.runs > 0 ? o.runs : plan.runs);
+    const std::string json_path = o.json.empty() ? plan.json : o.json;
+    const std::string chart_path = o.chart.empty() ? plan.chart : o.chart;
+
+    std::vector<const AbVariant*> active;
+    for (const auto& v : plan.variants) {
+        if (v.unavailable.empty()) {
+            active.push_back(&v);
+        } else {
+            std::fprintf(stderr, "netloom ab: variant %s is not run: %s\n", v.name.c_str(),
+                         v.unavailable.c_str());
+        }
+    }
+    std::vector<const AbWorkload*> workloads;
+    for (const auto& w : plan.workloads) {
+        if (w.unavailable.empty()) {
+            workloads.push_back(&w);
+        } else {
+            std::fprintf(stderr, "netloom ab: workload %s is not run: %s\n", w.name.c_str(),
+                         w.unavailable.c_str());
+        }
+    }
+    char dir_template[] = "/tmp/netloom-ab-XXXXXX";
+    if (!mkdtemp(dir_template)) throw std::runtime_error("cannot create a temporary directory");
+    const std::string top = dir_template;
+
+    std::vector<std::string> base_argv{self_exe()};
+    if (!o.log_level.empty()) base_argv.insert(base_argv.end(), {"--log-level", o.log_level});
+    for (const auto& p : o.plugin_path) base_argv.insert(base_argv.end(), {"--plugin-path", p});
+
+    const std::size_t total = static_cast<std::size_t>(runs) * workloads.size() * active.size();
+    std::size_t index = 0;
+    std::vector<RunRecord> records;
+    Values values;
+    std::map<std::string, nlohmann::json> timelines;  // variant -> first bulk timeline
+    bool all_ok =
+        active.size() == plan.variants.size() && workloads.size() == plan.workloads.size();
+    bool any_failed = false;  // keeps the run directories for reading
+    for (int rep = 1; rep <= runs; ++rep) {
+        for (const AbWorkload* w : workloads) {
+            const AbWorkload& workload = *w;
+            // Alternate: each repetition starts with the next variant, so no variant always
+            // runs first (cold caches) or last.
+            for (std::size_t k = 0; k < active.size(); ++k) {
+                const AbVariant& variant =
+                    *active[(k + static_cast<std::size_t>(rep) - 1) % active.size()];
+                RunRecord r{rep, workload.name, variant.name, {}, {}, {}};
+                r.dir = top + "/" + file_safe(workload.name) + "-" + file_safe(variant.name) + "-" +
+                        std::to_string(rep) + "-" + std::to_string(index + 1);
+                fs::create_directories(r.dir);
+                std::fprintf(stderr, "[%zu/%zu] %s %s run %d/%d ... ", ++index, total,
+                             workload.name.c_str(), variant.name.c_str(), rep, runs);
+                std::fflush(stderr);
+                measure(plan, variant, workload, base_argv, r);
+                const std::string log_path = r.dir + "/output.log";
+                if (r.outcome.failure.empty()) {
+                    std::fprintf(stderr, "%s (%.1f s)\n", headline(r.outcome.metrics).c_str(),
+                                 r.child.wall_seconds);
+                    for (const auto& [name, value] : r.outcome.metrics) {
+                        values[workload.name][variant.name][name].push_back(value);
+                    }
+                    if (!r.outcome.timeline.is_null() && !timelines.count(variant.name)) {
+                        timelines[variant.name] = r.outcome.timeline;
+                    }
+                } else {
+                    all_ok = false;
+                    any_failed = true;
+                    std::fprintf(stderr, "FAILED: %s (log: %s)\n", r.outcome.failure.c_str(),
+                                 log_path.c_str());
+                }
+                records.push_back(std::move(r));
+            }
+        }
+    }
+
+    std::vector<std::string> variant_names;
+    for (const auto& v : plan.variants) variant_names.push_back(v.name);
+    std::optional<LinuxReference> linux_ref;
+    if (plan.linux_reference) {
+        linux_ref = measure_linux_reference(plan, runs);
+        if (!linux_ref->note.empty()) {
+            std::fprintf(stderr, "netloom ab: Linux reference: %s\n", linux_ref->note.c_str());
+        }
+        for (const auto& [workload, metrics] : linux_ref->values) {
+            for (const auto& [name, list] : metrics) values[workload]["linux"][name] = list;
+        }
+        if (!linux_ref->values.empty()) variant_names.push_back("linux");
+    }
+
+    const std::string text = tables_text(plan, variant_names, values, runs);
+    std::fputs(text.c_str(), stdout);
+    std::fflush(stdout);
+
+    nlohmann::json out = results_json(root, plan, runs, records, variant_names, values);
+    if (linux_ref) out["linux_reference"] = linux_ref->to_json();
+    out["wall_seconds"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    write_file(json_path, out.dump(2) + "\n");
+    std::vector<std::string> workload_names;
+    for (const auto& w : plan.workloads) workload_names.push_back(w.name);
+    write_file(chart_path, render_svg(chart_data("netloom A/B: " + root.mark().file, variant_names,
+                                                 workload_names, values, timelines)));
+    std::fprintf(stderr, "netloom ab: results in %s, chart in %s\n", json_path.c_str(),
+                 chart_path.c_str());
+    if (o.keep || any_failed) {
+        std::fprintf(stderr, "netloom ab: run directories kept in %s\n", top.c_str());
+    } else {
+        std::error_code ec;
+        fs::remove_all(top, ec);
+    }
+    return all_ok ? 0 : 1;
+}
+
+}  // namespace netloom::host

@@ -1,0 +1,38 @@
+// ab_command.hpp — `netloom ab CONFIG`: the A/B harness. Runs every workload of the config's
+// `ab:` section over every variant, several repetitions, each measurement in its own child
+// process, and prints a table of medians with ratios to the first variant; writes JSON and an
+// SVG chart.
+//
+// Contract: `check_ab_plan` marks variants that name a plugin missing or unavailable here as
+// unavailable (they are reported and skipped, not errors) and composes every other variant ×
+// workload without running it; a composition error throws ConfigError at the workload (when
+// the first variant fails with it) or at the variant. `command_ab` returns 0 when every run of
+// every available variant succeeded, 1 otherwise (a failed run is kept out of the medians and
+// its directory is kept for reading), and throws ConfigError for configuration errors.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ab_plan.hpp"
+#include "catalog.hpp"
+#include "logging.hpp"
+#include "netloom/config.hpp"
+
+namespace netloom::host {
+
+struct AbOptions {
+    int runs = 0;                          // 0: ab.runs
+    std::string json;                      // empty: ab.json
+    std::string chart;                     // empty: ab.chart
+    bool quick = false;                    // one repetition
+    bool keep = false;                     // keep the run directories
+    std::vector<std::string> plugin_path;  // passed on to the children
+    std::string log_level;                 // passed on to the children
+};
+
+void check_ab_plan(AbPlan& plan, const PluginCatalog& catalog, Logging& logging);
+int command_ab(const Config& root, const PluginCatalog& catalog, Logging& logging,
+               const AbOptions& options);
+
+}  // namespace netloom::host
