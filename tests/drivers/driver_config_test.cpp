@@ -123,7 +123,7 @@ TEST_CASE("config: decorators nest and forward the inner device's identity") {
     device->visit_counters([&](std::string_view name, std::uint64_t) {
         (name.starts_with("impair_") ? impair_counters : others) += 1;
     });
-    CHECK(impair_counters == 12);  // six actions (five faults + queue drops), both directions
+    CHECK(impair_counters == 14);  // seven (five faults, queue drops, outage), both directions
     CHECK(others == 0);
 
     auto options = drivers::ImpairOptions::from_config(
