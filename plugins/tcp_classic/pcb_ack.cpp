@@ -106,6 +106,7 @@ void Pcb::handle_new_ack(const Segment& seg, std::uint32_t acked) {
         sample.now = now();
         if (snd_.rto.has_sample()) sample.rtt = snd_.rto.srtt();
         sample.bytes_in_flight = flight;
+        sample.window_in_use = snd_.cc.window_in_use(flight + data_acked);
         snd_.cc.on_ack(sample);
     }
     // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it.

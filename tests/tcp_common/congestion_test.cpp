@@ -190,3 +190,27 @@ TEST_CASE("factory by name, dispatch, and value semantics", "[cc]") {
     cubic->exit_recovery(70'000);
     CHECK(cubic->cwnd() == 70'000);
 }
+
+TEST_CASE("cwnd grows only while the window is in use (RFC 7661)", "[cc]") {
+    auto cc = *CongestionControl::create(GENERATE("newreno", "cubic"), 1000);
+    const std::uint32_t start = cc.cwnd();  // 10 MSS, slow start
+    // Slow start: growth while cwnd < 2 x the flight before the ACK.
+    CHECK(cc.window_in_use(start / 2 + 1));
+    CHECK_FALSE(cc.window_in_use(start / 2));
+    CHECK_FALSE(cc.window_in_use(1000));  // an app sending one segment at a time
+    // An app-limited flow (one segment in flight) never grows cwnd, however many ACKs come.
+    for (int i = 0; i < 1000; ++i) {
+        AckSample ack;
+        ack.acked_bytes = 1000;
+        ack.now = std::chrono::milliseconds(i);
+        ack.rtt = 1ms;
+        ack.bytes_in_flight = 0;
+        ack.window_in_use = cc.window_in_use(ack.bytes_in_flight + ack.acked_bytes);
+        cc.on_ack(ack);
+    }
+    CHECK(cc.cwnd() == start);
+    // Congestion avoidance: only a flight within one MSS of cwnd counts as using it.
+    enter_avoidance(cc, 20);
+    CHECK(cc.window_in_use(cc.cwnd() - 1000));
+    CHECK_FALSE(cc.window_in_use(cc.cwnd() - 1001));
+}

@@ -72,6 +72,7 @@ void process_new_ack(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
         sample.now = now;
         if (tcb.rto.has_sample()) sample.rtt = tcb.rto.srtt();
         sample.bytes_in_flight = tcb.flight_size();
+        sample.window_in_use = tcb.cc.window_in_use(sample.bytes_in_flight + data);
         tcb.cc.on_ack(sample);
     }
     // RFC 6582 "recover" matters only until SND.UNA passes it; keeping it would make every ACK

@@ -42,7 +42,20 @@ public:
 
     std::string_view name() const noexcept;
 
+    /// RFC 7661 / RFC 5681 4.1 spirit: a window the sender does not use says nothing about the
+    /// network, so it must not grow (else an app-limited or receive-window-limited flow ends
+    /// up with a cwnd of hundreds of MiB, and the first loss "halves" it to a value that still
+    /// allows a line-rate burst). Like Linux's tcp_is_cwnd_limited: in slow start, grow while
+    /// cwnd < 2 x the flight before the ACK; in congestion avoidance, only if that flight
+    /// filled cwnd to within one MSS.
+    bool window_in_use(std::uint32_t flight_before_ack) const noexcept {
+        const CongestionWindow& w = window();
+        if (w.in_slow_start()) return w.cwnd() < 2ull * flight_before_ack;
+        return static_cast<std::uint64_t>(flight_before_ack) + w.mss() >= w.cwnd();
+    }
+
     void on_ack(const AckSample& ack) noexcept {
+        if (!ack.window_in_use) return;
         std::visit([&](auto& cc) { cc.on_ack(ack); }, impl_);
     }
     void enter_recovery(std::uint32_t flight_size, std::chrono::nanoseconds now,

@@ -21,6 +21,9 @@ struct AckSample {
     std::chrono::nanoseconds now{0};              ///< engine time of the ACK
     std::optional<std::chrono::nanoseconds> rtt;  ///< smoothed RTT (or latest sample) if known
     std::uint32_t bytes_in_flight = 0;            ///< after this ACK
+    /// Whether the sender was using its window when this ACK came (see window_in_use());
+    /// CongestionControl::on_ack grows cwnd only then.
+    bool window_in_use = true;
 };
 
 class NewReno {
