@@ -222,8 +222,12 @@ void Engine::ip_error(const IcmpErrorReport& report) {
 void Engine::transmit(const tcp::FourTuple& tuple, Packet&& segment, bool is_rst) {
     if (is_rst) ++counters_.rst_sent;
     ++counters_.segments_sent;
+    // RFC 1191: DF on every segment, so a smaller path MTU comes back as fragmentation-needed
+    // (Pcb::lower_mss) instead of fragments.
+    IpSendOptions options;
+    options.dont_fragment = true;
     const IpSendStatus status =
-        ip_.output(tuple.remote_address, IpProtocol::tcp, std::move(segment));
+        ip_.output(tuple.remote_address, IpProtocol::tcp, std::move(segment), options);
     if (status != IpSendStatus::sent && status != IpSendStatus::queued) ++counters_.tx_dropped;
 }
 
