@@ -61,10 +61,13 @@ void Pcb::enter_sack_recovery() {
     board_->begin_recovery(snd_.max);
     rxt_fence_ = snd_.max;
     reorder_pending_ = false;
+    probe_sent_ = false;  // a new loss event: its first hole may be probed (RFC 8985 7)
     snd_.in_recovery = true;
     snd_.recover_valid = true;
     snd_.recover = snd_.max;
-    snd_.cc.enter_recovery(board_->pipe(snd_.max), now(), tcp::RecoveryStyle::sack);
+    // RFC 6675 (4.2) / RFC 5681 (4): ssthresh from FlightSize, not from pipe (which leaves out
+    // what was SACKed and would cut deeper the more the peer reported).
+    snd_.cc.enter_recovery(flight_size(), now(), tcp::RecoveryStyle::sack);
     ++fast_retransmits;
     ++sack_recoveries;
     // (4.3): retransmit the first segment presumed lost, SND.UNA up to the first SACKed byte,

@@ -207,3 +207,25 @@ TEST_CASE("RFC 6298 5.7: after a SYN timeout without an RTT sample the RTO resta
     CHECK(client->info().rto_count == 1);
     CHECK(client->info().rto_us == 3'000'000);
 }
+
+TEST_CASE("SACK recovery takes ssthresh from FlightSize, not from pipe (RFC 6675 4.2)",
+          "[tcp_classic][rack]") {
+    Net net("classic-sack-ssthresh", "{}", "{cc: newreno}");
+    Pair p(net, 7106);
+    // Ten segments in flight, the first lost once: three SACKs start recovery while pipe
+    // (flight minus SACKed minus lost) is six segments.
+    bool dropped = false;
+    net.client.filter->drop = [&](std::span<const std::uint8_t> frame) {
+        const FrameTcp t = parse_frame(frame);
+        if (dropped || !t.is_tcp || t.payload == 0) return false;
+        return dropped = true;
+    };
+    const std::uint32_t mss = p.client->info().mss;
+    const Bytes data = generated(10 * mss, 6);
+    Bytes received;
+    REQUIRE(p.deliver(net, data, received, 2s));
+    CHECK(received == data);
+    CHECK(counter_of(net.client.engine, "sack_recoveries") == 1);
+    // RFC 5681 (4): max(FlightSize / 2, 2 SMSS), FlightSize = 10 segments.
+    CHECK(p.client->info().ssthresh == 5 * mss);
+}
