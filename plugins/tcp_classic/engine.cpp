@@ -32,11 +32,14 @@ Engine::Engine(EngineConfig config, IpLayer& ip, Scheduler& scheduler,
 
 Engine::~Engine() {
     *alive_ = false;
+    // Handles may outlive the engine: their connections end here (CLOSED, `aborted`) and no
+    // longer refer to it (PcbHost) in anything a handle can still call.
     for (auto& [tuple, pcb] : table_) {
-        pcb->cancel_timers();
+        pcb->engine_gone();
         pcb->in_table = false;
     }
     table_.clear();
+    event_list_.clear();
     if (started_) ip_.register_transport(IpProtocol::tcp, nullptr);
 }
 

@@ -156,6 +156,9 @@ public:
     std::size_t memory_footprint() const noexcept;
     /// Drops every timer (the engine forgets the connection, or shuts down).
     void cancel_timers() noexcept;
+    /// The engine is being destroyed: CLOSED with `aborted` (no segment, no event), buffers
+    /// freed; the user calls left on a handle never reach the host again.
+    void engine_gone() noexcept;
 
     // Engine bookkeeping, not protocol state.
     std::function<void(std::uint32_t)> on_event;

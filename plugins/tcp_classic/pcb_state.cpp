@@ -84,6 +84,17 @@ void Pcb::end_time_wait() {
     if (state_ == TcpState::time_wait) enter_closed(TcpError::none);
 }
 
+void Pcb::engine_gone() noexcept {
+    cancel_timers();
+    state_ = TcpState::closed;
+    if (error_ == TcpError::none) error_ = TcpError::aborted;
+    tx_.clear();
+    rx_.clear();
+    sack_blocks_.clear();
+    board_.reset();
+    on_event = nullptr;
+}
+
 void Pcb::enter_closed(TcpError error) {
     const bool was_open = state_ != TcpState::closed;
     state_ = TcpState::closed;
