@@ -33,11 +33,14 @@ Engine::Engine(EngineConfig config, IpLayer& ip, Scheduler& scheduler,
 
 Engine::~Engine() {
     *alive_ = false;
+    // Handles may outlive the engine: their connections end here (CLOSED, `aborted`) and no
+    // longer refer to it (PcbHost) in anything a handle can still call.
     for (auto& [tuple, pcb] : table_) {
-        pcb->cancel_timers();
+        pcb->engine_gone();
         pcb->in_table = false;
     }
     table_.clear();
+    event_list_.clear();
     if (started_) ip_.register_transport(IpProtocol::tcp, nullptr);
 }
 
@@ -223,8 +226,12 @@ void Engine::ip_error(const IcmpErrorReport& report) {
 void Engine::transmit(const tcp::FourTuple& tuple, Packet&& segment, bool is_rst) {
     if (is_rst) ++counters_.rst_sent;
     ++counters_.segments_sent;
+    // RFC 1191: DF on every segment, so a smaller path MTU comes back as fragmentation-needed
+    // (Pcb::lower_mss) instead of fragments.
+    IpSendOptions options;
+    options.dont_fragment = true;
     const IpSendStatus status =
-        ip_.output(tuple.remote_address, IpProtocol::tcp, std::move(segment));
+        ip_.output(tuple.remote_address, IpProtocol::tcp, std::move(segment), options);
     if (status != IpSendStatus::sent && status != IpSendStatus::queued) ++counters_.tx_dropped;
 }
 

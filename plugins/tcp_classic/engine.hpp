@@ -79,6 +79,8 @@ public:
     void note(std::string_view counter) override;
 
     // For the handles (handles.cpp).
+    /// Shared with the handles: false once the engine is destroyed (they may outlive it).
+    std::shared_ptr<bool> alive_flag() const noexcept { return alive_; }
     void close_listener(Listener& listener);
     std::shared_ptr<Pcb> accept_from(Listener& listener);
     void notify_acceptable(Listener& listener);

@@ -10,7 +10,7 @@
 namespace netloom::classic {
 
 Connection::Connection(Engine& engine, std::shared_ptr<Pcb> pcb)
-    : engine_(engine), pcb_(std::move(pcb)) {
+    : engine_(engine), engine_alive_(engine.alive_flag()), pcb_(std::move(pcb)) {
     pcb_->user_attached = true;
 }
 
@@ -40,7 +40,7 @@ void Connection::abort() {
 
 void Connection::on_event(std::function<void(std::uint32_t events)> callback) {
     pcb_->on_event = std::move(callback);
-    if (!pcb_->on_event) return;
+    if (!pcb_->on_event || !*engine_alive_) return;
     // Report the current readiness once, so a callback set late misses nothing.
     std::uint32_t events = 0;
     if (pcb_->error() != TcpError::none) events |= kTcpError;
@@ -53,13 +53,14 @@ void Connection::on_event(std::function<void(std::uint32_t events)> callback) {
 }
 
 ListenerHandle::ListenerHandle(Engine& engine, std::unique_ptr<Listener> listener)
-    : engine_(engine), listener_(std::move(listener)) {}
+    : engine_(engine), engine_alive_(engine.alive_flag()), listener_(std::move(listener)) {}
 
 ListenerHandle::~ListenerHandle() {
-    engine_.close_listener(*listener_);
+    if (*engine_alive_) engine_.close_listener(*listener_);
 }
 
 std::unique_ptr<TcpConnection> ListenerHandle::accept() {
+    if (!*engine_alive_) return nullptr;
     auto pcb = engine_.accept_from(*listener_);
     if (!pcb) return nullptr;
     return std::make_unique<Connection>(engine_, std::move(pcb));
@@ -67,7 +68,7 @@ std::unique_ptr<TcpConnection> ListenerHandle::accept() {
 
 void ListenerHandle::on_acceptable(std::function<void()> callback) {
     listener_->on_acceptable = std::move(callback);
-    if (listener_->on_acceptable && !listener_->accept_queue.empty())
+    if (*engine_alive_ && listener_->on_acceptable && !listener_->accept_queue.empty())
         engine_.notify_acceptable(*listener_);
 }
 

@@ -5,6 +5,8 @@
 // and error() still answer and unread bytes can still be read; destroying it closes the
 // connection (FIN, or RST with unread data) unless the user closed or aborted it already.
 // Destroying a ListenerHandle stops listening and resets the connections nobody accepted.
+// Handles may outlive the engine (it is destroyed with connections open): its connections are
+// then CLOSED with `aborted`, and every handle call is a harmless no-op on them.
 #pragma once
 
 #include <memory>
@@ -36,6 +38,7 @@ public:
 
 private:
     Engine& engine_;
+    std::shared_ptr<bool> engine_alive_;  ///< false once the engine is destroyed
     std::shared_ptr<Pcb> pcb_;
     bool closed_by_user_ = false;
 };
@@ -50,6 +53,7 @@ public:
 
 private:
     Engine& engine_;
+    std::shared_ptr<bool> engine_alive_;
     std::unique_ptr<Listener> listener_;
 };
 

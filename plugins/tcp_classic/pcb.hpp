@@ -156,6 +156,9 @@ public:
     std::size_t memory_footprint() const noexcept;
     /// Drops every timer (the engine forgets the connection, or shuts down).
     void cancel_timers() noexcept;
+    /// The engine is being destroyed: CLOSED with `aborted` (no segment, no event), buffers
+    /// freed; the user calls left on a handle never reach the host again.
+    void engine_gone() noexcept;
 
     // Engine bookkeeping, not protocol state.
     std::function<void(std::uint32_t)> on_event;
@@ -218,8 +221,17 @@ private:
     // --- SACK loss recovery, RFC 6675 (pcb_sack.cpp) ---
     std::uint32_t update_scoreboard(const Segment& segment);
     bool sack_recovery_active() const noexcept { return board_ && board_->in_recovery(); }
+    /// Recovery after an RTO (RFC 6675 5.1): the scoreboard resends holes, cwnd slow-starts.
+    bool timeout_recovery_active() const noexcept {
+        return sack_recovery_active() && !snd_.in_recovery;
+    }
+    /// May a new SACK recovery start now (none running, nothing rewound, past RFC 6582 recover)?
+    bool may_enter_sack_recovery() const noexcept;
     void enter_sack_recovery();
-    void check_lost_retransmissions();
+    /// RFC 8985 6.2: SACKed data above SND.UNA; SND.UNA is lost unless it arrives within the
+    /// reordering window, so the retransmission timer first fires at the window's end.
+    void arm_reorder_window();
+    void enter_timeout_recovery();
     void sack_output();
     void release_scoreboard_if_idle() noexcept;
     /// Go-back-N: moves SND.NXT past SACKed data and bounds `length` to the next SACKed range.
@@ -234,7 +246,13 @@ private:
     void arm_retransmit();
     Time retransmit_deadline() noexcept;
     void send_tail_loss_probe();
+    void probe_first_hole();
     void restart_keepalive();
+    /// Gives up (retransmissions, probes): `timed_out`, or the soft ICMP error seen meanwhile
+    /// (RFC 1122 4.2.3.9).
+    void give_up();
+    /// RFC 1191: fragmentation needed with `next_hop_mtu`.
+    void lower_mss(std::uint16_t next_hop_mtu);
 
     PcbHost& host_;
     tcp::FourTuple tuple_;
@@ -242,11 +260,14 @@ private:
     TcpError error_ = TcpError::none;
     bool passive_ = false;
     bool nodelay_ = false;
-    bool user_closed_ = false;    ///< close(): no more reading (FIN-WAIT-2 timeout applies)
-    bool fin_queued_ = false;     ///< shutdown_write(): FIN after the queued data
-    bool fin_acked_ = false;      ///< our FIN was acknowledged
-    bool probe_pending_ = false;  ///< the retransmission timer is armed as a tail loss probe
-    bool probe_sent_ = false;     ///< a probe went out since the last new ACK
+    bool user_closed_ = false;      ///< close(): no more reading (FIN-WAIT-2 timeout applies)
+    bool fin_queued_ = false;       ///< shutdown_write(): FIN after the queued data
+    bool fin_acked_ = false;        ///< our FIN was acknowledged
+    bool probe_pending_ = false;    ///< the retransmission timer is armed as a tail loss probe
+    bool probe_sent_ = false;       ///< a probe went out since the last new ACK
+    bool reorder_pending_ = false;  ///< the retransmission timer ends a reordering window
+    TcpError soft_error_ = TcpError::none;  ///< RFC 1122 4.2.3.9, reported only on give-up
+    std::uint16_t path_mss_ = 0xffff;       ///< RFC 1191: bound from fragmentation-needed
     bool sack_ok_ = false, ts_ok_ = false, ws_ok_ = false;
     std::uint32_t ts_recent_ = 0, ts_offset_ = 0;
     SeqNum last_ack_sent_;
@@ -264,7 +285,7 @@ private:
     tcp::SackReceiver sack_blocks_;
     /// The sender's scoreboard: exists only while the peer reports SACKed data (~350 bytes).
     std::unique_ptr<tcp::SackScoreboard> board_;
-    SeqNum round_mark_;  ///< SND.MAX when the current round of hole retransmissions began
+    SeqNum rxt_fence_;  ///< SND.MAX when the current round of hole retransmissions began
 
     PcbTimer<Pcb, &Pcb::on_retransmit_timer> retransmit_timer_;
     PcbTimer<Pcb, &Pcb::on_delayed_ack_timer> delayed_ack_timer_;

@@ -25,11 +25,17 @@ void Pcb::process_ack(const Segment& seg) {
     if (board_ && seg.ack == snd_.una && newly_sacked > 0 && snd_.max != snd_.una) duplicate = true;
     // Decided before SND.UNA moves: fin_seq() is counted from it.
     const bool acks_our_fin = fin_sent() && seg.ack == fin_seq() + 1;
-    check_lost_retransmissions();
     if (gt(seg.ack, snd_.una)) {
         handle_new_ack(seg, seg.ack - snd_.una);
     } else if (duplicate) {
         handle_dup_ack();
+    }
+    // RFC 6675 5: IsLost(SND.UNA) also starts recovery before three duplicates (few ACKs
+    // SACKing much); otherwise SACKed data above SND.UNA starts the reordering window (RFC 8985).
+    if (may_enter_sack_recovery() && board_->is_lost(snd_.una)) {
+        enter_sack_recovery();
+    } else if (board_) {
+        arm_reorder_window();
     }
     update_window(seg);
     if (acks_our_fin && state_ != TcpState::closed) on_our_fin_acked();
@@ -80,15 +86,35 @@ void Pcb::handle_new_ack(const Segment& seg, std::uint32_t acked) {
     backoff_probes_ = 0;
     snd_.dup_acks = 0;
     probe_sent_ = false;
+    soft_error_ = TcpError::none;  // progress: an earlier ICMP error no longer matters
 
     const std::uint32_t flight = flight_size();
-    if (sack_recovery_active()) {
+    const auto grow_cwnd = [&] {
+        tcp::AckSample sample;
+        sample.acked_bytes = data_acked;
+        sample.now = now();
+        if (snd_.rto.has_sample()) sample.rtt = snd_.rto.srtt();
+        sample.bytes_in_flight = flight;
+        sample.window_in_use = snd_.cc.window_in_use(flight + data_acked);
+        snd_.cc.on_ack(sample);
+    };
+    if (timeout_recovery_active()) {
+        // RFC 6675 5.1: the recovery after an RTO slow-starts from the loss window and ends
+        // once RecoveryPoint (SND.MAX at the timeout) is acknowledged.
+        if (board_->recovery_point_reached()) board_->end_recovery();
+        grow_cwnd();
+    } else if (sack_recovery_active()) {
         // RFC 6675 5 step (A)/(C): recovery ends at RecoveryPoint; until then output() runs
         // NextSeg (cwnd stays at ssthresh: no deflation).
         if (board_->recovery_point_reached()) {
             board_->end_recovery();
             snd_.in_recovery = false;
             snd_.cc.exit_recovery(flight);
+        } else if (!gt(board_->high_rxt(), snd_.una)) {
+            // Everything resent so far is acknowledged while original transmissions below
+            // RecoveryPoint are still missing: a later segment arrived, so they are lost
+            // (RFC 8985 6.2); without this a partial ACK would leave them to the RTO.
+            board_->declare_holes_lost();
         }
     } else if (snd_.in_recovery) {
         if (ge(seg.ack, snd_.recover)) {
@@ -101,14 +127,12 @@ void Pcb::handle_new_ack(const Segment& seg, std::uint32_t acked) {
             retransmit_first();
         }
     } else {
-        tcp::AckSample sample;
-        sample.acked_bytes = data_acked;
-        sample.now = now();
-        if (snd_.rto.has_sample()) sample.rtt = snd_.rto.srtt();
-        sample.bytes_in_flight = flight;
-        sample.window_in_use = snd_.cc.window_in_use(flight + data_acked);
-        snd_.cc.on_ack(sample);
+        grow_cwnd();
     }
+    // RFC 6582 "recover" matters only until SND.UNA passes it: kept longer, sequence
+    // comparison would put every ACK 2 GiB later "below recover" again and block recovery.
+    if (snd_.recover_valid && !snd_.in_recovery && ge(snd_.una, snd_.recover))
+        snd_.recover_valid = false;
     // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it.
     if (snd_.nxt == snd_.una && snd_.max == snd_.una) {
         retransmit_timer_.stop();
@@ -138,10 +162,10 @@ void Pcb::limited_transmit() {
 void Pcb::handle_dup_ack() {
     ++snd_.dup_acks;
     ++stats_.dup_acks;
-    if (snd_.dup_acks <= 2 && !snd_.in_recovery) limited_transmit();
+    if (snd_.dup_acks <= 2 && !snd_.in_recovery && !sack_recovery_active()) limited_transmit();
     if (board_) {
         // RFC 6675 5 step 4: three duplicates, or the scoreboard says SND.UNA is lost.
-        if (!snd_.in_recovery && (snd_.dup_acks >= 3 || board_->is_lost(snd_.una)))
+        if (may_enter_sack_recovery() && (snd_.dup_acks >= 3 || board_->is_lost(snd_.una)))
             enter_sack_recovery();
         return;
     }

@@ -49,7 +49,7 @@ void Pcb::cancel_timers() noexcept {
 void Pcb::negotiate(const wire::TcpOptions& options, bool) {
     const EngineConfig& config = host_.config();
     // RFC 9293 3.7.1: without the option the peer can take 536 bytes.
-    snd_.mss = std::min<std::uint16_t>(options.mss.value_or(536), config.mss);
+    snd_.mss = std::min<std::uint16_t>({options.mss.value_or(536), config.mss, path_mss_});
     if (snd_.mss < 64) snd_.mss = 64;
     // RFC 7323 2.2: scaling only when both sides sent the option.
     ws_ok_ = config.window_scaling && options.window_scale.has_value();

@@ -82,6 +82,7 @@ void Pcb::send_segment(SeqNum seq, std::uint32_t length, std::uint8_t flags) {
     if (length > 0 || (flags & fin)) {
         if (lt(seq, snd_.max)) {
             ++retransmits;
+            snd_.timed_seq.reset();  // Karn (RFC 6298 3): its ACK could answer either copy
         } else if (!snd_.timed_seq && !ts_ok_) {
             snd_.timed_seq = seq;  // Karn: time one new segment at a time
             snd_.timed_at = now();

@@ -1,11 +1,16 @@
 // pcb_state.cpp — RFC 9293 3.3.2 state transitions of a connection, one method each, and the
 // events they report to the user.
+#include <algorithm>
+
 #include "pcb.hpp"
 
 namespace netloom::classic {
 
 void Pcb::enter_established() {
     state_ = TcpState::established;
+    // RFC 6298 5.7: the SYN (or SYN-ACK) timed out and no RTT sample came from the handshake
+    // (Karn): the RTO restarts from 3 s, not the 1 s initial value.
+    if (rto_count > 0 && !snd_.rto.has_sample()) snd_.rto.set_initial_rto(std::chrono::seconds(3));
     snd_.rto.reset_backoff();
     restart_keepalive();
     host_.established(*this);
@@ -79,6 +84,17 @@ void Pcb::end_time_wait() {
     if (state_ == TcpState::time_wait) enter_closed(TcpError::none);
 }
 
+void Pcb::engine_gone() noexcept {
+    cancel_timers();
+    state_ = TcpState::closed;
+    if (error_ == TcpError::none) error_ = TcpError::aborted;
+    tx_.clear();
+    rx_.clear();
+    sack_blocks_.clear();
+    board_.reset();
+    on_event = nullptr;
+}
+
 void Pcb::enter_closed(TcpError error) {
     const bool was_open = state_ != TcpState::closed;
     state_ = TcpState::closed;
@@ -97,15 +113,67 @@ void Pcb::enter_closed(TcpError error) {
 
 namespace netloom::classic {
 
+namespace {
+
+constexpr std::uint8_t kDestinationUnreachable = 3;
+constexpr std::uint8_t kSourceQuench = 4;
+constexpr std::uint8_t kTimeExceeded = 11;
+constexpr std::uint8_t kParameterProblem = 12;
+constexpr std::uint8_t kFragmentationNeeded = 4;
+constexpr std::uint16_t kMinIpv4Mtu = 68;      // RFC 791: every link passes 68 bytes
+constexpr std::uint16_t kMinSendMss = 536;     // RFC 9293 3.7.1 default, RFC 1122's floor
+constexpr std::uint16_t kIpv4TcpHeaders = 40;  // options are counted per segment
+
+}  // namespace
+
 void Pcb::icmp_error(const IcmpErrorReport& report) {
+    if (state_ == TcpState::closed || state_ == TcpState::time_wait) return;
     // RFC 5927 4.1: only an error quoting a sequence number we have outstanding is believed.
     const SeqNum quoted(report.quoted_word);
     if (!tcp::in_window(quoted, snd_.una, std::max<std::uint32_t>(snd_.max - snd_.una, 1))) return;
+    if (report.type == kSourceQuench) return;  // RFC 6633: ignored
+    if (report.type == kDestinationUnreachable && report.code == kFragmentationNeeded) {
+        lower_mss(report.next_hop_mtu);
+        return;
+    }
     // RFC 1122 4.2.3.9: port and protocol unreachable are hard errors while opening (and a
-    // local resolution failure, type 3 code 1 reported by ourselves); the rest are soft.
+    // local resolution failure, type 3 code 1 reported by ourselves). RFC 5461 lets a
+    // synchronized connection survive them. The rest are soft errors: remembered, and
+    // reported only if the connection then gives up.
     const bool opening = state_ == TcpState::syn_sent || state_ == TcpState::syn_received;
-    if (opening && report.type == 3 && (report.code == 1 || report.code == 2 || report.code == 3))
+    if (opening && report.type == kDestinationUnreachable &&
+        (report.code == 1 || report.code == 2 || report.code == 3)) {
         enter_closed(TcpError::unreachable);
+        return;
+    }
+    if (report.type == kDestinationUnreachable || report.type == kTimeExceeded ||
+        report.type == kParameterProblem)
+        soft_error_ = TcpError::unreachable;
+}
+
+void Pcb::lower_mss(std::uint16_t next_hop_mtu) {
+    // RFC 1191 / RFC 1122: an MTU below 68 is bogus (or an RFC 1191 router that does not say:
+    // no plateau search here); a plausible one lowers the send MSS, never below 536 and
+    // never up (ICMP only says the path got smaller).
+    if (next_hop_mtu < kMinIpv4Mtu) return;
+    const auto mss = static_cast<std::uint16_t>(
+        std::max<int>(kMinSendMss, static_cast<int>(next_hop_mtu) - kIpv4TcpHeaders));
+    path_mss_ = std::min(path_mss_, mss);
+    if (mss >= snd_.mss) return;
+    snd_.mss = mss;
+    if (state_ == TcpState::syn_sent || state_ == TcpState::syn_received) return;
+    // The segments in flight were too big and are gone: resend from SND.UNA at the new size.
+    // Not a congestion signal (RFC 1191 6.5): cwnd stays; the scoreboard's segment boundaries
+    // no longer hold, so SACK information and a running recovery are dropped.
+    if (board_) board_->clear();
+    release_scoreboard_if_idle();
+    if (snd_.in_recovery) {
+        snd_.in_recovery = false;
+        snd_.cc.exit_recovery(flight_size());
+    }
+    snd_.timed_seq.reset();  // Karn: what is resent now may not be timed
+    snd_.nxt = snd_.una;
+    output();
 }
 
 }  // namespace netloom::classic

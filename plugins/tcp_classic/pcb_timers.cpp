@@ -4,6 +4,7 @@
 // (RFC 1122 4.2.3.6) and TIME-WAIT / FIN-WAIT-2.
 #include <algorithm>
 
+#include "netloom/tcp_common/loss_detection.hpp"
 #include "pcb.hpp"
 
 using namespace std::chrono_literals;
@@ -14,12 +15,18 @@ using namespace wire::tcp_flag;
 
 Time Pcb::retransmit_deadline() noexcept {
     // RFC 8985 7.2: with SACK and an RTT estimate, the timer first fires as a tail loss probe
-    // after PTO = 2 SRTT (plus room for the peer's delayed ACK), at most the RTO.
+    // after PTO = 2 SRTT (plus the peer's delayed-ACK time when one segment is in flight, and
+    // never under tcp_common's floor), at most the RTO. In SACK recovery the probe resends the
+    // first hole (a lost retransmission nothing sent later could reveal).
     const Time rto = snd_.rto.rto();
     probe_pending_ = false;
-    if (sack_ok_ && snd_.rto.has_sample() && !snd_.in_recovery && !probe_sent_ &&
-        state_ != TcpState::syn_sent && state_ != TcpState::syn_received) {
-        const Time pto = 2 * snd_.rto.srtt() + host_.config().delack_timeout + 10ms;
+    reorder_pending_ = false;
+    const bool recovering = sack_recovery_active();
+    if (sack_ok_ && snd_.rto.has_sample() && (!snd_.in_recovery || recovering) && !probe_sent_ &&
+        snd_.rto.backoff_count() == 0 && state_ != TcpState::syn_sent &&
+        state_ != TcpState::syn_received) {
+        const bool one_segment = !recovering && flight_size() <= payload_room();
+        const Time pto = tcp::probe_timeout(snd_.rto, one_segment, host_.config().delack_timeout);
         if (pto < rto) {
             probe_pending_ = true;
             return now() + pto;
@@ -33,11 +40,33 @@ void Pcb::arm_retransmit() {
         retransmit_timer_.arm(host_.scheduler(), *this, retransmit_deadline());
 }
 
+void Pcb::probe_first_hole() {
+    // A SACK recovery that went a PTO without progress lost the retransmission of its first
+    // hole, with nothing sent after it whose SACK could tell (RFC 8985 6.2 needs a later
+    // segment delivered). Resend that hole once, regardless of cwnd; the RTO stays armed for
+    // a path that is really gone.
+    const SeqNum first_hole_end = board_->ranges().empty() ? snd_.max : board_->ranges()[0].left;
+    board_->restart_retransmissions(tcp::seq_min(first_hole_end, board_->high_rxt()));
+    const auto next = board_->next_segment(snd_.max, 0);
+    if (!next) return;
+    const std::uint32_t offset = next->start - snd_.una;
+    if (offset >= tx_.size()) return;
+    const std::uint32_t length =
+        std::min({next->length, payload_room(), static_cast<std::uint32_t>(tx_.size()) - offset});
+    send_segment(next->start, length, 0);
+    board_->on_sent(tcp::NextSegment{next->start, length, next->rule});
+}
+
 void Pcb::send_tail_loss_probe() {
     // RFC 8985 7.3: new data if the window allows, else the last segment again, so the
     // receiver's SACK reveals what is missing and SACK recovery repairs it without an RTO.
     probe_pending_ = false;
     probe_sent_ = true;
+    if (sack_recovery_active()) {
+        probe_first_hole();
+        retransmit_timer_.arm(host_.scheduler(), *this, now() + snd_.rto.rto());
+        return;
+    }
     const std::uint32_t before = snd_.max - snd_.una;
     limited_transmit();
     if (tcp::forward_distance(snd_.una, snd_.max) == before) {
@@ -53,7 +82,7 @@ void Pcb::on_retransmit_timer() {
     if (state_ == TcpState::syn_sent || state_ == TcpState::syn_received) {
         if (snd_.rto.backoff_count() >= config.max_syn_retransmits ||
             now() - opened_at_ >= config.connect_timeout) {
-            enter_closed(TcpError::timed_out);
+            give_up();
             return;
         }
         snd_.rto.on_timeout();
@@ -65,21 +94,47 @@ void Pcb::on_retransmit_timer() {
         return;
     }
     if (snd_.una == snd_.max) return;  // everything was acknowledged meanwhile
-    if (probe_pending_ && !snd_.in_recovery) {
+    if (reorder_pending_) {
+        // RFC 8985 6.2: the reordering window after data above SND.UNA was SACKed is over and
+        // SND.UNA is still missing: it is lost; recover now rather than at the probe or RTO.
+        reorder_pending_ = false;
+        if (may_enter_sack_recovery() && !board_->ranges().empty()) {
+            enter_sack_recovery();
+        } else {
+            arm_retransmit();
+        }
+        return;
+    }
+    if (probe_pending_) {
         send_tail_loss_probe();
         return;
     }
     if (snd_.rto.backoff_count() >= config.max_retransmits) {
-        enter_closed(TcpError::timed_out);
+        give_up();
         return;
     }
-    // RFC 6298 5.5-5.6 and RFC 5681 3.1: back off, collapse cwnd, resend from SND.UNA
-    // (go-back-N: everything after it is sent again as the window reopens).
+    // RFC 6298 5.5-5.6 and RFC 5681 3.1: back off, collapse cwnd, resend. ssthresh is held
+    // when the same data timed out again and when a fast recovery already reduced it for
+    // this loss (one reduction per loss event, RFC 6582 3.2 / RFC 6675 5).
     const bool repeated = snd_.rto.backoff_count() > 0;
-    snd_.cc.on_rto_timeout(snd_.max - snd_.una, now(), repeated);
+    snd_.cc.on_rto_timeout(snd_.max - snd_.una, now(), repeated || snd_.in_recovery);
     snd_.rto.on_timeout();
     ++rto_count;
     snd_.in_recovery = false;
+    snd_.recover_valid = true;
+    snd_.recover = snd_.max;  // RFC 6582 4: no fast retransmit for what the RTO resends
+    snd_.dup_acks = 0;
+    snd_.timed_seq.reset();
+    if (sack_ok_ && snd_.nxt == snd_.max && snd_.wnd > 0 && !fin_sent()) {
+        // With SACK, only the holes are resent (pcb_sack.cpp); the FIN, a zero window or a
+        // rewound SND.NXT take the go-back-N path below.
+        const std::uint64_t sent_before = stats_.segments_sent;
+        enter_timeout_recovery();
+        if (stats_.segments_sent == sent_before) retransmit_first();
+        arm_retransmit();
+        return;
+    }
+    // Go-back-N: everything after SND.UNA is sent again as the window reopens.
     // RFC 6675 5.1: the go-back-N resend skips what the peer SACKed, unless the same data
     // timed out again (then the SACK information is dropped, RFC 2018 8: the receiver may
     // have reneged).
@@ -91,13 +146,13 @@ void Pcb::on_retransmit_timer() {
         }
     }
     release_scoreboard_if_idle();
-    snd_.recover_valid = true;
-    snd_.recover = snd_.max;  // RFC 6582 4: no fast retransmit for what the RTO resends
-    snd_.dup_acks = 0;
-    snd_.timed_seq.reset();
     snd_.nxt = snd_.una;
     retransmit_first();
     arm_retransmit();
+}
+
+void Pcb::give_up() {
+    enter_closed(soft_error_ != TcpError::none ? soft_error_ : TcpError::timed_out);
 }
 
 void Pcb::on_delayed_ack_timer() {
@@ -116,7 +171,7 @@ void Pcb::on_persist_timer() {
         constexpr std::uint32_t kOrphanProbes = 16;
         if (unanswered_probes_ >= host_.config().max_retransmits ||
             (user_closed_ && backoff_probes_ >= kOrphanProbes)) {
-            enter_closed(TcpError::timed_out);
+            give_up();
             return;
         }
         ++unanswered_probes_;

@@ -23,12 +23,14 @@ void RtoEstimator::on_rtt_sample(Duration rtt) noexcept {
         // RFC 6298 2.2
         srtt_ = rtt;
         rttvar_ = rtt / 2;
+        min_rtt_ = rtt;
         has_sample_ = true;
     } else {
         // RFC 6298 2.3 with beta = 1/4 and alpha = 1/8; RTTVAR is updated with the old SRTT.
         const Duration deviation = srtt_ > rtt ? srtt_ - rtt : rtt - srtt_;
         rttvar_ = (rttvar_ * 3 + deviation) / 4;
         srtt_ = (srtt_ * 7 + rtt) / 8;
+        min_rtt_ = std::min(min_rtt_, rtt);
     }
     base_rto_ = clamp(srtt_ + std::max(config_.granularity, rttvar_ * 4));
     backoff_count_ = 0;

@@ -1,7 +1,8 @@
 // harness.hpp — two tcp_classic engines on real ipv4 layers joined by a `wire` link, optionally
 // through an `impair` decorator on the client (loss and reordering both ways), driven by a
-// ManualScheduler in virtual time. Helpers to pump bytes through a connection and to send a
-// hand-made segment from a node's IP layer (bypassing its engine).
+// ManualScheduler in virtual time. Each node's device sits behind a FilterDevice whose `drop`
+// predicate lets a test lose chosen frames. Helpers to pump bytes through a connection and to
+// send a hand-made segment from a node's IP layer (bypassing its engine).
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -19,12 +20,69 @@ namespace netloom::classic::test {
 using namespace netloom::testing;
 using namespace std::chrono_literals;
 
+/// Drops the transmitted frames a test's predicate picks (counted); passes everything else.
+class FilterDevice final : public NetDevice {
+public:
+    explicit FilterDevice(std::shared_ptr<NetDevice> inner) : inner_(std::move(inner)) {}
+    std::function<bool(std::span<const std::uint8_t> frame)> drop;
+    std::uint64_t dropped = 0;
+
+    std::uint32_t mtu() const noexcept override { return inner_->mtu(); }
+    MacAddress mac() const noexcept override { return inner_->mac(); }
+    DeviceCapabilities capabilities() const noexcept override { return inner_->capabilities(); }
+    std::string describe() const override { return "filter > " + inner_->describe(); }
+    void attach(Scheduler& scheduler, std::function<void()> rx_ready) override {
+        inner_->attach(scheduler, std::move(rx_ready));
+    }
+    bool transmit(Packet&& frame) override {
+        if (drop && drop(frame.bytes())) {
+            ++dropped;
+            return true;
+        }
+        return inner_->transmit(std::move(frame));
+    }
+    std::size_t poll(std::size_t max, const FrameSink& sink) override {
+        return inner_->poll(max, sink);
+    }
+    void visit_counters(const CounterVisitor& visit) const override {
+        inner_->visit_counters(visit);
+    }
+
+private:
+    std::shared_ptr<NetDevice> inner_;
+};
+
+/// A TCP segment in an Ethernet frame (IPv4 without options, as the stacks send it).
+struct FrameTcp {
+    bool is_tcp = false;
+    std::uint16_t ip_length = 0;
+    std::uint32_t seq = 0;
+    std::uint8_t flags = 0;
+    std::size_t payload = 0;
+};
+inline FrameTcp parse_frame(std::span<const std::uint8_t> f) {
+    FrameTcp t;
+    if (f.size() < 14 + 20 + 20 || f[12] != 0x08 || f[13] != 0x00 || f[23] != 6) return t;
+    const std::size_t ihl = (f[14] & 0x0f) * 4u;
+    t.ip_length = static_cast<std::uint16_t>(f[16] << 8 | f[17]);
+    const std::size_t tcp = 14 + ihl;
+    if (f.size() < tcp + 20) return t;
+    t.is_tcp = true;
+    t.seq = std::uint32_t{f[tcp + 4]} << 24 | std::uint32_t{f[tcp + 5]} << 16 |
+            std::uint32_t{f[tcp + 6]} << 8 | f[tcp + 7];
+    t.flags = f[tcp + 13];
+    const std::size_t data_offset = (f[tcp + 12] >> 4) * 4u;
+    t.payload = t.ip_length - ihl - data_offset;
+    return t;
+}
+
 struct Node {
     Node(ManualScheduler& scheduler, const std::string& link, const char* mac_text,
          const std::string& address, const std::string& tcp_yaml,
          const drivers::ImpairParameters* impair = nullptr, std::uint64_t seed = 1)
         : wire(std::make_shared<drivers::WireDevice>(options(link, mac_text), scheduler)),
-          device(wrap(wire, scheduler, impair, seed)),
+          filter(std::make_shared<FilterDevice>(wrap(wire, scheduler, impair, seed))),
+          device(filter),
           env(scheduler, test_checksum(), *device),
           layer(make_layer(env, "address: " + address + "\n")),
           engine(read_engine_config(Config::load_string(tcp_yaml, "tcp.yaml")), *layer, scheduler,
@@ -47,6 +105,7 @@ struct Node {
     }
 
     std::shared_ptr<drivers::WireDevice> wire;
+    std::shared_ptr<FilterDevice> filter;
     std::shared_ptr<NetDevice> device;
     IpTestEnv env;
     std::unique_ptr<ip::Ipv4Layer> layer;

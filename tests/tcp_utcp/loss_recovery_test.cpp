@@ -199,3 +199,24 @@ TEST_CASE(
     CHECK(client.cc.cwnd() == client.max_payload());
     CHECK(client.scoreboard->after_timeout());
 }
+
+TEST_CASE(
+    "at a sub-millisecond RTT the tail loss probe waits at least 10 ms, so a loop turn "
+    "without an ACK does not resend data that was not lost") {
+    CorePair pair = warmed_pair();
+    Tcb& client = *pair.client;
+    // An in-process wire: samples of 50 us bring SRTT (and 2 SRTT) far below a millisecond.
+    for (int i = 0; i < 40; ++i) client.rto.on_rtt_sample(50us);
+    REQUIRE(client.rto.srtt() < 100us);
+    const Time t0 = pair.now();
+    const auto segments = send_segments(pair, 4);
+    REQUIRE(client.timers.rexmt);
+    CHECK(client.tlp_pending);
+    CHECK(*client.timers.rexmt >= t0 + 10ms);
+    // One millisecond later the ACKs are merely late (the receiver's turn has not come).
+    const std::uint64_t retransmits = client.retransmits;
+    Outputs early = on_tick(client, t0 + 1ms);
+    CHECK(early.segments.empty());
+    CHECK(client.retransmits == retransmits);
+    (void)segments;
+}

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/detail.hpp"
+#include "netloom/tcp_common/loss_detection.hpp"
 #include "netloom/tcp_common/window.hpp"
 
 namespace netloom::utcp {
@@ -117,7 +118,7 @@ bool detail::may_enter_sack_recovery(const Tcb& tcb) noexcept {
 }
 
 Time detail::reorder_window(const Tcb& tcb) noexcept {
-    return std::max<Time>(tcb.rto.srtt() / 4, std::chrono::milliseconds(1));
+    return tcp::reorder_window(tcb.rto);
 }
 
 bool detail::deliver_in_ack(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {

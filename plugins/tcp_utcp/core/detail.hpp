@@ -49,7 +49,7 @@ void schedule_ack(Tcb& tcb, Time now, Outputs& out);
 /// no recovery running, nothing rewound, and SND.UNA above `recover` (RFC 6582 3.2 step 2,
 /// RFC 6675 5.1).
 bool may_enter_sack_recovery(const Tcb& tcb) noexcept;
-/// RFC 8985 6.2 reordering window: SRTT / 4, at least 1 ms.
+/// RFC 8985 6.2 reordering window: min_RTT / 4 (at most SRTT), at least 1 ms (tcp_common).
 Time reorder_window(const Tcb& tcb) noexcept;
 
 /// Drop SACK state that no longer holds anything (memory per idle connection).

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/detail.hpp"
+#include "netloom/tcp_common/loss_detection.hpp"
 
 namespace netloom::utcp {
 
@@ -84,45 +85,13 @@ void enter_sack_recovery(Tcb& tcb, Time now, Outputs& out) {
     detail::arm_rexmt(tcb, now);
 }
 
-namespace {
-
-/// Lost retransmissions (RFC 6675 has no rule; RFC 8985 6.2 detects them by send time, here by
-/// send order with DupThresh as the reordering allowance), so they are resent instead of
-/// waiting for the RTO, whose backoff costs far more than a spurious retransmission:
-/// - DupThresh segments' worth of data resent later in this round was SACKed while the first
-///   hole is still missing: the holes below the highest such byte were lost again; resend
-///   them, leaving the round's later retransmissions in flight;
-/// - DupThresh segments sent *after* this round began (new data) were SACKed while holes below
-///   HighRxt are still missing: restart the whole round (HighRxt = SND.UNA, same
-///   RecoveryPoint).
-void detect_lost_retransmissions(Tcb& tcb) {
-    tcp::SackScoreboard& board = *tcb.scoreboard;
-    if (!tcp::gt(board.high_rxt(), tcb.snd_una)) return;
-    if (const auto lost_below = board.lost_retransmissions_below()) {
-        board.restart_retransmissions(*lost_below);
-        tcb.rxt_fence = tcb.snd_max;
-        return;
-    }
-    std::uint64_t sacked_after_fence = 0;
-    for (const tcp::SeqRange& range : board.ranges()) {
-        if (tcp::gt(range.right, tcb.rxt_fence))
-            sacked_after_fence +=
-                tcp::forward_distance(tcp::seq_max(range.left, tcb.rxt_fence), range.right);
-    }
-    if (sacked_after_fence < std::uint64_t{tcp::SackScoreboard::kDupThresh} * tcb.max_payload())
-        return;
-    const SeqNum first_hole = board.ranges().empty() ? tcb.snd_max : board.ranges()[0].left;
-    if (!tcp::lt(tcb.snd_una, first_hole)) return;  // SND.UNA is SACKed?! nothing to redo
-    board.restart_retransmissions(board.high_rxt());
-    tcb.rxt_fence = tcb.snd_max;
-}
-
-}  // namespace
-
 void sack_output(Tcb& tcb, Time now, Outputs& out) {
     tcp::SackScoreboard& board = *tcb.scoreboard;
     const std::uint32_t smss = tcb.max_payload();
-    detect_lost_retransmissions(tcb);
+    // Lost retransmissions (tcp_common/loss_detection): SACKs for data resent later in this
+    // round, or sent after it began, while holes below HighRxt are still missing say those
+    // holes' retransmissions were lost; resend them now instead of after the RTO's backoff.
+    tcp::restart_lost_retransmissions(board, tcb.snd_una, tcb.snd_max, tcb.rxt_fence, smss);
     // Each pass sends at least one byte of new sequence space or raises HighRxt/RescueRxt, so
     // the loop ends; the bound is a guard against a scoreboard bug turning into a hang.
     for (int guard = 0; guard < 4096; ++guard) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/detail.hpp"
+#include "netloom/tcp_common/loss_detection.hpp"
 
 namespace netloom::utcp {
 
@@ -64,12 +65,13 @@ void arm_rexmt(Tcb& tcb, Time now) noexcept {
     if (tcb.sack_ok && tcb.synchronized() && tcb.rto.has_sample() &&
         (!tcb.cc.in_recovery() || sack_recovery) && tcb.rexmt_count == 0) {
         // RFC 8985 7.2: PTO = 2 SRTT, plus the peer's worst-case delayed-ACK time when a single
-        // segment is in flight (its ACK may be delayed), never later than the RTO. During SACK
+        // segment is in flight (its ACK may be delayed), never later than the RTO, and never
+        // below tcp_common's floor: at sub-millisecond RTTs a bare 2 SRTT fired whenever one
+        // loop turn went without an ACK and resent data that was not lost. During SACK
         // recovery the peer ACKs at once (out-of-order data is held) and the probe resends the
         // first hole (timer_tt_tlp).
-        Time pto = 2 * tcb.rto.srtt();
-        if (tcb.flight_size() <= tcb.max_payload() && !sack_recovery)
-            pto += std::chrono::milliseconds(200);
+        const bool one_segment = tcb.flight_size() <= tcb.max_payload() && !sack_recovery;
+        const Time pto = tcp::probe_timeout(tcb.rto, one_segment, std::chrono::milliseconds(200));
         if (pto < timeout) {
             timeout = pto;
             tcb.tlp_pending = true;

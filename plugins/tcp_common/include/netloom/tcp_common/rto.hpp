@@ -14,6 +14,9 @@
 // timers; RFC 6298 4). Negative or zero samples are clamped to 1 ns rather than refused: a time
 // jump must not poison the estimator.
 //
+// min_rtt() is the smallest sample ever fed (RFC 8985's min_RTT, without its windowed filter: a
+// path whose RTT grows for good keeps an old minimum, which only makes the reordering window
+// smaller).
 // Not done here: the timestamp-based multi-sample adjustment of RFC 7323 Appendix G (each valid
 // timestamp echo is fed as an ordinary sample), and RFC 6298 5.7's 3 s fallback after a
 // handshake timeout (the engine may call set_initial_rto()).
@@ -53,6 +56,8 @@ public:
     bool has_sample() const noexcept { return has_sample_; }
     Duration srtt() const noexcept { return srtt_; }      ///< 0 before the first sample
     Duration rttvar() const noexcept { return rttvar_; }  ///< 0 before the first sample
+    /// Smallest sample seen (RFC 8985 min_RTT, over the connection's life); 0 before the first.
+    Duration min_rtt() const noexcept { return min_rtt_; }
     /// Consecutive timeouts since the last sample (or reset_backoff).
     std::uint32_t backoff_count() const noexcept { return backoff_count_; }
     const RtoConfig& config() const noexcept { return config_; }
@@ -63,6 +68,7 @@ private:
     RtoConfig config_;
     Duration srtt_{0};
     Duration rttvar_{0};
+    Duration min_rtt_{0};
     Duration base_rto_;
     std::uint32_t backoff_count_ = 0;
     bool has_sample_ = false;
