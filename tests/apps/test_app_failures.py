@@ -6,7 +6,10 @@ scheduler so minutes of retransmission backoff take milliseconds and every run i
   sender's transfer with the engine's `timed_out` error after `max_retransmits`, and the
   receiver's with `timed_out` from keepalive (RFC 1122 4.2.3.6: a silent peer is only noticed by
   probing it); the run exits 1 (finite apps failed) well before its duration guard, instead of
-  hanging.
+  hanging;
+- an app that stops reading (tcp_bulk's receiver stalls for 30 s after 1 MiB) does not make the
+  stack's memory grow: the engine holds at most its receive buffer, the sender waits on the
+  closed window (zero-window probes), and when reading resumes every byte arrives (sha256).
 No root needed."""
 import argparse
 import json
@@ -39,6 +42,28 @@ stacks:
     apps:
       - {{use: tcp_bulk, role: client, direction: send, target: 10.0.0.2, port: 5001,
          bytes: 64MiB, seed: 3, report: {dir}/sender.json}}
+"""
+
+STALL = """\
+log: {{level: warn}}
+scheduler: {{use: sim}}
+run: {{duration: 600s}}
+stacks:
+  server:
+    device: {{use: wire, link: stall0, rate: 1Gbit, latency: 1ms}}
+    ip: {{use: ipv4, address: 10.0.0.2/24}}
+    tcp: {{use: {engine}, rcvbuf: 128KiB, sndbuf: 128KiB}}
+    apps:
+      - {{use: tcp_bulk, role: server, direction: receive, port: 5001, connections: 1,
+         bytes: 16MiB, seed: 5, stall_after: 1MiB, stall_for: 30s,
+         report: {dir}/receiver.json}}
+  client:
+    device: {{use: wire, link: stall0, rate: 1Gbit, latency: 1ms}}
+    ip: {{use: ipv4, address: 10.0.0.1/24}}
+    tcp: {{use: {engine}, rcvbuf: 128KiB, sndbuf: 128KiB}}
+    apps:
+      - {{use: tcp_bulk, role: client, direction: send, target: 10.0.0.2, port: 5001,
+         bytes: 16MiB, seed: 5, report: {dir}/sender.json}}
 """
 
 
@@ -91,6 +116,26 @@ class AppFailures(unittest.TestCase):
         self.assertGreaterEqual(virtual_ms, 20_000, stats)
         self.assertLess(virtual_ms, 120_000, stats)
         self.assertNotIn("had not finished", p.stderr)
+
+    def test_a_receiver_that_stops_reading_holds_memory_bounded(self):
+        p, stats = self.run_config(STALL)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(self.dir, "receiver.json")) as f:
+            receiver = json.load(f)
+        with open(os.path.join(self.dir, "sender.json")) as f:
+            sender = json.load(f)
+        self.assertTrue(receiver["ok"] and sender["ok"], (receiver, sender))
+        self.assertEqual(receiver["bytes"], 16 << 20)
+        self.assertEqual(receiver["sha256"], sender["sha256"])
+        transfer = receiver["transfers"][0]
+        # Over 30 s the sender could have pushed 3.75 GB at 1 Gbit/s; the receiving engine held
+        # at most its 128 KiB buffer plus the connection's own state.
+        self.assertGreater(transfer["stall_readable_bytes"], 64 << 10, transfer)
+        self.assertLessEqual(transfer["stall_readable_bytes"], 128 << 10, transfer)
+        self.assertLessEqual(transfer["stall_engine_memory"], (128 << 10) + 4096, transfer)
+        self.assertGreaterEqual(stats["scheduler/sim"].get("virtual_ms", 0), 30_000, stats)
+        # The sender did not retransmit into the closed window as if data were lost.
+        self.assertEqual(stats["client/tcp"].get("rto_count", 0), 0, stats["client/tcp"])
 
 
 def main():

@@ -26,6 +26,7 @@ BulkTransfer::BulkTransfer(const TcpBulkOptions& options, Scheduler& scheduler,
 
 BulkTransfer::~BulkTransfer() {
     if (sample_timer_ != 0) scheduler_.cancel_timer(sample_timer_);
+    if (stall_timer_ != 0) scheduler_.cancel_timer(stall_timer_);
     connection_->on_event({});
 }
 
@@ -157,9 +158,30 @@ bool BulkTransfer::send_some() {
     return moved;
 }
 
+// The receiver's optional stall: true while it must not read.
+bool BulkTransfer::stalled() {
+    if (!options_.stall_after || stall_done_) return false;
+    if (stall_timer_ == 0 && stall_until_ == Time{0}) {
+        if (moved_ < *options_.stall_after) return false;
+        stall_until_ = scheduler_.now() + options_.stall_for;
+        stall_timer_ = scheduler_.add_timer(stall_until_, [this] {
+            stall_timer_ = 0;
+            wakeup_.notify();
+        });
+        log_.info("tcp_bulk: stops reading for {} ms after {} bytes",
+                  options_.stall_for.count() / 1'000'000, moved_);
+    }
+    if (scheduler_.now() < stall_until_) return true;
+    stall_done_ = true;
+    result_.stall_readable_bytes = connection_->readable_bytes();
+    if (memory_probe_) result_.stall_engine_memory = memory_probe_();
+    return false;
+}
+
 bool BulkTransfer::receive_some() {
     TcpConnection& c = *connection_;
     bool moved = false;
+    if (stalled()) return false;
     for (std::size_t n; (n = c.recv(buffer_)) > 0;) {
         const std::span<const std::uint8_t> got(buffer_.data(), n);
         if (options_.hash) hash_.update(got);
@@ -264,6 +286,8 @@ nlohmann::json BulkResult::to_json() const {
     j["remote"] = remote.address.to_string() + ":" + std::to_string(remote.port);
     add_tcp_info(j, info);
     j["metrics"] = {{"throughput_gbit_s", gbit_per_s(bytes, seconds())}};
+    if (stall_readable_bytes) j["stall_readable_bytes"] = *stall_readable_bytes;
+    if (stall_engine_memory) j["stall_engine_memory"] = *stall_engine_memory;
     return j;
 }
 

@@ -56,6 +56,10 @@ struct TcpBulkOptions {
     std::optional<std::uint64_t> abort_after;  ///< sender only
     Expect expect = Expect::eof;               ///< receiver only
     bool hash = true;                          ///< compute SHA-256 (off: raw throughput)
+    /// Receiver only: after this many bytes, stop reading for `stall_for` (an app that stops
+    /// reading: the engine must hold the sender off with its window, not buffer without bound).
+    std::optional<std::uint64_t> stall_after;
+    Time stall_for{0};
 
     bool sender() const noexcept { return direction == Direction::send; }
 
@@ -91,6 +95,8 @@ struct BulkResult {
 
     double seconds() const noexcept { return end_seconds - start_seconds; }
     double cpu_seconds() const noexcept { return cpu_end - cpu_start; }
+    /// With stall_after: what the engine held when reading resumed.
+    std::optional<std::uint64_t> stall_readable_bytes, stall_engine_memory;
     nlohmann::json to_json() const;
 };
 
@@ -106,6 +112,8 @@ public:
 
     /// Starts the coroutine on a later loop turn.
     void start();
+    /// How the stall reads the engine's memory_in_use() (optional).
+    void set_memory_probe(std::function<std::size_t()> probe) { memory_probe_ = std::move(probe); }
     bool done() const noexcept { return done_; }
     const BulkResult& result() const noexcept { return result_; }
     std::uint64_t bytes_moved() const noexcept { return moved_; }
@@ -117,6 +125,7 @@ private:
     bool step();
     bool send_some();
     bool receive_some();
+    bool stalled();
     void verify(std::span<const std::uint8_t> got);
     bool discard_input();
     void end_clock();
@@ -145,6 +154,10 @@ private:
     bool done_ = false;
     BulkResult result_;
     TimerId sample_timer_ = 0;
+    std::function<std::size_t()> memory_probe_;
+    bool stall_done_ = false;
+    TimerId stall_timer_ = 0;
+    Time stall_until_{0};
     Time sample_interval_ = kBulkSampleInterval;
     Wakeup wakeup_;  // last: destroyed first, with the parked coroutine
 };

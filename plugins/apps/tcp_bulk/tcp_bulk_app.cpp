@@ -54,6 +54,7 @@ void TcpBulkApp::add_transfer(std::unique_ptr<TcpConnection> connection) {
     ++connections_;
     auto& transfer = *transfers_.emplace_back(std::make_unique<BulkTransfer>(
         options_, scheduler_, std::move(connection), *log_, [this] { wakeup_.notify(); }));
+    transfer.set_memory_probe([&tcp = tcp_] { return tcp.memory_in_use(); });
     transfer.start();
 }
 

@@ -20,7 +20,8 @@ TcpBulkOptions TcpBulkOptions::from_config(const Config& config) {
             static_cast<std::uint32_t>(config.get_int("connections", 0, 0, 1'000'000'000));
     }
     if (o.sender()) {
-        refuse_keys(config, {"expect"}, "is a receiver key; this tcp_bulk has direction: send");
+        refuse_keys(config, {"expect", "stall_after", "stall_for"},
+                    "is a receiver key; this tcp_bulk has direction: send");
         o.bytes = config.get_size("bytes");
         o.seed = static_cast<std::uint64_t>(config.get_int("seed", 1, 0));
         if (config.has("abort_after")) {
@@ -37,6 +38,14 @@ TcpBulkOptions TcpBulkOptions::from_config(const Config& config) {
         if (config.has("seed")) o.seed = static_cast<std::uint64_t>(config.get_int("seed", {}, 0));
         o.expect = config.get_choice("expect", {"eof", "reset"}, "eof") == "eof" ? Expect::eof
                                                                                  : Expect::reset;
+        if (config.has("stall_after")) {
+            o.stall_after = config.get_size("stall_after");
+            o.stall_for = config.get_duration("stall_for");
+            if (o.stall_for <= Time{0})
+                config.fail("stall_for", "a positive duration", config.get_string("stall_for"));
+        } else {
+            refuse_keys(config, {"stall_for"}, "needs stall_after");
+        }
     }
     o.report = config.get_string("report", "");
     o.hash = config.get_bool("hash", true);
