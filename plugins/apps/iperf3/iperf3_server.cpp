@@ -71,6 +71,7 @@ Task<void> Iperf3Server::accept_loop() {
             stream.abort();
             continue;
         }
+        ++pending_;  // here, not in the handler: it starts on a later loop turn
         scope_->spawn(handle_connection(std::move(stream)));
     }
 }
@@ -79,7 +80,6 @@ Task<void> Iperf3Server::handle_connection(TcpStream stream) {
     // Every connection starts with a cookie: a new test's (control) or the running test's
     // (a data stream).
     Cookie cookie{};
-    ++pending_;
     IoResult r = co_await stream.read_exact(cookie, scheduler_.now() + options_.timeout);
     --pending_;
     if (!r.ok()) {
@@ -142,10 +142,11 @@ Task<void> Iperf3Server::run_test(TcpStream control, Cookie cookie) {
     } else {
         ++tests_failed_;
         log_->warn("iperf3 test from {} abandoned: {}", remote, error);
-        control.abort();
     }
     test_.reset();  // workers end, data streams close; the next client may come
-    if (error.empty()) co_await control.close(scheduler_.now() + options_.timeout);
+    // Gracefully, so a SERVER_ERROR just sent arrives (unread garbage makes it a reset).
+    if ((co_await control.close(scheduler_.now() + options_.timeout)).status != IoStatus::ok)
+        control.abort();
 }
 
 Task<std::string> Iperf3Server::drive_test(TcpStream& control, Test& test) {
