@@ -124,6 +124,7 @@ class Iperf3AgainstLinux(unittest.TestCase):
 
     def run_against_linux_server(self, name, keys):
         log = open(os.path.join(self.tmp, name + ".iperf3.json"), "w+")
+        self.addCleanup(log.close)
         server = self.ns.spawn("iperf3", "-s", "-1", "-J", "-B", LINUX, stdout=log,
                                stderr=subprocess.STDOUT)
         wait_for(lambda: ":5201" in self.ns.run("ss", "-ltnH").stdout or server.poll() is not None,

@@ -27,6 +27,7 @@ struct Iperf3Server::Test {
     Time start{0}, count_from{0}, end{0};
     CpuTimes cpu_start;
     std::uint64_t reserved = 0;         ///< reverse with a byte limit: bytes handed to senders
+    std::uint64_t counted = 0;          ///< the test's bytes, fixed when the workers stop
     std::vector<std::uint8_t> payload;  ///< reverse: what every send carries
     std::vector<std::unique_ptr<DataStream>> streams;
     WaitList arrivals;                   ///< a data stream joined
@@ -132,12 +133,12 @@ Task<void> Iperf3Server::run_test(TcpStream control, Cookie cookie) {
     test_->cookie = cookie;
     const std::string remote = control.remote().address.to_string();
     const std::string error = co_await drive_test(control, *test_);
-    const std::uint64_t bytes = test_bytes(*test_);
+    const std::uint64_t bytes = test_->counted;
     if (error.empty()) {
         ++tests_;
         const double seconds = to_seconds(test_->end - test_->start);
         log_->info("iperf3 test from {}: {} stream(s) {} {} bytes in {:.3f} s, {:.3f} Gbit/s",
-                   remote, test_->streams.size(), test_->params.reverse ? "sent" : "received",
+                   remote, test_->params.parallel, test_->params.reverse ? "sent" : "received",
                    bytes, seconds, gbit_per_s(bytes, seconds));
     } else {
         ++tests_failed_;
@@ -195,7 +196,8 @@ Task<std::string> Iperf3Server::drive_test(TcpStream& control, Test& test) {
     std::string error = co_await wait_for_test_end(control, test);
     test.end = scheduler_.now();
     test.workers.reset();  // counting stops here: what was counted is what is reported
-    bytes_ += test_bytes(test);
+    test.counted = test_bytes(test);
+    bytes_ += test.counted;
     if (!error.empty()) co_return error;
     co_return co_await exchange_results(control, test);
 }
