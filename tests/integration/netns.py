@@ -335,11 +335,11 @@ class Background:
 
 def tcp_config(*, engine: str, tap: str, mac: str, address: str, apps: list, limit: float,
                tcp_keys: dict = None, impair: dict = None, pcap: str = None,
-               ip_keys: dict = None, log_level: str = "info") -> str:
+               ip_keys: dict = None, log_level: str = "info", scheduler: str = "epoll") -> str:
     """YAML of one stack `main` on TAP `tap` (optionally inside `impair` and then `pcap`) with
     the ipv4 layer at `address` (CIDR), the TCP engine `engine` with `tcp_keys`, and `apps`
     (dicts, written as flow mappings). run.duration = `limit` seconds: a hang guard, never the
-    expected way for a run to end when it has finite apps."""
+    expected way for a run to end when it has finite apps. `scheduler`: the loop plugin."""
     device = {"use": "tap", "name": tap, "mac": mac, "mtu": 1500}
     if impair is not None:
         device = {"use": "impair", **impair, "inner": device}
@@ -348,7 +348,7 @@ def tcp_config(*, engine: str, tap: str, mac: str, address: str, apps: list, lim
     ip = {"use": "ipv4", "address": address, **(ip_keys or {})}
     tcp = {"use": engine, **(tcp_keys or {})}
     lines = [f"log: {{level: {log_level}}}",
-             "scheduler: {use: epoll}",
+             f"scheduler: {{use: {scheduler}}}",
              "checksum: {use: fast}",
              f"run: {{duration: {limit}s}}",
              "stacks:",

@@ -318,6 +318,7 @@ public:
         info.mss = static_cast<std::uint32_t>(engine_.options_.chunk);
         info.bytes_sent = s.bytes_sent;
         info.bytes_received = s.bytes_received;
+        info.bytes_acked = link_->sides[1 - index_].bytes_received;  // delivered counts as acked
         info.retransmits = engine_.options_.info_retransmits;
         return info;
     }
