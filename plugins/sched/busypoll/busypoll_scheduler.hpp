@@ -10,15 +10,9 @@
 // exceptions and watches behave as in `epoll`.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
-#include <deque>
 
-#include "epoll_watch_set.hpp"
-#include "netloom/counters.hpp"
-#include "netloom/scheduler.hpp"
-#include "poller_list.hpp"
-#include "timer_heap.hpp"
+#include "loop_base.hpp"
 
 namespace netloom::sched {
 
@@ -27,55 +21,17 @@ struct BusyPollOptions {
     int max_events = 64;
 };
 
-class BusyPollScheduler final : public Scheduler, public CounterSource {
+class BusyPollScheduler final : public FdLoopBase {
 public:
     explicit BusyPollScheduler(BusyPollOptions options = {});
-    ~BusyPollScheduler() override;
-    BusyPollScheduler(const BusyPollScheduler&) = delete;
-    BusyPollScheduler& operator=(const BusyPollScheduler&) = delete;
-
-    Time now() const noexcept override;
-
-    TimerId add_timer(Time deadline, Callback cb) override;
-    bool cancel_timer(TimerId id) noexcept override;
-
-    WatchId watch_readable(int fd, Callback on_readable) override;
-    void unwatch(WatchId id) noexcept override;
-
-    WatchId add_poller(std::function<bool()> poll) override;
-    void remove_poller(WatchId id) noexcept override;
-
-    void post(Callback cb) override;
-
-    void run() override;
-    void stop() noexcept override;
 
     /// turns, idle_turns (turns that ran no callback and found no work), timers_run,
-    /// posted_run, fd_callbacks, poller_calls, waits (all of them zero-timeout).
+    /// posted_run, poller_calls, fd_callbacks, waits (all of them zero-timeout).
     void visit_counters(const CounterVisitor& visit) const override;
 
 private:
-    /// One loop turn; false when the loop is idle for good (nothing could wake it).
-    bool turn();
-    void run_posted(std::size_t count);
-
-    const std::chrono::steady_clock::time_point start_;
-    bool running_ = false;
-    bool stop_requested_ = false;
-
-    TimerHeap timers_;
-    std::deque<Callback> posted_;
-    EpollWatchSet watches_;
-    PollerList pollers_;
-    WatchId next_watch_id_ = 1;
-
-    struct Counters {
-        std::uint64_t turns = 0;
-        std::uint64_t idle_turns = 0;
-        std::uint64_t timers_run = 0;
-        std::uint64_t posted_run = 0;
-        std::uint64_t poller_calls = 0;
-    } counters_;
+    bool turn() override;
+    std::uint64_t idle_turns_ = 0;
 };
 
 }  // namespace netloom::sched

@@ -14,15 +14,9 @@
 // - One watch per fd (a second one throws std::invalid_argument); unwatch an fd before closing it.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
-#include <deque>
 
-#include "epoll_watch_set.hpp"
-#include "netloom/counters.hpp"
-#include "netloom/scheduler.hpp"
-#include "poller_list.hpp"
-#include "timer_heap.hpp"
+#include "loop_base.hpp"
 
 namespace netloom::sched {
 
@@ -34,56 +28,18 @@ struct EpollOptions {
     bool use_epoll_pwait2 = true;
 };
 
-class EpollScheduler final : public Scheduler, public CounterSource {
+class EpollScheduler final : public FdLoopBase {
 public:
     explicit EpollScheduler(EpollOptions options = {});
-    ~EpollScheduler() override;
-    EpollScheduler(const EpollScheduler&) = delete;
-    EpollScheduler& operator=(const EpollScheduler&) = delete;
 
-    Time now() const noexcept override;
-
-    TimerId add_timer(Time deadline, Callback cb) override;
-    bool cancel_timer(TimerId id) noexcept override;
-
-    WatchId watch_readable(int fd, Callback on_readable) override;
-    void unwatch(WatchId id) noexcept override;
-
-    WatchId add_poller(std::function<bool()> poll) override;
-    void remove_poller(WatchId id) noexcept override;
-
-    void post(Callback cb) override;
-
-    void run() override;
-    void stop() noexcept override;
-
-    /// turns, timers_run, posted_run, fd_callbacks, poller_calls, waits, blocking_waits.
+    /// turns, timers_run, posted_run, poller_calls, fd_callbacks, waits, blocking_waits.
     void visit_counters(const CounterVisitor& visit) const override;
 
     /// Whether sleeps use epoll_pwait2 (false after the kernel said ENOSYS).
     bool precise_sleep() const noexcept { return watches_.precise_sleep(); }
 
 private:
-    /// One loop turn; false when the loop is idle for good (nothing could wake it).
-    bool turn();
-    void run_posted(std::size_t count);
-
-    const std::chrono::steady_clock::time_point start_;
-    bool running_ = false;
-    bool stop_requested_ = false;
-
-    TimerHeap timers_;
-    std::deque<Callback> posted_;
-    EpollWatchSet watches_;
-    PollerList pollers_;
-    WatchId next_watch_id_ = 1;
-
-    struct Counters {
-        std::uint64_t turns = 0;
-        std::uint64_t timers_run = 0;
-        std::uint64_t posted_run = 0;
-        std::uint64_t poller_calls = 0;
-    } counters_;
+    bool turn() override;
 };
 
 }  // namespace netloom::sched

@@ -11,16 +11,10 @@
 // however many are runnable. stop(), exceptions and watches behave as in `epoll`.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 
-#include "epoll_watch_set.hpp"
-#include "netloom/counters.hpp"
-#include "netloom/scheduler.hpp"
-#include "poller_list.hpp"
-#include "timer_heap.hpp"
+#include "loop_base.hpp"
 
 namespace netloom::sched {
 
@@ -31,59 +25,22 @@ struct FairOptions {
     int max_events = 64;
 };
 
-class FairScheduler final : public Scheduler, public CounterSource {
+class FairScheduler final : public FdLoopBase {
 public:
     explicit FairScheduler(FairOptions options = {});
-    ~FairScheduler() override;
-    FairScheduler(const FairScheduler&) = delete;
-    FairScheduler& operator=(const FairScheduler&) = delete;
-
-    Time now() const noexcept override;
-
-    TimerId add_timer(Time deadline, Callback cb) override;
-    bool cancel_timer(TimerId id) noexcept override;
-
-    WatchId watch_readable(int fd, Callback on_readable) override;
-    void unwatch(WatchId id) noexcept override;
-
-    WatchId add_poller(std::function<bool()> poll) override;
-    void remove_poller(WatchId id) noexcept override;
-
-    void post(Callback cb) override;
-
-    void run() override;
-    void stop() noexcept override;
 
     /// turns, rounds, quantum_expired (turns cut short by the quantum), timers_run, posted_run,
-    /// fd_callbacks, poller_calls, waits, blocking_waits.
+    /// poller_calls, fd_callbacks, waits, blocking_waits.
     void visit_counters(const CounterVisitor& visit) const override;
 
 private:
-    /// One loop turn; false when the loop is idle for good (nothing could wake it).
-    bool turn();
+    bool turn() override;
     void run_slice();
 
-    const std::chrono::steady_clock::time_point start_;
     const std::size_t quantum_;
-    bool running_ = false;
-    bool stop_requested_ = false;
-
-    TimerHeap timers_;
-    std::deque<Callback> posted_;
     /// Callbacks at the front of posted_ that belong to the current round.
     std::size_t round_left_ = 0;
-    EpollWatchSet watches_;
-    PollerList pollers_;
-    WatchId next_watch_id_ = 1;
-
-    struct Counters {
-        std::uint64_t turns = 0;
-        std::uint64_t rounds = 0;
-        std::uint64_t quantum_expired = 0;
-        std::uint64_t timers_run = 0;
-        std::uint64_t posted_run = 0;
-        std::uint64_t poller_calls = 0;
-    } counters_;
+    std::uint64_t rounds_ = 0, quantum_expired_ = 0;
 };
 
 }  // namespace netloom::sched
