@@ -129,3 +129,20 @@ TEST_CASE("ManualScheduler: a timer re-armed at now() forever fails too", "[sche
     sched.add_timer(Time::zero(), rearm);
     CHECK_THROWS_AS(sched.run_until_idle(), std::runtime_error);
 }
+
+TEST_CASE("sleep_for: destroying the sleeping coroutine cancels its timer", "[sched][task]") {
+    ManualScheduler sched;
+    bool woke = false;
+    auto sleeper = [&]() -> Task<void> {
+        co_await sched.sleep_for(10ms);
+        woke = true;
+    };
+    auto task = sleeper();
+    auto handle = task.detach();
+    handle.resume();  // runs to the sleep and arms the timer
+    CHECK(sched.pending_timers() == 1);
+    handle.destroy();  // e.g. its TaskScope died: the awaiter in the frame cancels the timer
+    CHECK(sched.pending_timers() == 0);
+    sched.advance(20ms);  // without the cancel, this would resume a freed frame
+    CHECK_FALSE(woke);
+}

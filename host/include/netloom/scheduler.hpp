@@ -58,14 +58,25 @@ public:
         post([handle] { handle.resume(); });
     }
 
-    /// `co_await sched.sleep_until(t)` resumes the coroutine from a timer at `t`.
+    /// `co_await sched.sleep_until(t)` resumes the coroutine from a timer at `t`. Cancellation
+    /// safe: destroying the suspended coroutine cancels the timer (the awaiter lives in its frame).
     auto sleep_until(Time deadline) {
         struct Awaiter {
             Scheduler& sched;
             Time deadline;
+            TimerId timer = 0;
+            Awaiter(Scheduler& s, Time d) : sched(s), deadline(d) {}
+            Awaiter(const Awaiter&) = delete;
+            Awaiter& operator=(const Awaiter&) = delete;
+            ~Awaiter() {
+                if (timer != 0) sched.cancel_timer(timer);
+            }
             bool await_ready() const noexcept { return deadline <= sched.now(); }
             void await_suspend(std::coroutine_handle<> h) {
-                sched.add_timer(deadline, [h] { h.resume(); });
+                timer = sched.add_timer(deadline, [this, h] {
+                    timer = 0;
+                    h.resume();
+                });
             }
             void await_resume() const noexcept {}
         };
