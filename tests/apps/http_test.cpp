@@ -2,6 +2,8 @@
 // functions), and the server on FakeTcpEngine serving a temporary directory.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -200,7 +202,7 @@ std::vector<Response> split_responses(std::string text, const std::vector<bool>&
 }
 
 struct HttpRun {
-    HttpRun() {
+    explicit HttpRun(FakeTcpEngine::Options options = {}) : tcp(sched, kOwn, options) {
         root = fs::temp_directory_path() / ("netloom_http_test_" + std::to_string(::getpid()));
         fs::remove_all(root);
         fs::create_directories(root / "sub");
@@ -221,15 +223,17 @@ struct HttpRun {
         server.reset();
         fs::remove_all(root);
     }
-    // Sends `request`, half-closes, reads everything until the server's FIN.
-    std::string exchange(const std::string& request, netloom::Time wait = 1s) {
+    // Sends `request`, half-closes (unless told not to, like a browser), reads everything until
+    // the server's FIN.
+    std::string exchange(const std::string& request, netloom::Time wait = 1s,
+                         bool half_close = true) {
         std::string received;
         std::optional<IoStatus> end;
         auto client = [&]() -> Task<void> {
             TcpStream s = co_await apps::tcp_connect(sched, tcp, {kOwn, 80});
             co_await s.write_all(
                 {reinterpret_cast<const std::uint8_t*>(request.data()), request.size()});
-            s.shutdown();
+            if (half_close) s.shutdown();
             std::vector<std::uint8_t> buffer(4096);
             for (;;) {
                 IoResult r = co_await s.read(buffer, sched.now() + 10s);
@@ -251,7 +255,7 @@ struct HttpRun {
     }
 
     ManualScheduler sched;
-    FakeTcpEngine tcp{sched, kOwn};
+    FakeTcpEngine tcp;
     TcpAppTestEnv env{sched, &tcp};
     fs::path root;
     std::string data;
@@ -394,4 +398,156 @@ TEST_CASE("http config: root must be a directory, limits are checked") {
     CHECK_THROWS_AS(build("root: /tmp\nmax_request_bytes: 10\n"), ConfigError);
     CHECK_THROWS_AS(build("root: /tmp\ntransport: udp\n"), ConfigError);
     CHECK_NOTHROW(build("root: /tmp\nmax_connections: 8\nidle_timeout: 1s\n"));
+}
+
+TEST_CASE("http parser: Host must be a valid uri-host with an optional port") {
+    for (const char* host : {"example.com", "example.com:8080", "10.0.0.2:80", "[::1]:80",
+                             "a-b_c~d.e", "%41b", "", "x:"}) {
+        INFO(host);
+        CHECK(status_of("GET / HTTP/1.1\r\nHost: " + std::string(host) + "\r\n\r\n") == 0);
+    }
+    for (const char* host : {"a b", "a/b", "a@b", "a:80x", "a:8:0", "[::1", "[]", "%4", "%zz",
+                             "a\"b", "[::1]x", "a?b"}) {
+        INFO(host);
+        CHECK(status_of("GET / HTTP/1.1\r\nHost: " + std::string(host) + "\r\n\r\n") == 400);
+    }
+    CHECK(status_of("GET / HTTP/1.0\r\nHost: a b\r\n\r\n") == 400);  // checked in 1.0 too
+}
+
+TEST_CASE("http parser: Range is kept for GET only and dropped with If-Range") {
+    const auto get_range =
+        apps::parse_http_request("GET / HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\n\r\n");
+    CHECK(get_range.request.range == "bytes=0-1");
+    const auto head_range =
+        apps::parse_http_request("HEAD / HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\n\r\n");
+    REQUIRE(head_range.status == 0);
+    CHECK_FALSE(head_range.request.range);
+    const auto if_range = apps::parse_http_request(
+        "GET / HTTP/1.1\r\nHost: a\r\nIf-Range: \"abc\"\r\nRange: bytes=0-1\r\n\r\n");
+    REQUIRE(if_range.status == 0);
+    CHECK_FALSE(if_range.request.range);
+}
+
+TEST_CASE("http parser: find_head_end resumed after a shorter scan gives the same answer") {
+    for (const std::string& head : {std::string("GET / HTTP/1.1\r\nHost: a\r\n\r\nrest"),
+                                    std::string("GET / HTTP/1.0\n\nrest"),
+                                    std::string("GET / HTTP/1.1\nHost: a\n\r\nrest")}) {
+        const std::size_t whole = apps::find_head_end(head);
+        REQUIRE(whole != std::string_view::npos);
+        for (std::size_t k = 0; k < whole; ++k) {  // k bytes had arrived and were scanned
+            INFO(head << " after " << k);
+            const std::string_view seen(head.data(), k);
+            REQUIRE(apps::find_head_end(seen) == std::string_view::npos);
+            CHECK(apps::find_head_end(head, k >= 2 ? k - 2 : 0) == whole);
+        }
+    }
+}
+
+TEST_CASE("http server: HEAD and If-Range ignore Range, visit_counters before start") {
+    HttpRun run;
+    auto rs = split_responses(
+        run.exchange("HEAD /data.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9\r\n\r\n"
+                     "HEAD /data.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=400000-\r\n\r\n"
+                     "GET /data.bin HTTP/1.1\r\nHost: x\r\nIf-Range: \"v1\"\r\n"
+                     "Range: bytes=0-9\r\n\r\n"),
+        {true, true, false});
+    REQUIRE(rs.size() == 3);
+    CHECK(rs[0].status == 200);
+    CHECK(rs[0].headers["content-length"] == "300000");
+    CHECK(rs[1].status == 200);  // not 416: no range handling for HEAD
+    CHECK(rs[2].status == 200);
+    CHECK(rs[2].body == run.data);
+    auto unstarted = apps::make_http(
+        Config::load_string("root: " + run.root.string() + "\n", "http.yaml"), run.env);
+    CHECK(netloom::testing::counter(*unstarted, "requests") == 0);
+}
+
+namespace {
+
+// A slow link with a large send buffer: the server queues the whole 300 KB response long
+// before the client has it (1400 B per 20 ms, about 4.3 s).
+FakeTcpEngine::Options slow_link() {
+    FakeTcpEngine::Options o;
+    o.sndbuf = 256 * 1024;
+    o.latency = 20ms;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("http server: a response still draining when the server closes arrives whole") {
+    HttpRun run(slow_link());
+    // HTTP/1.0 and a client that waits for the server's FIN before closing (like curl).
+    auto rs = split_responses(run.exchange("GET /data.bin HTTP/1.0\r\n\r\n", 20s, false), {});
+    REQUIRE(rs.size() == 1);
+    CHECK(rs[0].status == 200);
+    CHECK(rs[0].body == run.data);
+    CHECK(run.counter("completed") == 1);
+    CHECK(run.counter("connections_current") == 0);
+}
+
+TEST_CASE("http server: keep-alive waits for the next request while the last response drains") {
+    HttpRun run(slow_link());
+    std::string received;
+    std::optional<IoStatus> end;
+    auto client = [&]() -> Task<void> {
+        TcpStream s = co_await apps::tcp_connect(run.sched, run.tcp, {kOwn, 80});
+        const auto send = [&](const std::string& text) {
+            return s.write_all({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+        };
+        co_await send(get("/data.bin"));
+        std::vector<std::uint8_t> buffer(4096);
+        // The whole first response (longer than idle_timeout to arrive), then the next request.
+        for (;;) {
+            const std::size_t head = received.find("\r\n\r\n");
+            if (head != std::string::npos && received.size() >= head + 4 + run.data.size()) break;
+            IoResult r = co_await s.read(buffer, run.sched.now() + 10s);
+            received.append(reinterpret_cast<const char*>(buffer.data()), r.bytes);
+            if (!r.ok()) co_return;
+        }
+        co_await send("GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        for (;;) {
+            IoResult r = co_await s.read(buffer, run.sched.now() + 10s);
+            received.append(reinterpret_cast<const char*>(buffer.data()), r.bytes);
+            if (!r.ok()) {
+                end = r.status;
+                break;
+            }
+        }
+        co_await s.close();
+    };
+    run.scope.spawn(client());
+    run.sched.advance(20s);
+    CHECK(end == IoStatus::eof);
+    auto rs = split_responses(received, {});
+    REQUIRE(rs.size() == 2);
+    CHECK(rs[0].body == run.data);
+    CHECK(rs[1].status == 200);
+    CHECK(rs[1].body == "<h1>hi</h1>\n");
+    CHECK(run.counter("timeouts") == 0);
+}
+
+TEST_CASE("http server: open_served_file refuses FIFOs, symlinks and directories at once") {
+    HttpRun run;
+    REQUIRE(::mkfifo((run.root / "fifo").c_str(), 0600) == 0);
+    const int root_fd = ::open(run.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(root_fd >= 0);
+    const auto open = [&](const char* relative) {
+        const int fd = apps::open_served_file(root_fd, run.root, relative);
+        if (fd >= 0) ::close(fd);
+        return fd >= 0;
+    };
+    CHECK(open("data.bin"));
+    CHECK(open("sub/index.html"));
+    CHECK_FALSE(open("fifo"));    // would block in a plain open(O_RDONLY) with no writer
+    CHECK_FALSE(open("in.bin"));  // a symlink (the caller passes canonical paths)
+    CHECK_FALSE(open("out/passwd"));
+    CHECK_FALSE(open("sub"));
+    CHECK_FALSE(open("missing"));
+    ::close(root_fd);
+    // A request for the FIFO is a 404 and does not block the server.
+    auto rs = split_responses(run.exchange(get("/fifo") + get("/index.html")), {});
+    REQUIRE(rs.size() == 2);
+    CHECK(rs[0].status == 404);
+    CHECK(rs[1].status == 200);
 }

@@ -320,3 +320,59 @@ TEST_CASE("rr config: bad values fail at the key") {
     CHECK_THROWS_AS(build("role: client\n"), ConfigError);
     CHECK_NOTHROW(build("role: client\ntarget: 10.0.0.2\nmode: crr\nsize: 12\nresponse_size: 1\n"));
 }
+
+TEST_CASE("rr client: a duration run whose clock stands still fails instead of spinning") {
+    FakeTcpEngine::Options instant;
+    instant.latency = Time{0};  // a virtual clock over a link without delay: no time passes
+    RrRun run(instant);
+    run.start_server();
+    const std::string report = temp_path("stuck.json");
+    run.run_client("role: client\ntarget: 10.0.0.2\nduration: 1s\nreport: " + report + "\n");
+    CHECK(run.status == 1);
+    CHECK(run.sched.now() == Time{0});
+    CHECK(counter(*run.client, "transactions_started") == apps::RrOptions::kStuckTransactions);
+    const auto j = read_json(report);
+    std::filesystem::remove(report);
+    CHECK(j["error"].get<std::string>().find("clock stands still") != std::string::npos);
+    // A count of transactions needs no clock: the same link is fine for it.
+    run.status.reset();
+    run.run_client("role: client\ntarget: 10.0.0.2\ntransactions: 20\n");
+    CHECK(run.status == 0);
+}
+
+TEST_CASE("rr server: idle_timeout resets a silent connection and counts it") {
+    RrRun run;
+    run.start_server("role: server\nport: 5002\nidle_timeout: 3s\n");
+    apps::TaskScope scope(run.sched);
+    std::optional<apps::IoStatus> seen;
+    Time at{};
+    auto silent = [&]() -> Task<void> {
+        apps::TcpStream s = co_await apps::tcp_connect(run.sched, run.tcp, {kOwn, 5002});
+        std::uint8_t byte = 0;
+        seen = (co_await s.read({&byte, 1})).status;
+        at = run.sched.now();
+    };
+    scope.spawn(silent());
+    run.sched.advance(10s);
+    CHECK(seen == apps::IoStatus::reset);
+    CHECK(at >= 3s);
+    CHECK(at < 3100ms);
+    CHECK(counter(*run.server, "timeouts") == 1);
+    CHECK(counter(*run.server, "connections_current") == 0);
+}
+
+TEST_CASE("rr server: idle_timeout defaults to 60s and is a server key") {
+    ManualScheduler sched;
+    FakeTcpEngine tcp(sched, kOwn);
+    TcpAppTestEnv env(sched, &tcp);
+    const auto options =
+        apps::RrOptions::from_config(Config::load_string("role: server\n", "server.yaml"));
+    CHECK(options.idle_timeout == 60s);
+    CHECK_THROWS_AS(
+        make_rr(Config::load_string("role: client\ntarget: 10.0.0.2\nidle_timeout: 1s\n", "c.yaml"),
+                env),
+        ConfigError);
+    CHECK_THROWS_AS(
+        make_rr(Config::load_string("role: server\nidle_timeout: -1s\n", "s.yaml"), env),
+        ConfigError);
+}

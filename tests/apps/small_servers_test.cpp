@@ -15,6 +15,7 @@
 #include "netloom/config.hpp"
 #include "stream.hpp"
 #include "task_scope.hpp"
+#include "wait_list.hpp"
 
 using namespace std::chrono_literals;
 using netloom::App;
@@ -63,8 +64,9 @@ private:
 using Factory = std::unique_ptr<App> (*)(const Config&, netloom::Env&);
 
 struct Run {
+    explicit Run(FakeTcpEngine::Options options = {}) : tcp(sched, kOwn, options) {}
     ManualScheduler sched;
-    FakeTcpEngine tcp{sched, kOwn};
+    FakeTcpEngine tcp;
     FakeIpLayer ip{sched, kOwn, 100us};
     BothEnv env{sched, tcp, ip};
     apps::TaskScope scope{sched};  // the test's client coroutines
@@ -318,4 +320,80 @@ TEST_CASE("small servers config: bad keys and values fail at the key") {
     CHECK_THROWS_AS(build(apps::make_discard, "port: 70000\n"), ConfigError);
     CHECK_THROWS_AS(build(apps::make_discard, "idle_timeout: -1s\n"), ConfigError);
     CHECK_NOTHROW(build(apps::make_echo, "{}\n"));
+}
+
+TEST_CASE("echo tcp: idle_timeout spares a slow but steady reader") {
+    FakeTcpEngine::Options buffers;
+    buffers.rcvbuf = 32 * 1024;  // the echo reads whole 16 KiB buffers
+    Run run(buffers);
+    run.start(apps::make_echo, "port: 7\nidle_timeout: 1s\n");
+    const auto data = pattern(100'000);
+    std::vector<std::uint8_t> back;
+    std::optional<IoStatus> end;
+    std::optional<TcpStream> stream;
+    auto writer = [&]() -> Task<void> {
+        co_await stream->write_all(data);
+        stream->shutdown();
+    };
+    auto client = [&]() -> Task<void> {
+        stream.emplace(co_await apps::tcp_connect(run.sched, run.tcp, {kOwn, 7}));
+        run.scope.spawn(writer());
+        // 700 B every 100 ms: one 16 KiB echo write takes over 2 s to be accepted.
+        apps::WaitList pace(run.sched);
+        std::vector<std::uint8_t> buffer(700);
+        for (;;) {
+            co_await pace.wait(run.sched.now() + 100ms);
+            const IoResult r = co_await stream->read(buffer);
+            if (!r.ok()) {
+                end = r.status;
+                break;
+            }
+            back.insert(back.end(), buffer.begin(), buffer.begin() + r.bytes);
+        }
+        co_await stream->close();
+    };
+    run.scope.spawn(client());
+    run.sched.advance(60s);
+    CHECK(back == data);
+    CHECK(end == IoStatus::eof);
+    CHECK(run.get("timeouts") == 0);
+    CHECK(run.get("completed") == 1);
+}
+
+TEST_CASE("small servers: a silent connection is reset after the default idle_timeout of 5 min") {
+    for (const auto& [factory, port] :
+         {std::pair<Factory, std::uint16_t>{apps::make_echo, 7}, {apps::make_discard, 9}}) {
+        Run run;
+        run.start(factory, "port: " + std::to_string(port) + "\n");
+        std::optional<IoStatus> seen;
+        netloom::Time at{};
+        auto client = [&, port = port]() -> Task<void> {
+            TcpStream s = co_await apps::tcp_connect(run.sched, run.tcp, {kOwn, port});
+            std::uint8_t byte = 0;
+            seen = (co_await s.read({&byte, 1})).status;
+            at = run.sched.now();
+        };
+        run.scope.spawn(client());
+        run.sched.advance(6min);
+        CHECK(seen == IoStatus::reset);
+        CHECK(at >= 5min);
+        CHECK(at < 5min + 1s);
+        CHECK(run.get("timeouts") == 1);
+    }
+}
+
+TEST_CASE("chargen: a peer that never reads is reset after idle_timeout, counters before start") {
+    Run run;
+    auto unstarted = apps::make_chargen(Config::load_string("port: 19\n", "c.yaml"), run.env);
+    CHECK(counter(*unstarted, "bytes_sent") == 0);  // visit_counters before start()
+    run.start(apps::make_chargen, "port: 19\nidle_timeout: 2s\n");
+    std::optional<TcpStream> held;
+    auto client = [&]() -> Task<void> {
+        held.emplace(co_await apps::tcp_connect(run.sched, run.tcp, {kOwn, 19}));
+    };
+    run.scope.spawn(client());
+    run.sched.advance(10s);
+    CHECK(run.get("timeouts") == 1);
+    CHECK(run.get("connections_current") == 0);
+    CHECK(held->connection().error() == netloom::TcpError::reset);
 }

@@ -6,6 +6,7 @@
 
 #include <numeric>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include "fake_tcp_engine.hpp"
@@ -264,4 +265,76 @@ TEST_CASE("wait list: a waiter that waits again is not woken twice by one notify
     CHECK(wakes == 1);  // later: on the next loop turn
     sched.run_until_idle();
     CHECK(wakes == 2);
+}
+
+namespace {
+
+// An engine whose connect fails locally, as real engines do without a free port.
+class NoPortEngine final : public netloom::TcpEngine {
+public:
+    void start() override {}
+    std::unique_ptr<netloom::TcpListener> listen(std::uint16_t, std::uint32_t) override {
+        throw std::logic_error("not used");
+    }
+    std::unique_ptr<netloom::TcpConnection> connect(const TcpEndpoint&,
+                                                    const netloom::TcpConnectOptions&) override {
+        throw std::runtime_error("no free ephemeral port for this destination");
+    }
+    std::size_t memory_in_use() const noexcept override { return 0; }
+    void visit_counters(const netloom::CounterVisitor&) const override {}
+};
+
+}  // namespace
+
+TEST_CASE("stream: a connect the engine refuses locally is local_error with its message") {
+    ManualScheduler sched;
+    NoPortEngine engine;
+    TaskScope scope(sched);
+    std::optional<TcpStream> result;
+    auto client = [&]() -> Task<void> {
+        result.emplace(co_await tcp_connect(sched, engine, {kOwn, 80}));
+    };
+    scope.spawn(client());
+    sched.run_until_idle();
+    REQUIRE(result);
+    CHECK_FALSE(*result);
+    CHECK(result->status() == IoStatus::local_error);
+    CHECK(result->detail() == "no free ephemeral port for this destination");
+    CHECK(to_string(IoStatus::local_error) == "local_error");
+}
+
+TEST_CASE("stream: write_all_idle lets a slow but steady reader finish, cuts a stalled one") {
+    FakeTcpEngine::Options slow;
+    slow.latency = 300ms;  // 1400 B per 300 ms: 40 KB take about 9 s
+    ManualScheduler sched;
+    FakeTcpEngine tcp(sched, kOwn, slow);
+    TaskScope scope(sched);
+    TcpAcceptor acceptor(sched, tcp, 80);
+    const auto data = pattern(40'000);
+    IoResult steady{}, stalled{};
+    std::vector<std::uint8_t> received;
+    std::optional<TcpStream> held;
+    auto writer = [&]() -> Task<void> {
+        TcpStream s = co_await acceptor.accept();
+        steady = co_await s.write_all_idle(data, 1s);  // slower than 1 s in total, never idle
+        TcpStream t = co_await acceptor.accept();
+        stalled = co_await t.write_all_idle(data, 1s);  // its reader never reads
+    };
+    auto reader = [&]() -> Task<void> {
+        TcpStream s = co_await tcp_connect(sched, tcp, {kOwn, 80});
+        std::vector<std::uint8_t> buffer(4096);
+        while (received.size() < data.size()) {
+            IoResult r = co_await s.read(buffer);
+            if (!r.ok()) break;
+            received.insert(received.end(), buffer.begin(), buffer.begin() + r.bytes);
+        }
+        held.emplace(co_await tcp_connect(sched, tcp, {kOwn, 80}));  // never read
+    };
+    scope.spawn(writer());
+    scope.spawn(reader());
+    sched.advance(30s);
+    CHECK(steady.ok());
+    CHECK(received == data);
+    CHECK(stalled.status == IoStatus::deadline);
+    CHECK(stalled.bytes < data.size());
 }

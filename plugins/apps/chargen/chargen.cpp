@@ -51,7 +51,7 @@ Task<void> ChargenServer::serve(TcpStream& stream) {
         for (std::size_t n; (n = connection.recv(sink_)) > 0;) counters_.bytes_received += n;
         if (connection.eof()) break;
         // Waits here while the peer does not read (flow control); a reset ends it with an error.
-        const IoResult w = co_await stream.write_all(cycle_, options_.deadline(scheduler_));
+        const IoResult w = co_await stream.write_all_idle(cycle_, options_.idle_timeout);
         counters_.bytes_sent += w.bytes;
         if (!w.ok()) co_return counters_.failed(stream, w.status);
     }
@@ -59,7 +59,7 @@ Task<void> ChargenServer::serve(TcpStream& stream) {
 }
 
 void ChargenServer::visit_counters(const CounterVisitor& visit) const {
-    service_->visit_counters(visit);
+    if (service_) service_->visit_counters(visit);  // set in start()
     counters_.visit(visit, false);
 }
 

@@ -5,9 +5,9 @@
 // line before, each ended by CR LF, repeating every 95 lines — until the peer ends the
 // connection: its FIN (after which the server closes) or a reset. Bytes the peer sends are read
 // and dropped. The sender waits in write_all while the peer does not read, so memory does not
-// grow with a stalled reader; with `idle_timeout`, a peer that accepts nothing for that long is
-// reset (counted as a timeout). At most `max_connections` at once (more are reset, counted). It
-// never finishes.
+// grow with a stalled reader; with `idle_timeout` (default 5 min), a peer that accepts no byte for
+// that long is reset (counted as a timeout). At most `max_connections` at once (more are reset,
+// counted). It never finishes.
 #pragma once
 
 #include <functional>

@@ -9,6 +9,9 @@
 // must be destroyed before the TcpService (the handlers' frames hold streams; the accept loop
 // waits on the listener). A connection over `max_connections` is reset at once and counted.
 // The handler owns nothing of the stream: it gets a reference valid until it returns.
+// `idle_timeout` (default 5 min, so silent peers cannot hold connection slots forever) bounds
+// each wait for the peer: a read with `deadline()`, a write with write_all_idle, whose deadline
+// moves whenever the peer accepts bytes (a slow but steady reader is never cut).
 // `serve_udp` answers (echo) or drops (discard) every datagram on `channel` forever; the channel
 // and counters must outlive the scope running it.
 #pragma once
@@ -33,10 +36,13 @@ struct ServiceOptions {
     bool tcp = true;
     bool udp = false;
     std::uint32_t max_connections = 256;
-    Time idle_timeout{0};  ///< 0: none; otherwise a connection idle this long is closed
+    Time idle_timeout = kDefaultIdleTimeout;  ///< 0: none; else a connection idle this long is cut
+
+    static constexpr Time kDefaultIdleTimeout = std::chrono::minutes(5);
 
     /// `port` (default `default_port`), `transport: tcp | udp | both` (only when `udp_allowed`;
-    /// default tcp), `max_connections` (1..1000000), `idle_timeout` (a duration >= 0).
+    /// default tcp), `max_connections` (1..1000000), `idle_timeout` (a duration >= 0, default
+    /// kDefaultIdleTimeout).
     static ServiceOptions from_config(const Config& config, std::uint16_t default_port,
                                       bool udp_allowed);
     /// The deadline of an operation started now: now + idle_timeout, or none.

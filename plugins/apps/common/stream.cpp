@@ -20,6 +20,7 @@ std::string_view to_string(IoStatus status) noexcept {
         case IoStatus::timed_out: return "timed_out";
         case IoStatus::unreachable: return "unreachable";
         case IoStatus::aborted: return "aborted";
+        case IoStatus::local_error: return "local_error";
     }
     return "?";
 }
@@ -49,18 +50,19 @@ bool finished(TcpState state) noexcept {
 // condition. (Two lists would need a liveness check between the two wake-ups, since a woken
 // reader may destroy the stream.)
 struct TcpStream::Impl {
-    Impl(Scheduler& scheduler, std::unique_ptr<TcpConnection> c)
-        : connection(std::move(c)), events(scheduler) {
+    Impl(Scheduler& sched, std::unique_ptr<TcpConnection> c)
+        : connection(std::move(c)), scheduler(sched), events(sched) {
         connection->on_event([this](std::uint32_t) { events.notify_now(); });
     }
     ~Impl() { connection->on_event({}); }
 
     std::unique_ptr<TcpConnection> connection;
+    Scheduler& scheduler;
     WaitList events;
     bool write_shut = false;
 };
 
-TcpStream::TcpStream(IoStatus why) : status_(why) {}
+TcpStream::TcpStream(IoStatus why, std::string detail) : status_(why), detail_(std::move(detail)) {}
 TcpStream::TcpStream(Scheduler& scheduler, std::unique_ptr<TcpConnection> connection)
     : impl_(connection ? std::make_unique<Impl>(scheduler, std::move(connection)) : nullptr),
       status_(impl_ ? IoStatus::ok : IoStatus::closed) {}
@@ -101,6 +103,29 @@ Task<IoResult> TcpStream::write_all(std::span<const std::uint8_t> data, Time dea
         if (c.error() != TcpError::none) co_return IoResult{done, io_status(c.error())};
         if (s.write_shut || finished(c.state())) co_return IoResult{done, IoStatus::closed};
         if (done < data.size()) done += c.send(data.subspan(done));
+        if (done == data.size()) co_return IoResult{done, IoStatus::ok};
+        if (!co_await s.events.wait(deadline)) co_return IoResult{done, IoStatus::deadline};
+    }
+}
+
+Task<IoResult> TcpStream::write_all_idle(std::span<const std::uint8_t> data, Time idle) {
+    if (!impl_) co_return IoResult{0, IoStatus::closed};
+    Impl& s = *impl_;
+    const auto deadline_from_now = [&] {
+        return idle > Time{0} ? s.scheduler.now() + idle : kNoDeadline;
+    };
+    Time deadline = deadline_from_now();
+    std::size_t done = 0;
+    for (;;) {
+        TcpConnection& c = *s.connection;
+        if (c.error() != TcpError::none) co_return IoResult{done, io_status(c.error())};
+        if (s.write_shut || finished(c.state())) co_return IoResult{done, IoStatus::closed};
+        if (done < data.size()) {
+            if (const std::size_t n = c.send(data.subspan(done)); n > 0) {
+                done += n;
+                deadline = deadline_from_now();  // progress: the idle period starts again
+            }
+        }
         if (done == data.size()) co_return IoResult{done, IoStatus::ok};
         if (!co_await s.events.wait(deadline)) co_return IoResult{done, IoStatus::deadline};
     }
@@ -155,9 +180,10 @@ Task<TcpStream> tcp_connect(Scheduler& scheduler, TcpEngine& engine, TcpEndpoint
     std::unique_ptr<TcpConnection> connection;
     try {
         connection = engine.connect(remote, options);
-    } catch (const std::exception&) {
-        // Port 0, no free 4-tuple, max_connections: nothing was sent, nothing to wait for.
-        co_return TcpStream(IoStatus::unreachable);
+    } catch (const std::exception& e) {
+        // Port 0, no free port or 4-tuple, max_connections: nothing was sent, nothing to wait
+        // for, and nothing about the path to the peer is known (so not `unreachable`).
+        co_return TcpStream(IoStatus::local_error, e.what());
     }
     TcpStream stream(scheduler, std::move(connection));
     if (!stream) co_return TcpStream(IoStatus::unreachable);

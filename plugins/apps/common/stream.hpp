@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "netloom/ip.hpp"
@@ -39,6 +40,8 @@ enum class IoStatus : std::uint8_t {
     timed_out,    ///< the engine gave up (retransmissions, keepalive)
     unreachable,  ///< ICMP unreachable, or ARP failed
     aborted,      ///< aborted locally
+    local_error,  ///< connect: the engine refused locally (no free port or 4-tuple, its
+                  ///< connection limit, port 0); nothing was sent; TcpStream::detail() says why
 };
 std::string_view to_string(IoStatus status) noexcept;
 IoStatus io_status(TcpError error) noexcept;
@@ -51,8 +54,9 @@ struct IoResult {
 
 class TcpStream {
 public:
-    /// A stream without a connection, with the status saying why (IoStatus::closed by default).
-    explicit TcpStream(IoStatus why = IoStatus::closed);
+    /// A stream without a connection, with the status saying why (IoStatus::closed by default)
+    /// and, for local_error, the engine's message.
+    explicit TcpStream(IoStatus why = IoStatus::closed, std::string detail = {});
     TcpStream(Scheduler& scheduler, std::unique_ptr<TcpConnection> connection);
     TcpStream(TcpStream&&) noexcept;
     TcpStream& operator=(TcpStream&&) noexcept;
@@ -62,6 +66,8 @@ public:
     explicit operator bool() const noexcept { return impl_ != nullptr; }
     /// Why connect/accept failed; ok for a stream holding a connection.
     IoStatus status() const noexcept { return status_; }
+    /// The engine's message when connect failed locally (status local_error), else empty.
+    const std::string& detail() const noexcept { return detail_; }
 
     /// Waits until data, the end of stream or an error: ok with bytes > 0, or eof, or an error.
     Task<IoResult> read(std::span<std::uint8_t> buffer, Time deadline = kNoDeadline);
@@ -70,6 +76,9 @@ public:
     /// Queues every byte (waiting for send-buffer space as needed): ok, or the status that
     /// stopped it with the bytes queued so far.
     Task<IoResult> write_all(std::span<const std::uint8_t> data, Time deadline = kNoDeadline);
+    /// write_all whose deadline moves with progress: it stops with `deadline` only when the
+    /// engine took no byte for `idle` (a slow but steady reader is never cut); Time{0}: no limit.
+    Task<IoResult> write_all_idle(std::span<const std::uint8_t> data, Time idle);
     /// Sends FIN after the queued data (half-close); reading stays possible.
     void shutdown();
     /// Closes and waits until the connection is finished (CLOSED or TIME-WAIT): ok, or the
@@ -92,10 +101,12 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
     IoStatus status_;
+    std::string detail_;
 };
 
 /// Opens a connection: a stream holding it, or an empty stream whose status() says why
-/// (refused, unreachable, timed_out, deadline).
+/// (refused, unreachable, timed_out, deadline; local_error with detail() when the engine could
+/// not even start it).
 Task<TcpStream> tcp_connect(Scheduler& scheduler, TcpEngine& engine, TcpEndpoint remote,
                             Time deadline = kNoDeadline, TcpConnectOptions options = {});
 

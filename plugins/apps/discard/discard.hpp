@@ -2,8 +2,8 @@
 //
 // Contract: TCP: every byte received is read and dropped (counted) until the peer's FIN, then
 // the server closes; it never sends data. At most `max_connections` connections at once (more
-// are reset, counted); with `idle_timeout` a connection silent that long is reset (counted).
-// UDP: datagrams are counted and dropped. It never finishes.
+// are reset, counted); with `idle_timeout` (default 5 min) a connection silent that long is reset
+// (counted). UDP: datagrams are counted and dropped. It never finishes.
 #pragma once
 
 #include <functional>

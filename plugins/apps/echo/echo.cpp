@@ -55,7 +55,7 @@ Task<void> EchoServer::serve(TcpStream& stream) {
         counters_.bytes_received += r.bytes;
         // Waits here while the peer does not read: nothing more is read meanwhile.
         const IoResult w =
-            co_await stream.write_all({buffer.data(), r.bytes}, options_.deadline(scheduler_));
+            co_await stream.write_all_idle({buffer.data(), r.bytes}, options_.idle_timeout);
         counters_.bytes_sent += w.bytes;
         if (!w.ok()) co_return counters_.failed(stream, w.status);
     }

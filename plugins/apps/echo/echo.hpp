@@ -4,9 +4,9 @@
 // reads at most one 16 KiB buffer ahead of what the peer has accepted (it waits in write_all
 // while the peer does not read), so memory per connection is bounded. After the peer's FIN and
 // the last echoed byte it closes. At most `max_connections` connections are served at once (more
-// are reset, counted); with `idle_timeout`, a connection that neither sends nor accepts data for
-// that long is reset (counted as a timeout). UDP: each datagram goes back to its sender. It
-// never finishes. Destroying the app ends every connection coroutine.
+// are reset, counted); with `idle_timeout` (default 5 min), a connection that neither sends nor
+// accepts a byte for that long is reset (counted as a timeout). UDP: each datagram goes back to
+// its sender. It never finishes. Destroying the app ends every connection coroutine.
 #pragma once
 
 #include <functional>

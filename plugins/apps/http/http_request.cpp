@@ -71,6 +71,41 @@ std::optional<std::uint64_t> parse_digits(std::string_view s) noexcept {
     return value;
 }
 
+// RFC 9112 3.2 / RFC 3986 3.2.2-3.2.3: Host = uri-host [ ":" port ], where uri-host is an
+// IP-literal in brackets or a reg-name (unreserved, sub-delims, %HH); empty is allowed.
+bool valid_host(std::string_view host) noexcept {
+    const auto plain = [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("-._~!$&'()*+,;=").find(c) != std::string_view::npos;
+    };
+    std::size_t i = 0;
+    if (!host.empty() && host.front() == '[') {
+        const std::size_t close = host.find(']');
+        if (close == std::string_view::npos || close == 1) return false;
+        for (i = 1; i < close; ++i) {
+            if (!plain(host[i]) && host[i] != ':') return false;
+        }
+        i = close + 1;
+    } else {
+        for (; i < host.size() && host[i] != ':'; ++i) {
+            if (host[i] == '%') {
+                if (i + 2 >= host.size() || hex_value(host[i + 1]) < 0 ||
+                    hex_value(host[i + 2]) < 0) {
+                    return false;
+                }
+                i += 2;
+            } else if (!plain(host[i])) {
+                return false;
+            }
+        }
+    }
+    if (i == host.size()) return true;
+    if (host[i] != ':') return false;
+    const std::string_view port = host.substr(i + 1);
+    return std::all_of(port.begin(), port.end(),
+                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
 HttpParse fail(int status, std::string reason) {
     HttpParse p;
     p.status = status;
@@ -80,9 +115,9 @@ HttpParse fail(int status, std::string reason) {
 
 }  // namespace
 
-std::size_t find_head_end(std::string_view buffer) noexcept {
+std::size_t find_head_end(std::string_view buffer, std::size_t from) noexcept {
     // The first empty line: "\n\n" or "\n\r\n" (RFC 9112 2.2 lets a recipient accept bare LF).
-    for (std::size_t i = buffer.find('\n'); i != std::string_view::npos;
+    for (std::size_t i = buffer.find('\n', from); i != std::string_view::npos;
          i = buffer.find('\n', i + 1)) {
         if (i + 1 < buffer.size() && buffer[i + 1] == '\n') return i + 2;
         if (i + 2 < buffer.size() && buffer[i + 1] == '\r' && buffer[i + 2] == '\n') return i + 3;
@@ -160,6 +195,7 @@ HttpParse parse_http_request(std::string_view head, const HttpLimits& limits) {
     r.target = std::string(target);
     r.keep_alive = r.minor_version == 1;  // HTTP/1.0 closes after the response
     std::size_t fields = 0, hosts = 0;
+    bool if_range = false;
     std::optional<std::uint64_t> content_length;
     bool transfer_encoding = false;
     for (;;) {
@@ -177,6 +213,7 @@ HttpParse parse_http_request(std::string_view head, const HttpLimits& limits) {
         const std::string_view value = trim(line.substr(colon + 1));
         if (has_control(value)) return fail(400, "control character in a field");
         if (iequals(name, "Host")) {
+            if (!valid_host(value)) return fail(400, "invalid Host");
             ++hosts;
         } else if (iequals(name, "Connection")) {
             if (contains_token(value, "close")) r.keep_alive = false;
@@ -191,6 +228,8 @@ HttpParse parse_http_request(std::string_view head, const HttpLimits& limits) {
             content_length = n;
         } else if (iequals(name, "Transfer-Encoding")) {
             transfer_encoding = true;
+        } else if (iequals(name, "If-Range")) {
+            if_range = true;
         }
     }
     // RFC 9112 3.2: an HTTP/1.1 request has exactly one Host field.
@@ -199,6 +238,10 @@ HttpParse parse_http_request(std::string_view head, const HttpLimits& limits) {
     if (transfer_encoding) return fail(400, "request bodies are not accepted");
     if (content_length && *content_length > 0) return fail(413, "request bodies are not accepted");
     if (r.method != "GET" && r.method != "HEAD") return fail(405, "only GET and HEAD");
+    // RFC 9110 14.2: range handling is defined for GET only (HEAD answers as a GET without
+    // Range would). RFC 9110 13.1.5: If-Range is true only when its validator matches our ETag
+    // or Last-Modified; we send neither, so it is false and the whole file is sent.
+    if (r.method != "GET" || if_range) r.range.reset();
     auto path = normalize_target_path(target);
     if (!path) return fail(400, "bad path");
     r.path = std::move(*path);

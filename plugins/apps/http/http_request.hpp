@@ -4,8 +4,9 @@
 //
 // Contract: every function takes untrusted bytes and returns a value; none throws on bad input
 // or reads past what it was given. parse_http_request gives status 0 and the request, or the
-// status to answer (400 malformed, 405 method other than GET/HEAD, 413 a request body, 414
-// target too long, 431 too many header fields) with a short reason. A path with a ".." segment
+// status to answer (400 malformed, an invalid, missing (HTTP/1.1) or repeated Host; 405 method
+// other than GET/HEAD, 413 a request body, 414 target too long, 431 too many header fields) with
+// a short reason. A path with a ".." segment
 // (also when percent-encoded), a NUL, a bad %-escape or not starting with '/' is malformed.
 #pragma once
 
@@ -27,7 +28,8 @@ struct HttpRequest {
     std::string path;       ///< decoded and normalised: "/" or "/a/b", no query, no "." or ".."
     int minor_version = 1;  ///< HTTP/1.0 or HTTP/1.1
     bool keep_alive = true;
-    std::optional<std::string> range;  ///< the Range field's value, if any
+    /// The Range field's value to honour: only for GET, and not with If-Range (see the parser).
+    std::optional<std::string> range;
 };
 
 struct HttpParse {
@@ -37,7 +39,9 @@ struct HttpParse {
 };
 
 /// Bytes up to and including the blank line ending the head ("\r\n\r\n" or "\n\n"), or npos.
-std::size_t find_head_end(std::string_view buffer) noexcept;
+/// `from`: where to start looking. A caller that scanned a shorter prefix of `buffer` of n bytes
+/// without result may pass max(0, n - 2), so a head trickling in costs linear time in total.
+std::size_t find_head_end(std::string_view buffer, std::size_t from = 0) noexcept;
 /// `head` as found by find_head_end (the blank line included).
 HttpParse parse_http_request(std::string_view head, const HttpLimits& limits = {});
 /// Percent-decodes the path of an origin-form target (query and fragment dropped) and removes

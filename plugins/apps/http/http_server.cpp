@@ -3,11 +3,16 @@
 #include "http_server.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
 #include <cstring>
+#include <stdexcept>
 #include <string_view>
 
 #include "tcp_app_support.hpp"
@@ -18,7 +23,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr Time kLinger = std::chrono::seconds(2);  // draining the peer before our close
+// After our response and FIN are acknowledged: how long the peer has to send its FIN.
+constexpr Time kLinger = std::chrono::seconds(2);
 
 struct FileDescriptor {  // closed however the coroutine holding it ends
     int fd = -1;
@@ -43,7 +49,42 @@ std::span<const std::uint8_t> bytes_of(const std::string& s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
+bool fin_unacknowledged(TcpState state) noexcept {
+    return state == TcpState::fin_wait_1 || state == TcpState::closing ||
+           state == TcpState::last_ack;
+}
+
 }  // namespace
+
+int open_served_file(int root_fd, const fs::path& root, const fs::path& relative) {
+    // No symlink may be met (the path was made canonical, so one now is a swap), nothing may
+    // resolve outside root_fd; O_NONBLOCK so a FIFO swapped in cannot block the loop in open().
+    constexpr int kFlags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC;
+    open_how how{};
+    how.flags = kFlags;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how));
+    if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {
+        // A kernel before 5.6 (or a seccomp filter): O_NOFOLLOW guards the last component only,
+        // so check where the descriptor really leads.
+        fd = ::openat(root_fd, relative.c_str(), kFlags);
+        if (fd >= 0) {
+            std::error_code ec;
+            const fs::path real = fs::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
+            if (ec || !within(real, root)) {
+                ::close(fd);
+                return -1;
+            }
+        }
+    }
+    if (fd < 0) return -1;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
 
 HttpOptions HttpOptions::from_config(const Config& config) {
     HttpOptions o;
@@ -76,9 +117,17 @@ HttpServer::HttpServer(HttpOptions options, TcpEngine& tcp, Scheduler& scheduler
       tcp_(tcp),
       scheduler_(scheduler),
       log_(std::move(log)),
-      scope_(scheduler) {}
+      root_fd_(::open(options_.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)),
+      scope_(scheduler) {
+    if (root_fd_ < 0) {
+        throw std::runtime_error("http server: cannot open root " + options_.root.string() + ": " +
+                                 std::strerror(errno));
+    }
+}
 
-HttpServer::~HttpServer() = default;
+HttpServer::~HttpServer() {
+    ::close(root_fd_);  // the coroutines destroyed after this use only their own descriptors
+}
 
 void HttpServer::start(std::function<void(int)> /*a server never finishes*/) {
     service_ = std::make_unique<TcpService>("http", scheduler_, tcp_, options_.service, scope_,
@@ -105,10 +154,14 @@ Task<void> HttpServer::serve(TcpStream& stream) {
     std::vector<std::uint8_t> buffer(options_.max_request_bytes);
     std::size_t used = 0;  // bytes of the next request(s) already read
     for (;;) {
-        // The whole head must arrive by this deadline, however slowly it trickles (slowloris).
-        const Time deadline = options_.service.deadline(scheduler_);
-        std::size_t head_end;
-        while ((head_end = find_head_end(as_text(buffer, used))) == std::string_view::npos) {
+        // The whole head must arrive by this deadline, however slowly it trickles (slowloris);
+        // it moves only while the peer still acknowledges our previous response (keep-alive).
+        Time deadline = options_.service.deadline(scheduler_);
+        std::uint64_t acked = stream.info().bytes_acked;
+        std::size_t head_end, scanned = 0;
+        while ((head_end = find_head_end(as_text(buffer, used), scanned)) ==
+               std::string_view::npos) {
+            scanned = used >= 2 ? used - 2 : 0;  // a LF in the last two bytes is undecided
             if (used == buffer.size()) {
                 ++requests_;
                 ++bad_requests_;
@@ -130,6 +183,11 @@ Task<void> HttpServer::serve(TcpStream& stream) {
                 co_return;
             }
             if (r.status == IoStatus::deadline) {
+                if (const std::uint64_t now_acked = stream.info().bytes_acked; now_acked > acked) {
+                    acked = now_acked;  // the response still drains: it was not idle
+                    deadline = options_.service.deadline(scheduler_);
+                    continue;
+                }
                 ++counters_.timeouts;
                 if (used > 0 && !co_await send_error(stream, 408, false, false)) co_return;
                 co_await linger_close(stream);
@@ -163,9 +221,11 @@ Task<HttpServer::Outcome> HttpServer::respond(TcpStream& stream, const HttpParse
     const bool head_only = request.method == "HEAD";
     const bool keep = request.keep_alive;
     const auto file = resolve(request.path);
-    FileDescriptor fd(file ? ::open(file->c_str(), O_RDONLY | O_CLOEXEC) : -1);
+    FileDescriptor fd(
+        file ? open_served_file(root_fd_, options_.root, file->lexically_relative(options_.root))
+             : -1);
     struct stat st {};
-    if (fd.fd < 0 || ::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd.fd < 0 || ::fstat(fd.fd, &st) != 0) {
         ++not_found_;
         co_return Outcome{co_await send_error(stream, 404, head_only, keep), keep};
     }
@@ -208,7 +268,7 @@ Task<bool> HttpServer::send_head(TcpStream& stream, int status, const std::strin
                              "\r\nServer: netloom\r\nContent-Length: " + std::to_string(length) +
                              "\r\n" + extra + (keep_alive ? "" : "Connection: close\r\n") + "\r\n";
     const IoResult w =
-        co_await stream.write_all(bytes_of(head), options_.service.deadline(scheduler_));
+        co_await stream.write_all_idle(bytes_of(head), options_.service.idle_timeout);
     counters_.bytes_sent += w.bytes;
     if (!w.ok()) counters_.failed(stream, w.status);
     co_return w.ok();
@@ -223,7 +283,7 @@ Task<bool> HttpServer::send_error(TcpStream& stream, int status, bool head_only,
     }
     if (head_only) co_return true;
     const IoResult w =
-        co_await stream.write_all(bytes_of(body), options_.service.deadline(scheduler_));
+        co_await stream.write_all_idle(bytes_of(body), options_.service.idle_timeout);
     counters_.bytes_sent += w.bytes;
     if (!w.ok()) counters_.failed(stream, w.status);
     co_return w.ok();
@@ -244,9 +304,9 @@ Task<bool> HttpServer::send_file(TcpStream& stream, int fd, std::uint64_t first,
             stream.abort();
             co_return false;
         }
-        const IoResult w = co_await stream.write_all(
+        const IoResult w = co_await stream.write_all_idle(
             std::span<const std::uint8_t>(piece.data(), static_cast<std::size_t>(got)),
-            options_.service.deadline(scheduler_));
+            options_.service.idle_timeout);
         counters_.bytes_sent += w.bytes;
         body_bytes_ += w.bytes;
         if (!w.ok()) {
@@ -260,23 +320,40 @@ Task<bool> HttpServer::send_file(TcpStream& stream, int fd, std::uint64_t first,
 
 Task<void> HttpServer::linger_close(TcpStream& stream) {
     // FIN after the response, then read what the peer still sends until its FIN: closing with
-    // unread data would reset the connection and could destroy the response in flight.
+    // unread data would reset the connection and could destroy the response in flight. So would
+    // giving up while the response is still queued: the peer gets kLinger after the last of our
+    // data and FIN is acknowledged, and while it is not, each period in which the peer
+    // acknowledged something (idle_timeout, or kLinger without one) earns another period.
     stream.shutdown();
-    const Time until = scheduler_.now() + kLinger;
+    const auto period = [&] {
+        const Time idle = options_.service.idle_timeout;
+        return fin_unacknowledged(stream.info().state) ? std::max(idle, kLinger) : kLinger;
+    };
+    std::uint64_t acked = stream.info().bytes_acked;
+    Time until = scheduler_.now() + period();
     std::array<std::uint8_t, 2048> sink{};
     for (;;) {
         const IoResult r = co_await stream.read(sink, until);
         if (r.ok()) continue;
         if (r.status == IoStatus::eof) break;
-        if (r.status != IoStatus::deadline) counters_.failed(stream, r.status);
-        if (r.status == IoStatus::deadline) stream.abort();
+        if (r.status == IoStatus::deadline) {
+            const TcpInfo info = stream.info();
+            if (info.bytes_acked > acked) {
+                acked = info.bytes_acked;
+                until = scheduler_.now() + period();
+                continue;
+            }
+            stream.abort();
+            co_return;
+        }
+        counters_.failed(stream, r.status);
         co_return;
     }
     co_await finish_connection(stream, counters_, scheduler_);
 }
 
 void HttpServer::visit_counters(const CounterVisitor& visit) const {
-    service_->visit_counters(visit);
+    if (service_) service_->visit_counters(visit);  // set in start()
     visit("requests", requests_);
     visit("responses_2xx", responses_2xx_);
     visit("responses_4xx", responses_4xx_);

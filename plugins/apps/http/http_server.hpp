@@ -3,13 +3,16 @@
 //
 // Contract: serves regular files under `root` (a directory's index.html for a directory). A path
 // that leaves the root — a ".." segment, encoded or not, or a symlink resolving outside — is
-// never served (400 or 404). Files are streamed in 64 KiB pread pieces through write_all, so
-// memory per connection is the request buffer (max_request_bytes) plus one 64 KiB piece,
-// whatever the file size. A request head must arrive within `idle_timeout` of the previous
-// response (or of the accept); a peer that sends part of one and stalls gets 408 and is closed,
-// one that sends nothing is closed. A malformed or oversized request gets its 4xx and the
-// connection closes; the server keeps serving others. A response that the peer does not accept
-// within `idle_timeout` per 64 KiB piece resets the connection. It never finishes.
+// never served (400 or 404); the file is opened beneath the root without following symlinks
+// and without blocking (open_served_file), so a swap after the check is refused too. Files are
+// streamed in 64 KiB pread pieces, so memory per connection is the request buffer
+// (max_request_bytes) plus one 64 KiB piece, whatever the file size. A request head must arrive
+// within `idle_timeout` of the previous response being acknowledged (or of the accept); a peer
+// that sends part of one and stalls gets 408 and is closed, one that sends nothing is closed. A
+// malformed or oversized request gets its 4xx and the connection closes; the server keeps
+// serving others. A peer that accepts no byte of a response for `idle_timeout` is reset. A
+// response queued before the close is given time to drain while the peer acknowledges it. It
+// never finishes.
 #pragma once
 
 #include <filesystem>
@@ -37,6 +40,14 @@ struct HttpOptions {
 };
 
 std::unique_ptr<App> make_http(const Config& config, Env& env);
+
+/// Opens `relative` (a canonical path under the root, without symlinks) beneath `root_fd` for
+/// reading: a descriptor of a regular file, or -1. A symlink met on the way (swapped in since
+/// the path was resolved) or a non-regular file (a FIFO, a device) gives -1 without blocking.
+/// Uses openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS); without it (ENOSYS), openat with
+/// O_NOFOLLOW and a check through /proc/self/fd that the file lies under `root`.
+int open_served_file(int root_fd, const std::filesystem::path& root,
+                     const std::filesystem::path& relative);
 
 class HttpServer final : public App {
 public:
@@ -74,6 +85,7 @@ private:
     std::uint64_t requests_ = 0, responses_2xx_ = 0, responses_4xx_ = 0, responses_5xx_ = 0;
     std::uint64_t bad_requests_ = 0, not_found_ = 0, body_bytes_ = 0;
     std::unique_ptr<TcpService> service_;
+    int root_fd_;      ///< O_PATH descriptor of the root, for open_served_file
     TaskScope scope_;  // last
 };
 

@@ -4,14 +4,17 @@
 // (u32 request length = size, u32 response length, u32 transaction number) then payload bytes
 // that depend on the transaction number and their offset (rr_pattern); the response is exactly
 // `response length` pattern bytes, no header. The server answers each request on a connection in
-// order; a header outside its bounds or a payload that differs from the pattern resets the
-// connection (counted). The client (finite) runs transactions back to back on one connection
+// order; a header outside its bounds, a payload that differs from the pattern, or a peer that
+// neither sends nor accepts a byte for `idle_timeout` resets the connection (counted). The client
+// (finite) runs transactions back to back on one connection
 // (`mode: rr`) or on a new connection each (`mode: crr`: connect, request, half-close, response,
 // peer's FIN, close). It measures each with Scheduler::now(), excludes those that start before
 // `warmup` has passed, stops after `duration` or `transactions`, and finishes with status 0
 // only if every response was complete and byte-exact, no operation failed or timed out, and at
-// least one transaction was measured. Its JSON report has "metrics": {rr_per_s,
-// latency_p50_us, latency_p99_us[, connections_per_s]} for the A/B harness.
+// least one transaction was measured. A `duration` run whose clock does not move (a virtual
+// clock over a link without latency or rate) fails with an error instead of spinning forever. Its
+// JSON report has "metrics": {rr_per_s, latency_p50_us, latency_p99_us[, connections_per_s]} for
+// the A/B harness.
 #pragma once
 
 #include <cstdint>
@@ -67,7 +70,8 @@ struct RrOptions {
     std::uint16_t port = 5002;
     // server
     std::uint32_t max_connections = 1024;
-    std::uint32_t max_size = 64u << 20;  ///< largest request or response length accepted
+    std::uint32_t max_size = 64u << 20;            ///< largest request or response length accepted
+    Time idle_timeout = std::chrono::seconds(60);  ///< a connection idle this long is reset
     // client
     Ipv4Address target;
     Mode mode = Mode::rr;
@@ -81,6 +85,9 @@ struct RrOptions {
     std::string report;
 
     static constexpr std::uint32_t kMaxSize = 1u << 30;
+    /// Transactions in a row that take no time before a run is declared stuck: a real clock
+    /// always moves in far fewer; only a virtual one over a zero-delay link stands still.
+    static constexpr std::uint64_t kStuckTransactions = 10'000;
     static RrOptions from_config(const Config& config);
 };
 
@@ -101,6 +108,8 @@ private:
     /// Reads and checks one request's payload, then writes its response: true when both went
     /// through; false after counting why and resetting the stream.
     Task<bool> answer(TcpStream& stream, RrHeader header, std::vector<std::uint8_t>& buffer);
+    Time deadline() const noexcept;  ///< of a read started now: now + idle_timeout, or none
+    void count_failure(IoStatus status) noexcept;
 
     RrOptions options_;
     TcpEngine& tcp_;
@@ -109,6 +118,7 @@ private:
     std::unique_ptr<TcpAcceptor> acceptor_;
     std::uint64_t connections_ = 0, refused_ = 0, current_ = 0, transactions_ = 0;
     std::uint64_t bad_requests_ = 0, corrupt_ = 0, errors_ = 0, bytes_in_ = 0, bytes_out_ = 0;
+    std::uint64_t timeouts_ = 0;
     TaskScope scope_;  // last: destroyed first, ending the coroutines that use the rest
 };
 
@@ -131,6 +141,8 @@ private:
     /// crr: after the response, the peer's FIN and our close. rr: at the very end, the same.
     Task<bool> finish_stream(TcpStream& stream, Time deadline);
     bool fail(std::string why);
+    /// False (after failing the run) when the clock has not moved for kStuckTransactions.
+    bool clock_moves(Time begin, Time end);
     bool measuring_done(Time now) const noexcept;
     void report(Time measured_from, Time measured_to);
 
@@ -147,7 +159,8 @@ private:
     std::uint64_t bytes_sent_ = 0, bytes_received_ = 0, corrupt_ = 0, errors_ = 0;
     double cpu_start_ = 0;
     Time scheduler_start_{0};
-    TaskScope scope_;  // last
+    std::uint64_t same_time_ = 0;  ///< transactions in a row that took no scheduler time
+    TaskScope scope_;              // last
 };
 
 }  // namespace netloom::apps

@@ -1,11 +1,12 @@
 // rr client: transactions back to back on one connection (rr) or one connection each (crr),
 // timed with the scheduler's clock, summarised in a histogram and a JSON report.
+#include "rr.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
 #include <exception>
 
-#include "rr.hpp"
 #include "tcp_app_support.hpp"
 
 namespace netloom::apps {
@@ -38,6 +39,15 @@ bool RrClient::fail(std::string why) {
     return false;
 }
 
+bool RrClient::clock_moves(Time begin, Time end) {
+    same_time_ = end > begin ? 0 : same_time_ + 1;
+    if (same_time_ < RrOptions::kStuckTransactions) return true;
+    return fail(std::to_string(same_time_) +
+                " transactions in a row took no time: the scheduler's clock stands still (a "
+                "virtual clock over a link with neither latency nor rate?); give the link a "
+                "latency or use `transactions` instead of `duration`");
+}
+
 bool RrClient::measuring_done(Time now) const noexcept {
     if (options_.transactions) return completed_ >= *options_.transactions;
     return now >= scheduler_start_ + options_.warmup + *options_.duration;
@@ -67,6 +77,7 @@ Task<void> RrClient::run() {
             break;
         }
         const Time end = scheduler_.now();
+        if (options_.duration && !clock_moves(begin, end)) break;
         if (measured) {
             if (!first_measured) first_measured = begin;
             histogram_.add(end - begin);
@@ -98,8 +109,9 @@ Task<TcpStream> RrClient::open(Time deadline) {
                                             deadline, connect_options);
     if (!stream) {
         ++errors_;
+        const std::string detail = stream.detail().empty() ? "" : " (" + stream.detail() + ")";
         fail("connect to " + options_.target.to_string() + ":" + std::to_string(options_.port) +
-             ": " + std::string(to_string(stream.status())));
+             ": " + std::string(to_string(stream.status())) + detail);
         co_return stream;
     }
     ++connections_;

@@ -1,8 +1,9 @@
 // rr: the wire format helpers, config keys and the factory choosing server or client.
+#include "rr.hpp"
+
 #include <string>
 
 #include "netloom/wire/bytes.hpp"
-#include "rr.hpp"
 #include "tcp_app_support.hpp"
 
 namespace netloom::apps {
@@ -70,9 +71,10 @@ RrOptions RrOptions::from_config(const Config& config) {
         o.max_connections =
             static_cast<std::uint32_t>(config.get_int("max_connections", 1024, 1, 1'000'000));
         o.max_size = read_length(config, "max_size", 64u << 20, kRrHeaderSize);
+        o.idle_timeout = positive(config, "idle_timeout", std::chrono::seconds(60), true);
         return o;
     }
-    refuse_keys(config, {"max_connections", "max_size"},
+    refuse_keys(config, {"max_connections", "max_size", "idle_timeout"},
                 "is a server key; this rr has role: client");
     o.target = read_target(config);
     o.mode = config.get_choice("mode", {"rr", "crr"}, "rr") == "rr" ? Mode::rr : Mode::crr;

@@ -1,10 +1,11 @@
 // rr server: one coroutine accepts, one per connection answers requests in order.
+#include "rr.hpp"
+
 #include <algorithm>
 #include <array>
 #include <stdexcept>
 #include <string>
 
-#include "rr.hpp"
 #include "tcp_app_support.hpp"
 
 namespace netloom::apps {
@@ -13,6 +14,20 @@ namespace {
 // How long a finished connection may take to close before it is reset.
 constexpr Time kCloseTimeout = std::chrono::seconds(30);
 }  // namespace
+
+Time RrServer::deadline() const noexcept {
+    return options_.idle_timeout > Time{0} ? scheduler_.now() + options_.idle_timeout : kNoDeadline;
+}
+
+void RrServer::count_failure(IoStatus status) noexcept {
+    if (status == IoStatus::eof) {
+        ++bad_requests_;  // a request cut short
+    } else if (status == IoStatus::deadline) {
+        ++timeouts_;
+    } else {
+        ++errors_;
+    }
+}
 
 RrServer::RrServer(const RrOptions& options, TcpEngine& tcp, Scheduler& scheduler,
                    std::shared_ptr<spdlog::logger> log)
@@ -60,10 +75,10 @@ Task<void> RrServer::serve(TcpStream stream) {
     std::vector<std::uint8_t> buffer;
     std::array<std::uint8_t, kRrHeaderSize> raw{};
     for (;;) {
-        const IoResult r = co_await stream.read_exact(raw);
+        const IoResult r = co_await stream.read_exact(raw, deadline());
         if (r.status == IoStatus::eof && r.bytes == 0) break;  // the client is done
         if (!r.ok()) {
-            ++(r.status == IoStatus::eof ? bad_requests_ : errors_);
+            count_failure(r.status);
             stream.abort();
             co_return;
         }
@@ -95,12 +110,15 @@ Task<bool> RrServer::answer(TcpStream& stream, RrHeader header, std::vector<std:
         const auto n = static_cast<std::size_t>(
             std::min<std::uint64_t>(buffer.size(), header.request_length - offset));
         const std::span<std::uint8_t> piece(buffer.data(), n);
-        const IoResult r = co_await stream.read_exact(piece);
-        bytes_in_ += r.bytes;
-        if (!r.ok()) {
-            ++(r.status == IoStatus::eof ? bad_requests_ : errors_);
-            stream.abort();
-            co_return false;
+        IoResult r;
+        for (std::size_t got = 0; got < n; got += r.bytes) {  // each read within idle_timeout
+            r = co_await stream.read(piece.subspan(got), deadline());
+            bytes_in_ += r.bytes;
+            if (!r.ok()) {
+                count_failure(r.status);
+                stream.abort();
+                co_return false;
+            }
         }
         if (!check_rr_pattern(piece, false, header.transaction, offset)) {
             ++corrupt_;
@@ -116,10 +134,10 @@ Task<bool> RrServer::answer(TcpStream& stream, RrHeader header, std::vector<std:
             std::min<std::uint64_t>(buffer.size(), header.response_length - offset));
         const std::span<std::uint8_t> piece(buffer.data(), n);
         fill_rr_pattern(piece, true, header.transaction, offset);
-        const IoResult w = co_await stream.write_all(piece);
+        const IoResult w = co_await stream.write_all_idle(piece, options_.idle_timeout);
         bytes_out_ += w.bytes;
         if (!w.ok()) {
-            ++errors_;
+            count_failure(w.status);
             stream.abort();
             co_return false;
         }
@@ -136,6 +154,7 @@ void RrServer::visit_counters(const CounterVisitor& visit) const {
     visit("bad_requests", bad_requests_);
     visit("corrupt", corrupt_);
     visit("errors", errors_);
+    visit("timeouts", timeouts_);
     visit("bytes_received", bytes_in_);
     visit("bytes_sent", bytes_out_);
 }
