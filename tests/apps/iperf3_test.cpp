@@ -58,7 +58,7 @@ FakeTcpEngine::Options fake_options() {
 }
 
 struct Run {
-    Run() : tcp(sched, kOwn, fake_options()) {}
+    explicit Run(FakeTcpEngine::Options options = fake_options()) : tcp(sched, kOwn, options) {}
     ManualScheduler sched;
     FakeTcpEngine tcp;
     TcpAppTestEnv env{sched, &tcp};
@@ -365,4 +365,97 @@ TEST_CASE("iperf3: config errors") {
     CHECK_THROWS_AS(build("role: server\ntarget: 10.0.0.2\n"), ConfigError);
     CHECK_THROWS_AS(build("role: client\ntarget: 10.0.0.2\nidle_timeout: 1s\n"), ConfigError);
     CHECK_THROWS_AS(build("role: server\nidle_timeout: 0s\n"), ConfigError);
+}
+
+TEST_CASE("iperf3: the last bytes of a byte limit arrive before TEST_END") {
+    // A data stream's first 37 bytes are the cookie. Segments of 16 bytes: waiting until only
+    // `bytes` were acknowledged (not cookie + bytes) sent TEST_END with 37 bytes in flight.
+    FakeTcpEngine::Options slow = fake_options();
+    slow.chunk = 16;
+    Run run(slow);
+    run.start_server();
+    const auto r = run.run_client("bytes: 3001\nlength: 1000\n");
+    REQUIRE(*run.status == 0);
+    CHECK(r["bytes_received"] == 3001);
+    CHECK(counter(*run.server, "bytes") == 3001);
+}
+
+TEST_CASE("iperf3: data during omitted seconds keeps a test alive, silence still ends it") {
+    // iperf3 -c ... -O 3: nothing is counted for 3 s, yet bytes move; idle_timeout is 1 s.
+    Run run;
+    run.start_server("idle_timeout: 1s\n");
+    bool running = false;
+    auto omitting = [&]() -> Task<void> {
+        TcpStream control = co_await tcp_connect(run.sched, run.tcp, {kOwn, 5201});
+        std::mt19937_64 random(5);
+        const auto cookie = iperf3::make_cookie(random);
+        co_await control.write_all(cookie);
+        bool ok = false;
+        co_await expect_state(control, iperf3::param_exchange, run.sched, ok);
+        iperf3::TestParams p;
+        p.time_s = 60;
+        p.omit_s = 3;
+        co_await iperf3::write_json(control, iperf3::params_to_json(p), run.sched.now() + 1s);
+        co_await expect_state(control, iperf3::create_streams, run.sched, ok);
+        TcpStream data = co_await tcp_connect(run.sched, run.tcp, {kOwn, 5201});
+        co_await data.write_all(cookie);
+        co_await expect_state(control, iperf3::test_start, run.sched, ok);
+        co_await expect_state(control, iperf3::test_running, run.sched, running);
+        const std::vector<std::uint8_t> some(1000, 7);
+        for (int i = 0; i < 25; ++i) {  // 2.5 s of data, all inside the omitted 3 s
+            co_await data.write_all(some);
+            co_await run.sched.sleep_for(100ms);
+        }
+        std::uint8_t byte;
+        co_await control.read({&byte, 1});  // then silence
+    };
+    run.scope.spawn(omitting());
+    run.sched.advance(500ms);
+    REQUIRE(running);
+    run.sched.advance(2s);  // two idle checks with only omitted bytes moving
+    CHECK(counter(*run.server, "tests_failed") == 0);
+    run.sched.advance(3s);
+    CHECK(counter(*run.server, "tests_failed") == 1);
+    CHECK(counter(*run.server, "bytes") == 0);  // all of it was omitted
+}
+
+TEST_CASE("iperf3: a client whose data stops moving gives up after one timeout") {
+    // A hand-written server that starts the test and then never reads the data stream: the
+    // buffers fill in milliseconds, and the client's stall check (timeout 1 s) must fire at
+    // the first check that sees no progress over a whole timeout, about 2 s after TEST_RUNNING.
+    Run run;
+    netloom::Time running_at{-1};
+    auto stuck_server = [&]() -> Task<void> {
+        netloom::apps::TcpAcceptor acceptor(run.sched, run.tcp, 5201);
+        TcpStream control = co_await acceptor.accept();
+        iperf3::Cookie cookie{};
+        co_await control.read_exact(cookie);
+        co_await iperf3::send_state(control, iperf3::param_exchange, run.sched.now() + 1s);
+        co_await iperf3::read_json(control, run.sched.now() + 1s);
+        co_await iperf3::send_state(control, iperf3::create_streams, run.sched.now() + 1s);
+        TcpStream data = co_await acceptor.accept();
+        co_await data.read_exact(cookie);
+        co_await iperf3::send_state(control, iperf3::test_start, run.sched.now() + 1s);
+        co_await iperf3::send_state(control, iperf3::test_running, run.sched.now() + 1s);
+        running_at = run.sched.now();
+        std::uint8_t byte;
+        co_await control.read({&byte, 1});  // holds both connections open, reads no data
+    };
+    run.scope.spawn(stuck_server());
+    run.sched.run_until_idle();
+    auto client = make_iperf3(Config::load_string("role: client\ntarget: 10.0.0.2\ntime: 60s\n"
+                                                  "timeout: 1s\nlength: 8KiB\n",
+                                                  "c.yaml"),
+                              run.env);
+    std::optional<netloom::Time> finished_at;
+    client->start([&](int status) {
+        CHECK(status == 1);
+        finished_at = run.sched.now();
+    });
+    for (int i = 0; i < 100 && !finished_at; ++i) run.sched.advance(50ms);
+    REQUIRE(finished_at);
+    REQUIRE(running_at >= netloom::Time::zero());
+    const double after = std::chrono::duration<double>(*finished_at - running_at).count();
+    CHECK(after > 1.5);
+    CHECK(after < 2.5);  // one timeout late it was about 3 s
 }

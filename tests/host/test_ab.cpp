@@ -2,11 +2,20 @@
 // medians and ratios, the table, and the SVG chart.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <regex>
+#include <thread>
 #include <vector>
 
 #include "ab_chart.hpp"
+#include "ab_child.hpp"
+#include "ab_linux.hpp"
 #include "ab_plan.hpp"
 #include "ab_stats.hpp"
 
@@ -94,6 +103,40 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
     std::size_t n = 0;
     for (auto p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) ++n;
     return n;
+}
+
+// A scratch directory for child logs, removed at the end of the test.
+struct Scratch {
+    std::string dir;
+    Scratch() {
+        char name[] = "/tmp/netloom-ab-unit-XXXXXX";
+        REQUIRE(mkdtemp(name));
+        dir = name;
+    }
+    ~Scratch() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+    std::string read(const std::string& file) const {
+        std::ifstream in(dir + "/" + file);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }
+};
+
+// True once no process `pid` exists any more (or it is a zombie nobody will use), waiting at
+// most 5 s: an orphan is reaped by init shortly after it dies.
+bool gone_within_5s(pid_t pid) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < until) {
+        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+        std::string line;
+        if (!std::getline(stat, line)) return true;
+        const auto close = line.rfind(')');
+        if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z')
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
 }
 
 }  // namespace
@@ -264,4 +307,118 @@ TEST_CASE("a chart without data still renders, saying so") {
     const std::string svg = render_svg(data);
     xml_elements(svg);
     CHECK(count_of(svg, "no data") == 4);
+}
+
+TEST_CASE("a child's background process dies with it, at the timeout and after a normal exit") {
+    Scratch scratch;
+    for (const bool hang : {true, false}) {
+        const std::string script =
+            "sleep 30 & echo $! > " + shell_quote(scratch.dir + "/pid") + (hang ? "\nwait" : "");
+        const AbChildResult r = run_child({"/bin/sh", "-c", script}, scratch.dir + "/log",
+                                          std::chrono::milliseconds(hang ? 300 : 10000));
+        CHECK(r.timed_out == hang);
+        CHECK(r.wall_seconds < 5);
+        CHECK(r.spawn_error.empty());
+        const pid_t background = std::stoi(scratch.read("pid"));
+        CHECK(gone_within_5s(background));
+    }
+}
+
+TEST_CASE("a child whose status cannot be read is not a success") {
+    Scratch scratch;
+    struct sigaction ignore {
+    }, old{};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGCHLD, &ignore, &old);  // children are reaped by the kernel: wait4 gets ECHILD
+    const AbChildResult r =
+        run_child({"/bin/sh", "-c", "kill -9 $$"}, scratch.dir + "/log", std::chrono::seconds(10));
+    sigaction(SIGCHLD, &old, nullptr);
+    CHECK_FALSE(r.spawn_error.empty());
+    const AbRunOutcome outcome = collect_run(r, {}, scratch.dir + "/none.json", "");
+    CHECK_FALSE(outcome.failure.empty());
+}
+
+TEST_CASE("an interruption ends a running child at once") {
+    Scratch scratch;
+    set_ab_interrupted();
+    const AbChildResult r =
+        run_child({"/bin/sh", "-c", "sleep 30"}, scratch.dir + "/log", std::chrono::seconds(20));
+    const AbChildResult teardown = run_child({"/bin/sh", "-c", "exit 4"}, scratch.dir + "/log",
+                                             std::chrono::seconds(20), false);
+    clear_ab_interrupted();
+    CHECK(r.interrupted);
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.wall_seconds < 5);
+    CHECK(r.exit_status == 128 + SIGKILL);
+    CHECK(teardown.exit_status == 4);  // not interruptible: runs to its end
+}
+
+TEST_CASE("names reach the shell only quoted or made file-safe") {
+    Scratch scratch;
+    const std::string nasty = "a b;$(touch x)`id`'q'\"";
+    const AbChildResult r = run_child({"/bin/sh", "-c", "printf %s " + shell_quote(nasty)},
+                                      scratch.dir + "/log", std::chrono::seconds(10));
+    CHECK(r.exit_status == 0);
+    CHECK(scratch.read("log") == nasty);
+    CHECK(file_safe(nasty) == "a_b___touch_x__id__q__");
+    CHECK(file_safe("bulk-1.x_y") == "bulk-1.x_y");
+}
+
+TEST_CASE("Linux reference output without the value that matters is a failed run") {
+    using nlohmann::json;
+    CHECK_FALSE(
+        linux_run_values(json::parse(R"({"end": {}, "error": "unable to connect"})"), true));
+    CHECK_FALSE(linux_run_values(json::parse(R"({"end": {"sum_received": 5}})"), true));
+    CHECK_FALSE(linux_run_values(json::parse(R"({"end": []})"), true));
+    CHECK_FALSE(linux_run_values(
+        json::parse(R"({"end": {"sum_received": {"bits_per_second": "fast"}}})"), true));
+    CHECK_FALSE(linux_run_values(json(nullptr), true));
+    const auto bulk =
+        linux_run_values(json::parse(R"({"end": {"sum_received": {"bits_per_second": 8e9},
+                                "sum_sent": {"retransmits": 3}}})"),
+                         true);
+    REQUIRE(bulk);
+    CHECK(bulk->at("throughput_gbit_s") == Approx(8));
+    CHECK(bulk->at("retransmits") == 3);
+    CHECK_FALSE(linux_run_values(json::parse(R"({"metrics": {"rr_per_s": "x"}})"), false));
+    const auto rr = linux_run_values(json::parse(R"({"metrics": {"rr_per_s": 1000}})"), false);
+    REQUIRE(rr);
+    CHECK(rr->at("rr_per_s") == 1000);
+}
+
+TEST_CASE("a variant named linux is refused at its key") {
+    const std::string ab =
+        std::regex_replace(std::string(kAb), std::regex("    utcp:"), "    linux:");
+    const auto e = error_of([&] { AbPlan::from_config(load(std::string(kBase) + ab)); });
+    CHECK(e.mark().line == 13);
+    CHECK_THAT(e.what(), Catch::Contains("reserved for the Linux reference"));
+}
+
+TEST_CASE("ratios are against the first row with values, which the table names") {
+    std::vector<AbTableRow> rows(3);
+    rows[0].variant = "broken";
+    rows[0].note = "no successful run";
+    rows[1].variant = "second";
+    rows[1].metrics["throughput_gbit_s"] = summarize({8});
+    rows[2].variant = "third";
+    rows[2].metrics["throughput_gbit_s"] = summarize({4});
+    rows[2].metrics["rr_per_s"] = summarize({100});
+    REQUIRE(baseline_row(rows) == std::optional<std::size_t>(1));
+    const std::string table = format_table(rows);
+    CHECK_THAT(table, Catch::Contains("4 (0.50x)"));
+    CHECK_THAT(table, Catch::Contains("100 (-)"));  // the baseline has no rr_per_s
+    rows[1].metrics.clear();
+    rows[2].metrics.clear();
+    CHECK_FALSE(baseline_row(rows));
+}
+
+TEST_CASE("a timeline with junk samples gives only its numeric points") {
+    const auto timeline = nlohmann::json::parse(
+        R"([{"t_ms": 0, "cwnd": 2048}, {"t_ms": "1", "cwnd": 1}, {"t_ms": 2, "cwnd": "big"},
+            3, null, {"cwnd": 5}, {"t_ms": 4, "cwnd": 4096, "srtt_us": 50}])");
+    const AbChartSeries cwnd = timeline_series("v", timeline, "cwnd", 1.0 / 1024);
+    REQUIRE(cwnd.points.size() == 2);
+    CHECK(cwnd.points[1] == std::make_pair(4.0, 4.0));
+    CHECK(timeline_series("v", timeline, "srtt_us", 1).points.size() == 1);
+    CHECK(timeline_series("v", nlohmann::json("not a list"), "cwnd", 1).points.empty());
 }

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """The netloom command line: config and plugin errors exit 2 with a location, listings work."""
 import argparse
+import glob
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import xml.etree.ElementTree as ET
 
@@ -29,11 +32,12 @@ def netloom(*args, config=None):
     path = None
     if config is not None:
         fd, path = tempfile.mkstemp(suffix=".yaml")
-        with os.fdopen(fd, "w") as f:
+        # surrogateescape: a test may put bytes that are not UTF-8 in the file ("\udcff").
+        with os.fdopen(fd, "w", errors="surrogateescape") as f:
             f.write(config)
         argv.append(path)
     try:
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        p = subprocess.run(argv, capture_output=True, text=True, errors="replace", timeout=60)
     finally:
         if path:
             os.unlink(path)
@@ -299,6 +303,74 @@ class AbHarness(unittest.TestCase):
         self.assert_ab_error(AB_CONFIG.replace("connections: 1}", "connections: lots}"), 20,
                              "variant 'utcp' with workload 'bulk'", "connections")
         self.assert_ab_error(AB_CONFIG.replace("  runs: 1", "  runs: 0"), 14, "ab.runs")
+
+    def test_composition_errors_point_at_the_override(self):
+        # An override of the first variant and one of a later variant, each on its own line:
+        # the error names that line, not the workload nor the variant's name.
+        for variant in ("utcp", "classic"):
+            config = AB_CONFIG.replace(
+                f"    {variant}: {{stacks.*.tcp.use: tcp_{variant}}}",
+                f"    {variant}:\n      stacks.*.tcp.use: tcp_{variant}\n"
+                "      stacks.*.tcp.bogus_key: 1")
+            line = config.splitlines().index("      stacks.*.tcp.bogus_key: 1") + 1
+            self.assert_ab_error(config, line, f"variant '{variant}' with workload", "bogus_key")
+
+    def test_interrupt_kills_the_child_and_removes_the_run_directories(self):
+        # A bulk transfer far too long to finish: SIGINT mid-run must end it at once.
+        config = AB_CONFIG.replace("bytes: 4MiB", "bytes: 100GiB").replace("timeout: 20s",
+                                                                         "timeout: 50s")
+        before = set(glob.glob("/tmp/netloom-ab-*"))
+        fd, path = tempfile.mkstemp(suffix=".yaml")
+        with os.fdopen(fd, "w") as f:
+            f.write(config)
+        self.addCleanup(os.unlink, path)
+        out = tempfile.mkdtemp(prefix="netloom-ab-test-")
+        self.addCleanup(shutil.rmtree, out, True)
+        log = open(out + "/stderr", "w+")
+        self.addCleanup(log.close)
+        p = subprocess.Popen([ARGS.netloom, "ab", "--json", out + "/r.json", "--chart",
+                              out + "/c.svg", path], stderr=log, text=True)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        children = lambda: [pid for pid in os.listdir("/proc") if pid.isdigit()
+                            and self.cmdline(pid).startswith(ARGS.netloom + "\0")
+                            and "\0run\0" in self.cmdline(pid) and int(pid) != p.pid]
+        deadline = time.monotonic() + 10
+        while not children() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertTrue(children(), "no child netloom run appeared")
+        start = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=20)
+        self.assertLess(time.monotonic() - start, 5)
+        log.seek(0)
+        rest = log.read()
+        self.assertIn("[1/4]", rest)
+        self.assertEqual(p.returncode, 130, rest)
+        self.assertIn("interrupted", rest)
+        self.assertEqual(children(), [])
+        self.assertFalse(os.path.exists(out + "/r.json"))
+        leftover = set(glob.glob("/tmp/netloom-ab-*")) - before
+        self.assertEqual([d for d in leftover if not d.startswith("/tmp/netloom-ab-test-")], [])
+
+    @staticmethod
+    def cmdline(pid):
+        try:
+            with open(f"/proc/{pid}/cmdline") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def test_names_that_are_not_utf8_still_give_json(self):
+        # A variant naming a missing plugin with bytes that are not UTF-8: its note goes into
+        # the JSON, which must still be written (with replacement characters).
+        config = AB_CONFIG.replace("    conns:", "    unused:").replace(
+            "classic: {stacks.*.tcp.use: tcp_classic}",
+            "classic: {stacks.*.tcp.use: tcp_classic}\n    odd: {scheduler.use: no\udcffsched}")
+        p = self.run_ab(config)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        with open(self.json_path, encoding="utf-8") as f:
+            result = json.load(f)
+        self.assertIn("\ufffd", result["variants"][2]["unavailable"])
 
     def test_run_ignores_the_ab_section(self):
         p, _ = netloom("run", "--duration", "50ms", "--no-stats", config=AB_CONFIG)

@@ -236,4 +236,18 @@ std::string render_svg(const AbChartData& data) {
     return svg;
 }
 
+AbChartSeries timeline_series(const std::string& variant, const nlohmann::json& timeline,
+                              const std::string& key, double scale) {
+    AbChartSeries series{variant, {}};
+    if (!timeline.is_array()) return series;
+    for (const auto& sample : timeline) {
+        if (!sample.is_object()) continue;
+        const auto t = sample.find("t_ms");
+        const auto y = sample.find(key);
+        if (t == sample.end() || y == sample.end() || !t->is_number() || !y->is_number()) continue;
+        series.points.emplace_back(t->get<double>(), y->get<double>() * scale);
+    }
+    return series;
+}
+
 }  // namespace netloom::host

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace netloom::host {
 
 struct AbChartBar {
@@ -38,6 +40,11 @@ struct AbChartData {
 };
 
 std::string render_svg(const AbChartData& data);
+
+/// The (t_ms, `key` × `scale`) points of an app's report timeline (a list of objects); samples
+/// that are not objects or lack either number (or hold something else there) are skipped.
+AbChartSeries timeline_series(const std::string& variant, const nlohmann::json& timeline,
+                              const std::string& key, double scale);
 
 /// Escapes &, <, >, " and ' for XML text and attributes.
 std::string xml_escape(const std::string& text);

@@ -1,9 +1,11 @@
 // The A/B harness loop: preflight, alternating runs in child processes, table, JSON, chart.
 #include "ab_command.hpp"
 
+#include <signal.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -52,16 +54,6 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
         return map;
     }
     return nullptr;
-}
-
-// A name as a file name: anything but letters, digits, '-', '_' and '.' becomes '_'.
-std::string file_safe(const std::string& name) {
-    std::string out = name;
-    for (char& c : out) {
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
-            c = '_';
-    }
-    return out;
 }
 
 std::string self_exe() {
@@ -153,15 +145,8 @@ AbChartData chart_data(const std::string& title, const std::vector<std::string>&
     for (const auto& v : variants) {
         auto t = timelines.find(v);
         if (t == timelines.end()) continue;
-        AbChartSeries cwnd{v, {}}, rtt{v, {}};
-        for (const auto& sample : t->second) {
-            if (!sample.is_object() || !sample.contains("t_ms")) continue;
-            const double ms = sample.value("t_ms", 0.0);
-            if (sample.contains("cwnd"))
-                cwnd.points.emplace_back(ms, sample.value("cwnd", 0.0) / 1024);
-            if (sample.contains("srtt_us"))
-                rtt.points.emplace_back(ms, sample.value("srtt_us", 0.0));
-        }
+        AbChartSeries cwnd = timeline_series(v, t->second, "cwnd", 1.0 / 1024);
+        AbChartSeries rtt = timeline_series(v, t->second, "srtt_us", 1.0);
         data.cwnd.push_back(std::move(cwnd));
         data.rtt.push_back(std::move(rtt));
     }
@@ -198,8 +183,10 @@ std::string tables_text(const AbPlan& plan, const std::vector<std::string>& vari
             text += "\n" + workload.name + ": not run: " + workload.unavailable + "\n";
             continue;
         }
+        const auto baseline = baseline_row(rows);
         text += "\n" + workload.name + " (median of " + std::to_string(runs) + " run" +
-                (runs == 1 ? "" : "s") + ", ratio to " + variant_names.front() + ")\n";
+                (runs == 1 ? "" : "s") +
+                (baseline ? ", ratio to " + rows[*baseline].variant : std::string()) + ")\n";
         text += format_table(rows);
     }
     return text;
@@ -239,20 +226,30 @@ nlohmann::json results_json(const Config& root, const AbPlan& plan, int runs,
         if (!r.outcome.timeline.is_null()) j["timeline"] = r.outcome.timeline;
         out["runs"].push_back(j);
     }
+    // Ratios against the table's baseline: the first variant with a successful run.
     nlohmann::json results = nlohmann::json::object();
+    nlohmann::json baselines = nlohmann::json::object();
     for (const auto& [workload, by_variant] : values) {
-        std::map<std::string, AbSummary> baselines;  // metric -> first variant's summary
+        const std::map<std::string, std::vector<double>>* base = nullptr;
         for (const auto& name : variant_names) {
             auto m = by_variant.find(name);
-            if (m == by_variant.end()) continue;
+            if (m == by_variant.end() || m->second.empty()) continue;
+            if (!base) {
+                base = &m->second;
+                baselines[workload] = name;
+                for (const auto& [metric, list] : m->second)
+                    results[workload][name][metric] = summary_json(list, nullptr);
+                continue;
+            }
             for (const auto& [metric, list] : m->second) {
-                auto b = baselines.find(metric);
-                results[workload][name][metric] =
-                    summary_json(list, b == baselines.end() ? nullptr : &b->second);
-                if (b == baselines.end()) baselines[metric] = summarize(list);
+                auto b = base->find(metric);
+                const AbSummary none{NAN, NAN, NAN, 0};
+                const AbSummary bs = b == base->end() ? none : summarize(b->second);
+                results[workload][name][metric] = summary_json(list, &bs);
             }
         }
     }
+    out["baselines"] = baselines;
     out["results"] = results;
     return out;
 }
@@ -270,6 +267,138 @@ void measure(const AbPlan& plan, const AbVariant& variant, const AbWorkload& wor
     r.child = run_child(argv, log_path, plan.timeout + std::chrono::seconds(10));
     r.outcome = collect_run(r.child, reports, r.dir + "/stats.json", log_path);
 }
+
+// The path, as keys and "[i]" indexes, of the deepest node of `node` that starts at 1-based
+// (line, column): where a ConfigError on a derived document points.
+bool path_at(const YAML::Node& node, int line, int column, std::vector<std::string>& path) {
+    auto at = [&](const YAML::Node& n) {
+        return !n.Mark().is_null() && n.Mark().line + 1 == line && n.Mark().column + 1 == column;
+    };
+    auto below = [&](const YAML::Node& key, const YAML::Node& value, std::string segment) {
+        path.push_back(std::move(segment));
+        if (path_at(value, line, column, path) || at(key) || at(value)) return true;
+        path.pop_back();
+        return false;
+    };
+    if (node.IsMap()) {
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            if (it->first.IsScalar() && below(it->first, it->second, it->first.Scalar()))
+                return true;
+        }
+    } else if (node.IsSequence()) {
+        for (std::size_t i = 0; i < node.size(); ++i) {
+            if (below(YAML::Node(), node[i], "[" + std::to_string(i) + "]")) return true;
+        }
+    }
+    return false;
+}
+
+// How many leading segments of `path` the dotted `pattern` ('*' matching any key) matches,
+// comparing min(pattern, path) segments; -1 at the first mismatch. So `pattern` holds `path`
+// when the result is the pattern's length, and lies inside it when it is the path's length.
+int pattern_match(const std::string& pattern, const std::vector<std::string>& path,
+                  std::size_t& pattern_size) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    for (std::size_t dot; (dot = pattern.find('.', start)) != std::string::npos; start = dot + 1)
+        parts.push_back(pattern.substr(start, dot - start));
+    parts.push_back(pattern.substr(start));
+    pattern_size = parts.size();
+    const std::size_t n = std::min(parts.size(), path.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        if (parts[i] != "*" && parts[i] != path[i]) return -1;
+    }
+    return static_cast<int>(n);
+}
+
+// Whether `workload` composes on the base without any variant's overrides.
+bool composes_plain(const AbPlan& plan, const AbWorkload& workload, const PluginCatalog& catalog,
+                    Logging& logging) {
+    AbVariant plain;
+    std::vector<AbReportSlot> reports;
+    try {
+        Runtime runtime(Config::load_string(
+                            to_yaml(plan.derive(plain, workload, "/ab-check", reports)), "plain"),
+                        catalog, logging, true);
+        return true;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+// Where a composition error of (variant, workload) belongs in the user's file: the override
+// whose path holds the failing key; else the workload's app holding it; else, when the
+// workload fails on the base alone too, the workload; else an override below the failing key
+// (a mapping missing something), else the variant.
+SourceMark blame(const AbPlan& plan, const AbVariant& variant, const AbWorkload& workload,
+                 const std::string& document, const std::exception& error,
+                 const PluginCatalog& catalog, Logging& logging) {
+    std::vector<std::string> path;
+    if (const auto* e = dynamic_cast<const ConfigError*>(&error); e && e->mark().line > 0) {
+        try {
+            path_at(YAML::Load(document), e->mark().line, e->mark().column, path);
+        } catch (const YAML::Exception&) {
+            path.clear();
+        }
+    }
+    const AbOverride* inside = nullptr;  // an override that sets something below the key
+    for (const AbOverride& o : variant.overrides) {
+        if (path.empty()) break;
+        std::size_t size = 0;
+        const int matched = pattern_match(o.path, path, size);
+        if (matched < 0) continue;
+        if (static_cast<std::size_t>(matched) == size) return o.mark;  // the key is in its value
+        if (!inside) inside = &o;
+    }
+    if (path.size() >= 4 && path[0] == "stacks" && path[2] == "apps") {
+        auto app = workload.app_marks.find(path[1] + ".apps" + path[3]);
+        if (app != workload.app_marks.end()) return app->second;
+    }
+    if (!composes_plain(plan, workload, catalog, logging)) return workload.mark;
+    return inside ? inside->mark : variant.mark;
+}
+
+// For the length of `netloom ab`: SIGINT and SIGTERM set the interruption flag (the children
+// are in their own process groups, so the harness ends them and cleans up; a second signal
+// kills as usual), and SIGCHLD is at its default so wait4 can read every child's status.
+class AbSignals {
+public:
+    AbSignals() {
+        clear_ab_interrupted();
+        struct sigaction on_stop {};
+        on_stop.sa_handler = [](int) { set_ab_interrupted(); };
+        on_stop.sa_flags = SA_RESETHAND;
+        sigemptyset(&on_stop.sa_mask);
+        sigaction(SIGINT, &on_stop, &old_int_);
+        sigaction(SIGTERM, &on_stop, &old_term_);
+        struct sigaction child {};
+        child.sa_handler = SIG_DFL;
+        sigemptyset(&child.sa_mask);
+        sigaction(SIGCHLD, &child, &old_chld_);
+    }
+    ~AbSignals() {
+        sigaction(SIGINT, &old_int_, nullptr);
+        sigaction(SIGTERM, &old_term_, nullptr);
+        sigaction(SIGCHLD, &old_chld_, nullptr);
+    }
+    AbSignals(const AbSignals&) = delete;
+    AbSignals& operator=(const AbSignals&) = delete;
+
+private:
+    struct sigaction old_int_ {
+    }, old_term_{}, old_chld_{};
+};
+
+// The run directories: removed when `netloom ab` leaves by any path (an exception too),
+// unless `keep` was set.
+struct RunDirectory {
+    std::string path;
+    bool keep = false;
+    ~RunDirectory() {
+        std::error_code ec;
+        if (!keep) fs::remove_all(path, ec);
+    }
+};
 
 }  // namespace
 
@@ -298,31 +427,25 @@ void check_ab_plan(AbPlan& plan, const PluginCatalog& catalog, Logging& logging)
     for (AbWorkload& workload : plan.workloads) {
         workload.unavailable = missing(AbPlan::plugins_named(workload));
     }
-    bool first_checked = false;
     for (const AbVariant& variant : plan.variants) {
         if (!variant.unavailable.empty()) continue;
         for (const AbWorkload& workload : plan.workloads) {
             if (!workload.unavailable.empty()) continue;
             std::vector<AbReportSlot> reports;
-            const YAML::Node doc = plan.derive(variant, workload, "/ab-check", reports);
+            const std::string document =
+                to_yaml(plan.derive(variant, workload, "/ab-check", reports));
             const std::string name =
                 "(variant " + variant.name + ", workload " + workload.name + ")";
             try {
-                Runtime runtime(Config::load_string(to_yaml(doc), name), catalog, logging, true);
+                Runtime runtime(Config::load_string(document, name), catalog, logging, true);
             } catch (const std::exception& e) {
                 const auto* config_error = dynamic_cast<const ConfigError*>(&e);
-                std::string what = config_error ? config_error->detail() : e.what();
-                // The first variant failing points at the workload (at the app when the error
-                // is inside one: "stacks.server.apps[0].port: ..."); a later one at itself.
-                SourceMark at = first_checked ? variant.mark : workload.mark;
-                for (const auto& [app, mark] : workload.app_marks) {
-                    if (!first_checked && what.rfind("stacks." + app, 0) == 0) at = mark;
-                }
-                throw ConfigError(at, "variant '" + variant.name + "' with workload '" +
-                                          workload.name + "': " + what);
+                const std::string what = config_error ? config_error->detail() : e.what();
+                throw ConfigError(blame(plan, variant, workload, document, e, catalog, logging),
+                                  "variant '" + variant.name + "' with workload '" + workload.name +
+                                      "': " + what);
             }
         }
-        first_checked = true;
     }
 }
 
@@ -353,9 +476,11 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
                          w.unavailable.c_str());
         }
     }
+    const AbSignals signals;
     char dir_template[] = "/tmp/netloom-ab-XXXXXX";
     if (!mkdtemp(dir_template)) throw std::runtime_error("cannot create a temporary directory");
-    const std::string top = dir_template;
+    RunDirectory run_directory{dir_template};
+    const std::string& top = run_directory.path;
 
     std::vector<std::string> base_argv{self_exe()};
     if (!o.log_level.empty()) base_argv.insert(base_argv.end(), {"--log-level", o.log_level});
@@ -369,12 +494,12 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
     bool all_ok =
         active.size() == plan.variants.size() && workloads.size() == plan.workloads.size();
     bool any_failed = false;  // keeps the run directories for reading
-    for (int rep = 1; rep <= runs; ++rep) {
+    for (int rep = 1; rep <= runs && !ab_interrupted(); ++rep) {
         for (const AbWorkload* w : workloads) {
             const AbWorkload& workload = *w;
             // Alternate: each repetition starts with the next variant, so no variant always
             // runs first (cold caches) or last.
-            for (std::size_t k = 0; k < active.size(); ++k) {
+            for (std::size_t k = 0; k < active.size() && !ab_interrupted(); ++k) {
                 const AbVariant& variant =
                     *active[(k + static_cast<std::size_t>(rep) - 1) % active.size()];
                 RunRecord r{rep, workload.name, variant.name, {}, {}, {}};
@@ -406,6 +531,13 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
         }
     }
 
+    if (ab_interrupted()) {
+        // Nothing half-measured is written; the children are already gone.
+        run_directory.keep = o.keep;
+        std::fprintf(stderr, "\nnetloom ab: interrupted%s\n",
+                     o.keep ? (": run directories kept in " + top).c_str() : "");
+        return 130;
+    }
     std::vector<std::string> variant_names;
     for (const auto& v : plan.variants) variant_names.push_back(v.name);
     std::optional<LinuxReference> linux_ref;
@@ -418,6 +550,10 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
             for (const auto& [name, list] : metrics) values[workload]["linux"][name] = list;
         }
         if (!linux_ref->values.empty()) variant_names.push_back("linux");
+        if (ab_interrupted()) {
+            std::fprintf(stderr, "netloom ab: interrupted\n");
+            return 130;
+        }
     }
 
     const std::string text = tables_text(plan, variant_names, values, runs);
@@ -428,19 +564,17 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
     if (linux_ref) out["linux_reference"] = linux_ref->to_json();
     out["wall_seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-    write_file(json_path, out.dump(2) + "\n");
+    // Names and child log lines copied into it may hold bytes that are not UTF-8.
+    write_file(json_path, out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     std::vector<std::string> workload_names;
     for (const auto& w : plan.workloads) workload_names.push_back(w.name);
     write_file(chart_path, render_svg(chart_data("netloom A/B: " + root.mark().file, variant_names,
                                                  workload_names, values, timelines)));
     std::fprintf(stderr, "netloom ab: results in %s, chart in %s\n", json_path.c_str(),
                  chart_path.c_str());
-    if (o.keep || any_failed) {
+    run_directory.keep = o.keep || any_failed;
+    if (run_directory.keep)
         std::fprintf(stderr, "netloom ab: run directories kept in %s\n", top.c_str());
-    } else {
-        std::error_code ec;
-        fs::remove_all(top, ec);
-    }
     return all_ok ? 0 : 1;
 }
 

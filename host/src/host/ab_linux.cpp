@@ -4,10 +4,13 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
+#include <optional>
 
 #include "ab_child.hpp"
 
@@ -33,8 +36,10 @@ if role == "server":
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((address, port))
     listener.listen(1)
+    listener.settimeout(30)  # a client that never comes does not keep the server
     print("listening", flush=True)
     conn, _ = listener.accept()
+    conn.settimeout(None)
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     while True:
         message = recv_exactly(conn, size)
@@ -112,10 +117,12 @@ std::vector<Mirror> mirrors(const AbPlan& plan) {
 }
 
 // Runs `script` with /bin/sh in `dir`; returns the child result (output in dir/<name>.log).
-AbChildResult shell(const std::string& dir, const std::string& name, const std::string& script) {
+// `name` is file-safe.
+AbChildResult shell(const std::string& dir, const std::string& name, const std::string& script,
+                    std::chrono::seconds limit, bool interruptible = true) {
     const std::string path = dir + "/" + name + ".sh";
     std::ofstream(path) << "set -e\n" << script << "\n";
-    return run_child({"/bin/sh", path}, dir + "/" + name + ".log", std::chrono::seconds(60));
+    return run_child({"/bin/sh", path}, dir + "/" + name + ".log", limit, interruptible);
 }
 
 nlohmann::json read_json_file(const std::string& path) {
@@ -127,7 +134,88 @@ nlohmann::json read_json_file(const std::string& path) {
     }
 }
 
+// A number at `path` below `j`, or nullopt (a missing key, a non-object on the way, a string).
+std::optional<double> number_at(const nlohmann::json& j, std::initializer_list<const char*> path) {
+    const nlohmann::json* at = &j;
+    for (const char* key : path) {
+        if (!at->is_object()) return std::nullopt;
+        auto it = at->find(key);
+        if (it == at->end()) return std::nullopt;
+        at = &*it;
+    }
+    if (!at->is_number()) return std::nullopt;
+    return at->get<double>();
+}
+
+// The namespaces and the directory of one measurement, removed at every exit path: the
+// processes still in the namespaces are killed first (deleting a namespace does not kill
+// them). The directory stays when `keep_dir` is set (failures, for reading).
+struct LinuxScratch {
+    std::string dir, a, b;
+    bool keep_dir = false;
+    ~LinuxScratch() {
+        try {
+            std::string script;
+            for (const std::string& ns : {a, b}) {
+                script += "ip netns pids " + ns + " 2>/dev/null | xargs -r kill -9 || true\n" +
+                          "ip netns del " + ns + " 2>/dev/null || true\n";
+            }
+            shell(dir, "teardown", script, std::chrono::seconds(10), false);
+        } catch (const std::exception&) {  // a destructor must not throw: best effort
+        }
+        std::error_code ec;
+        if (!keep_dir) fs::remove_all(dir, ec);
+    }
+};
+
+// The shell script of one measurement: a server in namespace b (bounded by `timeout`, in the
+// foreground mode so it stays in the script's process group), then the client in namespace
+// a writing `out`; the client's output is the result, so the server is stopped once the client
+// is done (iperf3 -s -1 sometimes lingers after its test). Every path is quoted.
+std::string measurement_script(const Mirror& m, const std::string& dir, const std::string& out,
+                               const std::string& a, const std::string& b, long long limit_s) {
+    const std::string bound = "timeout --foreground " + std::to_string(limit_s) + " ";
+    std::string server, client;
+    if (m.bulk) {
+        // The client retries until the server's port answers (bounded: 100 tries). iperf3
+        // 3.12 -J exits 0 even when the connection was refused: its "error" key tells.
+        server = "iperf3 -s -1 -p 5201 >/dev/null 2>&1";
+        client = "iperf3 -c 10.99.0.2 -p 5201 -J -n " + std::to_string(m.bytes) + " > " +
+                 shell_quote(out) + " 2>/dev/null && ! grep -q '\"error\"' " + shell_quote(out);
+    } else {
+        const std::string args = " 10.99.0.2 5203 " + std::to_string(m.size) + " " +
+                                 std::to_string(m.seconds) + " " + std::to_string(m.count);
+        const std::string ready = shell_quote(out + ".server");
+        server = "python3 " + shell_quote(dir + "/rr.py") + " server" + args + " > " + ready;
+        client = "grep -q listening " + ready + " 2>/dev/null && python3 " +
+                 shell_quote(dir + "/rr.py") + " client" + args + " > " + shell_quote(out);
+    }
+    return "ip netns exec " + b + " " + bound + server + " &\nserver=$!\nstatus=1\n" +
+           "for i in $(seq 100); do\n  if ip netns exec " + a + " " + bound + client +
+           "; then status=0; break; fi\n  sleep 0.02\ndone\n" +
+           "kill $server 2>/dev/null || true\nwait $server || true\nexit $status\n";
+}
+
 }  // namespace
+
+std::optional<std::map<std::string, double>> linux_run_values(const nlohmann::json& out,
+                                                              bool bulk) {
+    std::map<std::string, double> values;
+    if (bulk) {
+        const auto bits = number_at(out, {"end", "sum_received", "bits_per_second"});
+        if (!bits || !std::isfinite(*bits)) return std::nullopt;
+        values["throughput_gbit_s"] = *bits / 1e9;
+        values["retransmits"] = number_at(out, {"end", "sum_sent", "retransmits"}).value_or(0);
+        return values;
+    }
+    if (!out.is_object() || !out.contains("metrics") || !out["metrics"].is_object())
+        return std::nullopt;
+    for (const auto& [metric, v] : out["metrics"].items()) {
+        if (v.is_number() && std::isfinite(v.get<double>())) values[metric] = v.get<double>();
+    }
+    if (values.empty()) return std::nullopt;
+    return values;
+}
 
 nlohmann::json LinuxReference::to_json() const {
     nlohmann::json j{{"values", values}};
@@ -151,9 +239,11 @@ LinuxReference measure_linux_reference(const AbPlan& plan, int runs) {
         ref.note = "skipped: cannot create a temporary directory";
         return ref;
     }
-    const std::string dir = dir_template;
-    const std::string a = "nlab-a-" + std::to_string(getpid());
-    const std::string b = "nlab-b-" + std::to_string(getpid());
+    LinuxScratch scratch{dir_template, "nlab-a-" + std::to_string(getpid()),
+                         "nlab-b-" + std::to_string(getpid())};
+    const std::string& dir = scratch.dir;
+    const std::string& a = scratch.a;
+    const std::string& b = scratch.b;
     std::ofstream(dir + "/rr.py") << kRrScript;
     const AbChildResult setup =
         shell(dir, "setup",
@@ -162,64 +252,52 @@ LinuxReference measure_linux_reference(const AbPlan& plan, int runs) {
                   " addr add 10.99.0.1/24 dev nlab-veth-a\nip -n " + b +
                   " addr add 10.99.0.2/24 dev nlab-veth-b\nip -n " + a +
                   " link set nlab-veth-a up\nip -n " + b + " link set nlab-veth-b up\nip -n " + a +
-                  " link set lo up\nip -n " + b + " link set lo up\ncommand -v iperf3 >/dev/null");
+                  " link set lo up\nip -n " + b + " link set lo up\ncommand -v iperf3 >/dev/null",
+              std::chrono::seconds(30));
     std::string failures;
     if (setup.exit_status != 0) {
         failures = "namespace setup or iperf3 missing: " + file_tail(dir + "/setup.log", 1);
     } else {
-        for (int rep = 1; rep <= runs; ++rep) {
-            for (const Mirror& m : todo) {
-                const std::string name = m.workload + "-" + std::to_string(rep);
-                std::string script;
-                if (m.bulk) {
-                    // The server is ready when its port answers; the client retries until then
-                    // (bounded: 100 tries).
-                    script = "ip netns exec " + b + " iperf3 -s -1 -p 5201 >/dev/null 2>&1 &\n" +
-                             "for i in $(seq 100); do ip netns exec " + a +
-                             " iperf3 -c 10.99.0.2 -p 5201 -J -n " + std::to_string(m.bytes) +
-                             " > " + dir + "/" + name +
-                             ".json 2>/dev/null && break; sleep 0.02; "
-                             "done\nwait\n";
-                } else {
-                    const std::string args = " 10.99.0.2 5203 " + std::to_string(m.size) + " " +
-                                             std::to_string(m.seconds) + " " +
-                                             std::to_string(m.count);
-                    script = "ip netns exec " + b + " python3 " + dir + "/rr.py server" + args +
-                             " > " + dir + "/" + name + ".server &\n" +
-                             "for i in $(seq 100); do grep -q listening " + dir + "/" + name +
-                             ".server 2>/dev/null && break; sleep 0.02; done\n" + "ip netns exec " +
-                             a + " python3 " + dir + "/rr.py client" + args + " > " + dir + "/" +
-                             name + ".json\nwait\n";
-                }
+        for (int rep = 1; rep <= runs && !ab_interrupted(); ++rep) {
+            for (std::size_t i = 0; i < todo.size() && !ab_interrupted(); ++i) {
+                const Mirror& m = todo[i];
+                // File names from the workload's name, made safe, numbered against collisions.
+                const std::string name = "w" + std::to_string(i + 1) + "-" + file_safe(m.workload) +
+                                         "-" + std::to_string(rep);
+                const std::string out = dir + "/" + name + ".json";
+                const long long limit_s = 60 + static_cast<long long>(m.seconds);
                 std::fprintf(stderr, "[linux] %s run %d/%d ... ", m.workload.c_str(), rep, runs);
                 std::fflush(stderr);
-                const AbChildResult r = shell(dir, name, script);
-                const nlohmann::json out = read_json_file(dir + "/" + name + ".json");
-                auto& values = ref.values[m.workload];
-                if (r.exit_status != 0 || !out.is_object()) {
-                    failures += (failures.empty() ? "" : "; ") + name + " failed";
+                const AbChildResult r =
+                    shell(dir, name, measurement_script(m, dir, out, a, b, limit_s - 5),
+                          std::chrono::seconds(limit_s));
+                const auto got = r.exit_status == 0 && r.spawn_error.empty()
+                                     ? linux_run_values(read_json_file(out), m.bulk)
+                                     : std::nullopt;
+                if (!got) {
+                    failures +=
+                        (failures.empty() ? "" : "; ") + name +
+                        (r.timed_out     ? " timed out"
+                         : r.interrupted ? " interrupted"
+                         : !r.spawn_error.empty()
+                             ? " failed: " + r.spawn_error
+                             : " failed (exit status " + std::to_string(r.exit_status) + ")");
                     std::fprintf(stderr, "FAILED\n");
                     continue;
                 }
-                if (m.bulk && out.contains("end")) {
-                    const auto& end = out["end"];
-                    values["throughput_gbit_s"].push_back(
-                        end["sum_received"].value("bits_per_second", 0.0) / 1e9);
-                    values["retransmits"].push_back(end["sum_sent"].value("retransmits", 0.0));
-                } else if (out.contains("metrics")) {
-                    for (const auto& [metric, v] : out["metrics"].items()) {
-                        if (v.is_number()) values[metric].push_back(v.get<double>());
-                    }
-                }
+                auto& values = ref.values[m.workload];
+                for (const auto& [metric, v] : *got) values[metric].push_back(v);
                 values["cpu_seconds"].push_back(r.cpu_seconds);
                 std::fprintf(stderr, "done (%.1f s)\n", r.wall_seconds);
             }
         }
     }
-    shell(dir, "teardown", "ip netns del " + a + " || true\nip netns del " + b + " || true");
-    std::error_code ec;
-    if (failures.empty()) fs::remove_all(dir, ec);
-    ref.note = failures.empty() ? "" : failures + " (files in " + dir + ")";
+    scratch.keep_dir = !failures.empty() && !ab_interrupted();
+    if (ab_interrupted()) {
+        ref.note = "interrupted";
+    } else if (!failures.empty()) {
+        ref.note = failures + " (files in " + dir + ")";
+    }
     return ref;
 }
 

@@ -5,10 +5,15 @@
 // returns no values and a `note` saying why. It measures the workloads it knows how to mirror:
 // a workload whose client app is `tcp_bulk` (iperf3 -J for the same byte count) and one whose
 // client app is `rr` in mode `rr` (a Python socket loop of the same size and count). The
-// namespaces it creates are removed before it returns, also on failure.
+// namespaces it creates are removed, with every process left in them, before it returns, also
+// on failure, an exception or an interruption (ab_interrupted(): it stops after the current
+// measurement). Workload names only reach the shell as file-safe names inside quoted paths.
+// `linux_run_values` reads one measurement's JSON output; a value that matters being absent or
+// not a number (iperf3 -J prints "end": {} on an error) makes it nullopt: a failed run.
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,5 +31,9 @@ struct LinuxReference {
 };
 
 LinuxReference measure_linux_reference(const AbPlan& plan, int runs);
+
+/// bulk: iperf3 -J output -> throughput_gbit_s (end.sum_received) and retransmits
+/// (end.sum_sent, 0 when absent); else the rr loop's "metrics" numbers.
+std::optional<std::map<std::string, double>> linux_run_values(const nlohmann::json& out, bool bulk);
 
 }  // namespace netloom::host

@@ -101,6 +101,11 @@ AbPlan AbPlan::from_config(const Config& root) {
     const Config variants = ab.child("variants");
     const YAML::Node variant_nodes = find_key(ab_node, "variants");
     for (const std::string& name : variants.keys()) {
+        if (name == "linux") {
+            variants.fail_message(name,
+                                  "the variant name 'linux' is reserved for the Linux "
+                                  "reference row (ab.linux_reference): choose another");
+        }
         const Config v = variants.child(name, true);
         AbVariant variant{name, {}, variants.mark(name), {}};
         const YAML::Node entries = find_key(variant_nodes, name);

@@ -2,7 +2,8 @@
 // A/B harness runs (one per variant × workload × repetition).
 //
 // Contract: `AbPlan::from_config` validates `ab:` with the Config getters (unknown keys, bad
-// values, a variant path that matches nothing, a workload naming a stack that does not exist:
+// values, a variant path that matches nothing, a variant named `linux` (the reference row's
+// name), a workload naming a stack that does not exist:
 // ConfigError at file:line:column) and keeps the rest of the document, without `ab:`, as the
 // base. `derive` returns a new document: the base with the variant's overrides applied, every
 // stack's `apps` replaced by the workload's apps for that stack (none when the workload does

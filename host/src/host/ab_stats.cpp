@@ -92,6 +92,16 @@ std::string format_cell(const AbSummary& cell, const AbSummary* baseline) {
     return text + ratio;
 }
 
+std::optional<std::size_t> baseline_row(const std::vector<AbTableRow>& rows) {
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        if (!rows[r].note.empty()) continue;
+        for (const auto& [name, summary] : rows[r].metrics) {
+            if (summary.count > 0) return r;
+        }
+    }
+    return std::nullopt;
+}
+
 std::string format_table(const std::vector<AbTableRow>& rows) {
     std::vector<std::string> names;
     for (const auto& row : rows) {
@@ -100,18 +110,23 @@ std::string format_table(const std::vector<AbTableRow>& rows) {
         }
     }
     const std::vector<std::string> columns = order_metrics(names);
-    // cells[r][c]; the baseline of a column is the first row that has a value in it.
+    // cells[r][c]; every ratio is against the baseline row (a column it lacks has none).
+    const std::optional<std::size_t> base = baseline_row(rows);
+    const AbSummary none{NAN, NAN, NAN, 0};
     std::vector<std::vector<std::string>> cells(rows.size());
     for (std::size_t c = 0; c < columns.size(); ++c) {
-        const AbSummary* baseline = nullptr;
+        const AbSummary* baseline = &none;
+        if (base) {
+            auto it = rows[*base].metrics.find(columns[c]);
+            if (it != rows[*base].metrics.end() && it->second.count > 0) baseline = &it->second;
+        }
         for (std::size_t r = 0; r < rows.size(); ++r) {
             auto it = rows[r].metrics.find(columns[c]);
             if (it == rows[r].metrics.end() || it->second.count == 0) {
                 cells[r].push_back("-");
                 continue;
             }
-            cells[r].push_back(format_cell(it->second, baseline));
-            if (!baseline) baseline = &it->second;
+            cells[r].push_back(format_cell(it->second, base && r == *base ? nullptr : baseline));
         }
     }
     std::size_t first = std::string("variant").size();

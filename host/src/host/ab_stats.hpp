@@ -5,7 +5,8 @@
 // ratio is only defined when the baseline is a finite non-zero number. `format_table` prints
 // one row per variant and one column per metric that any row has (standard metrics first, in
 // `standard_metrics()` order, then the others by name); each cell is the median, followed for
-// every row after the baseline row by `(0.97x)` against the first row that has the metric.
+// every row but the baseline row by `(0.97x)` against the baseline row: the first row without a
+// note that has any value (`baseline_row`), "(-)" in a column where it has none.
 #pragma once
 
 #include <cstddef>
@@ -43,6 +44,9 @@ struct AbTableRow {
     std::map<std::string, AbSummary> metrics;
     std::string note;  // shown instead of the cells when set ("not run: ...")
 };
+
+/// The index of the row ratios are taken against, nullopt when no row has a value.
+std::optional<std::size_t> baseline_row(const std::vector<AbTableRow>& rows);
 
 /// The table as text lines, each ending in '\n'; the first line is the header.
 std::string format_table(const std::vector<AbTableRow>& rows);

@@ -6,7 +6,8 @@
 // not match, or all its streams are there) gets ACCESS_DENIED and is closed. A control
 // connection that sends no plausible cookie, an over-long or malformed JSON message, or goes
 // silent past `timeout` is closed and counted (bad_control); a test whose client stops
-// sending control messages and data for `idle_timeout`, or overruns time + omit + `grace`, is
+// sending control messages and data (omitted seconds' data included) for `idle_timeout`, or
+// overruns time + omit + `grace`, is
 // abandoned (tests_failed) and the server serves the next one. The results the server sends
 // carry exactly the bytes it counted (and the `bytes` counter grows by the same amount).
 // The client is finite: one test against `target`:`port`, status 0 when the whole exchange
@@ -79,7 +80,8 @@ private:
     Task<std::string> exchange_results(TcpStream& control, Test& test);
     Task<void> receive_stream(Test& test, DataStream& stream);
     Task<void> send_stream(Test& test, DataStream& stream);
-    std::uint64_t test_bytes(const Test& test) const;
+    std::uint64_t test_bytes(const Test& test) const;   ///< counted for the results
+    std::uint64_t moved_bytes(const Test& test) const;  ///< moved at all, for the idle check
 
     Iperf3Options options_;
     TcpEngine& tcp_;

@@ -146,7 +146,6 @@ Task<std::string> Iperf3Client::run_test() {
     const std::uint64_t limit = p.byte_limit();
     const Time end =
         p.time_s > 0 ? test_start_ + std::chrono::seconds(p.time_s + p.omit_s) : kNoDeadline;
-    std::uint64_t seen = 0;
     std::string error;
     for (;;) {
         const std::uint64_t total = total_bytes();
@@ -159,21 +158,25 @@ Task<std::string> Iperf3Client::run_test() {
                     " ended early: " + std::string(to_string((*failed)->end));
             break;
         }
-        // No limit reached: wait for a worker's news, the end time, or a stall check.
+        // No limit reached: wait for a worker's news, the end time, or a stall check: no
+        // byte moved during this whole wait (`total` is from just before it).
         const Time stall_check = scheduler_.now() + options_.timeout;
-        if (!co_await progress_.wait(std::min(end, stall_check)) &&
-            scheduler_.now() >= stall_check && total_bytes() == seen) {
+        // (The co_await on a statement of its own: inside the && below, GCC 12 did not stop
+        // the loop when the condition held.)
+        const bool news = co_await progress_.wait(std::min(end, stall_check));
+        if (!news && scheduler_.now() >= stall_check && total_bytes() == total) {
             error = "no data moved for " + std::to_string(to_seconds(options_.timeout)) + " s";
             break;
         }
-        seen = total;
     }
     test_end_ = scheduler_.now();
     workers_.reset();
     if (!p.reverse && error.empty()) {
         // The server stops counting at TEST_END: let what was sent arrive first (bounded).
         const Time deadline = scheduler_.now() + options_.timeout;
-        for (auto& s : streams_) co_await wait_acknowledged(s->stream, s->bytes, deadline);
+        // bytes_acked counts the stream from its first byte: the cookie, then the test data.
+        for (auto& s : streams_)
+            co_await wait_acknowledged(s->stream, kCookieSize + s->bytes, deadline);
     }
     const CpuTimes cpu = CpuTimes::now();
     const double wall = std::max(to_seconds(test_end_ - test_start_), 1e-9);

@@ -78,7 +78,8 @@ Task<StateRead> read_state(TcpStream& stream, Time deadline);
 /// mid-way (its scope destroyed) has counted exactly what it queued. `counted` must outlive it.
 Task<IoStatus> write_counted(TcpStream& stream, std::span<const std::uint8_t> data,
                              std::uint64_t& counted);
-/// Until the peer has acknowledged `bytes` bytes of the stream (TcpInfo::bytes_acked), an
+/// Until the peer has acknowledged `bytes` bytes of the stream (TcpInfo::bytes_acked, which
+/// counts from the stream's first byte: a data stream's cookie included), an
 /// error, or the deadline: so TEST_END does not overtake data still in flight.
 Task<IoStatus> wait_acknowledged(TcpStream& stream, std::uint64_t bytes, Time deadline);
 

@@ -17,6 +17,7 @@ struct Iperf3Server::DataStream {
     TcpStream stream;
     int id;
     std::uint64_t bytes = 0;  ///< counted while the test ran (after omit)
+    std::uint64_t moved = 0;  ///< every byte read or queued, omitted seconds included (liveness)
 };
 
 struct Iperf3Server::Test {
@@ -128,6 +129,12 @@ std::uint64_t Iperf3Server::test_bytes(const Test& test) const {
     return sum;
 }
 
+std::uint64_t Iperf3Server::moved_bytes(const Test& test) const {
+    std::uint64_t sum = 0;
+    for (const auto& s : test.streams) sum += s->moved;
+    return sum;
+}
+
 Task<void> Iperf3Server::run_test(TcpStream control, Cookie cookie) {
     test_ = std::make_unique<Test>(scheduler_);
     test_->cookie = cookie;
@@ -210,13 +217,14 @@ Task<std::string> Iperf3Server::wait_for_test_end(TcpStream& control, Test& test
                                     std::chrono::seconds(test.params.time_s + test.params.omit_s) +
                                     options_.grace
                               : kNoDeadline;
-    std::uint64_t seen = test_bytes(test);
+    // Liveness counts every byte: during omit (-O) nothing is counted for the results yet.
+    std::uint64_t seen = moved_bytes(test);
     for (;;) {
         const Time idle_end = scheduler_.now() + options_.idle_timeout;
         StateRead s = co_await read_state(control, std::min(idle_end, hard_end));
         if (s.status == IoStatus::deadline) {
             if (scheduler_.now() >= hard_end) co_return "the test overran its time";
-            const std::uint64_t now_bytes = test_bytes(test);
+            const std::uint64_t now_bytes = moved_bytes(test);
             if (now_bytes == seen) co_return "no data and no control message: client gone";
             seen = now_bytes;
             continue;
@@ -279,6 +287,7 @@ Task<void> Iperf3Server::receive_stream(Test& test, DataStream& s) {
     for (;;) {
         IoResult r = co_await s.stream.read(buffer);
         if (!r.ok()) co_return;  // the client closed or reset this stream: the test goes on
+        s.moved += r.bytes;
         if (!omit || scheduler_.now() >= test.count_from) s.bytes += r.bytes;
     }
 }
@@ -293,8 +302,10 @@ Task<void> Iperf3Server::send_stream(Test& test, DataStream& s) {
             n = static_cast<std::size_t>(std::min<std::uint64_t>(n, limit - test.reserved));
             test.reserved += n;
         }
-        if (co_await write_counted(s.stream, {test.payload.data(), n}, s.bytes) != IoStatus::ok)
-            co_return;
+        const std::uint64_t before = s.bytes;
+        const IoStatus status = co_await write_counted(s.stream, {test.payload.data(), n}, s.bytes);
+        s.moved += s.bytes - before;
+        if (status != IoStatus::ok) co_return;
     }
 }
 
