@@ -189,7 +189,12 @@ Task<void> HttpServer::serve(TcpStream& stream) {
                     continue;
                 }
                 ++counters_.timeouts;
-                if (used > 0 && !co_await send_error(stream, 408, false, false)) co_return;
+                if (used > 0) {
+                    // co_await as a statement of its own, never inside && / || (GCC 12
+                    // miscompiled one such condition in the iperf3 client).
+                    const bool sent = co_await send_error(stream, 408, false, false);
+                    if (!sent) co_return;
+                }
                 co_await linger_close(stream);
                 co_return;
             }

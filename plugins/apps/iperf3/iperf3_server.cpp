@@ -190,9 +190,10 @@ Task<std::string> Iperf3Server::drive_test(TcpStream& control, Test& test) {
     }
     test.accepting_streams = false;
 
-    if (co_await send_state(control, test_start, step()) != IoStatus::ok ||
-        co_await send_state(control, test_running, step()) != IoStatus::ok)
-        co_return "control connection lost at TEST_START";
+    // One co_await per statement, never inside || (see iperf3_client.cpp: GCC 12).
+    IoStatus sent = co_await send_state(control, test_start, step());
+    if (sent == IoStatus::ok) sent = co_await send_state(control, test_running, step());
+    if (sent != IoStatus::ok) co_return "control connection lost at TEST_START";
     test.start = scheduler_.now();
     test.count_from = test.start + std::chrono::seconds(test.params.omit_s);
     test.cpu_start = CpuTimes::now();
