@@ -4,6 +4,7 @@
 // counters.
 // Loop turns are counted with a poller (it runs once per turn), never with a clock.
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -338,4 +339,23 @@ TEST_CASE("epoll: counters count what ran", "[sched][epoll]") {
     CHECK(after.at("fd_callbacks") == 1);
     CHECK(after.at("waits") == 1);
     CHECK(after.at("blocking_waits") == 1);
+}
+
+TEST_CASE("epoll: timer_slack holds while the scheduler lives, then the old slack returns",
+          "[sched][epoll]") {
+    const int before = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    REQUIRE(before > 0);
+    {
+        EpollOptions options;
+        options.timer_slack = 2us;
+        EpollScheduler sched(options);
+        CHECK(prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0) == 2000);
+    }
+    CHECK(prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0) == before);
+    {
+        EpollOptions options;
+        options.timer_slack = 0us;  // keep the thread's
+        EpollScheduler sched(options);
+        CHECK(prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0) == before);
+    }
 }

@@ -85,6 +85,9 @@ TEST_CASE("scheduler plugins: config errors", "[sched][plugin]") {
     refuses(NETLOOM_BUSYPOLL_PLUGIN_FILE, "max_events: 0\n");
     refuses(NETLOOM_BUSYPOLL_PLUGIN_FILE, "quantum: 4\n");  // not one of its keys
     refuses(NETLOOM_SIM_PLUGIN_FILE, "start: 5s\n");        // sim takes no keys
+    refuses(NETLOOM_FAIR_PLUGIN_FILE, "timer_slack: 2s\n");
+    refuses(NETLOOM_FAIR_PLUGIN_FILE, "timer_slack: -1us\n");
+    refuses(NETLOOM_BUSYPOLL_PLUGIN_FILE, "timer_slack: 1us\n");  // it never sleeps
 
     LoadedPlugin fair(NETLOOM_FAIR_PLUGIN_FILE);
     CHECK_THROWS_WITH(fair.descriptor.create(Config::load_string("quantm: 8\n", "t.yaml"), env),

@@ -1,6 +1,8 @@
 // LoopBase / FdLoopBase: the bookkeeping every scheduler plugin shares.
 #include "loop_base.hpp"
 
+#include <sys/prctl.h>
+
 #include <algorithm>
 #include <stdexcept>
 #include <string>
@@ -88,10 +90,23 @@ void LoopBase::visit_loop_counters(const CounterVisitor& visit) const {
     visit("poller_calls", poller_calls_);
 }
 
-FdLoopBase::FdLoopBase(const char* name, int max_events, bool use_epoll_pwait2)
+FdLoopBase::FdLoopBase(const char* name, int max_events, bool use_epoll_pwait2, Time timer_slack)
     : LoopBase(name),
       watches_(max_events, use_epoll_pwait2),
-      start_(std::chrono::steady_clock::now()) {}
+      start_(std::chrono::steady_clock::now()) {
+    if (timer_slack > Time::zero()) {
+        const int previous = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+        if (previous >= 0 && prctl(PR_SET_TIMERSLACK,
+                                   static_cast<unsigned long>(timer_slack.count()), 0, 0, 0) == 0) {
+            saved_timer_slack_ = previous;
+        }
+    }
+}
+
+FdLoopBase::~FdLoopBase() {
+    if (saved_timer_slack_ >= 0)
+        prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(saved_timer_slack_), 0, 0, 0);
+}
 
 Time FdLoopBase::now() const noexcept {
     return std::chrono::duration_cast<Time>(std::chrono::steady_clock::now() - start_);

@@ -81,7 +81,11 @@ public:
     void unwatch(WatchId id) noexcept override;
 
 protected:
-    FdLoopBase(const char* name, int max_events, bool use_epoll_pwait2);
+    /// `timer_slack` > 0 sets the thread's timer slack (prctl PR_SET_TIMERSLACK) for the
+    /// scheduler's lifetime: Linux's default of 50 us would otherwise wake every short sleep
+    /// (a 10 us link's delivery timer) up to 50 us late. 0 keeps the thread's current slack.
+    FdLoopBase(const char* name, int max_events, bool use_epoll_pwait2, Time timer_slack = {});
+    ~FdLoopBase() override;
 
     /// The end of an lwt-style turn: waits for fds until the next timer (not at all when
     /// `work_left`), runs their callbacks; false when nothing could ever wake the loop.
@@ -93,6 +97,7 @@ protected:
 
 private:
     const std::chrono::steady_clock::time_point start_;
+    long saved_timer_slack_ = -1;  ///< restored on destruction; -1: not changed
 };
 
 }  // namespace netloom::sched

@@ -4,7 +4,8 @@
 namespace netloom::sched {
 
 EpollScheduler::EpollScheduler(EpollOptions options)
-    : FdLoopBase("epoll scheduler", options.max_events, options.use_epoll_pwait2) {}
+    : FdLoopBase("epoll scheduler", options.max_events, options.use_epoll_pwait2,
+                 options.timer_slack) {}
 
 bool EpollScheduler::turn() {
     // Fixed before anything runs: callbacks posted during this turn wait for the next one.

@@ -16,6 +16,8 @@
 
 #include <cstdint>
 
+#include <chrono>
+
 #include "loop_base.hpp"
 
 namespace netloom::sched {
@@ -26,6 +28,8 @@ struct EpollOptions {
     /// Sleep with epoll_pwait2 (ns timeout) when the kernel has it, else epoll_wait (ms, rounded
     /// up). Tests turn it off to cover the fallback.
     bool use_epoll_pwait2 = true;
+    /// Thread timer slack while the scheduler lives (see FdLoopBase); 0: the kernel's.
+    Time timer_slack = std::chrono::microseconds(1);
 };
 
 class EpollScheduler final : public FdLoopBase {

@@ -8,7 +8,8 @@
 namespace netloom::sched {
 
 FairScheduler::FairScheduler(FairOptions options)
-    : FdLoopBase("fair scheduler", options.max_events, /*use_epoll_pwait2=*/true),
+    : FdLoopBase("fair scheduler", options.max_events, /*use_epoll_pwait2=*/true,
+                 options.timer_slack),
       quantum_(options.quantum) {
     if (quantum_ < 1) throw std::invalid_argument("fair scheduler: quantum must be at least 1");
 }

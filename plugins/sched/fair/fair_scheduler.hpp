@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <chrono>
+
 #include "loop_base.hpp"
 
 namespace netloom::sched {
@@ -23,6 +25,8 @@ struct FairOptions {
     std::size_t quantum = 64;
     /// Ready fds taken from the kernel per wait; more stay ready for the next turn.
     int max_events = 64;
+    /// Thread timer slack while the scheduler lives (see FdLoopBase); 0: the kernel's.
+    Time timer_slack = std::chrono::microseconds(1);
 };
 
 class FairScheduler final : public FdLoopBase {
