@@ -211,6 +211,40 @@ class AbHarness(unittest.TestCase):
         return netloom("ab", "--json", self.json_path, "--chart", self.chart_path, *extra,
                        config=config)[0]
 
+    def test_linux_reference_row_as_root(self):
+        """The Linux kernel over veth in two namespaces, measured in the same run (root only):
+        bulk (iperf3) and rr (a Python client) rows with numbers, nothing left behind."""
+        if os.geteuid() != 0:
+            self.skipTest("the Linux reference row needs root (network namespaces)")
+        for tool in ("ip", "iperf3", "timeout"):
+            if shutil.which(tool) is None:
+                self.skipTest(f"{tool} is not installed")
+        config = AB_CONFIG.replace("  runs: 1\n", "  runs: 1\n  linux_reference: true\n").replace(
+            """    conns:
+      server: [{use: tcp_conns, role: server, port: 5002}]
+      client: [{use: tcp_conns, role: client, target: 10.0.0.2, port: 5002, count: 100,
+                settle: 10ms, hold: 10ms}]""",
+            """    rr:
+      server: [{use: rr, role: server, port: 5003}]
+      client: [{use: rr, role: client, target: 10.0.0.2, port: 5003, mode: rr, size: 64,
+                duration: 300ms}]""")
+        namespaces_before = subprocess.run(["ip", "netns", "list"], capture_output=True,
+                                           text=True).stdout
+        p = self.run_ab(config)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(self.json_path) as f:
+            result = json.load(f)
+        self.assertGreater(result["results"]["bulk"]["linux"]["throughput_gbit_s"]["median"], 0)
+        self.assertGreater(result["results"]["rr"]["linux"]["rr_per_s"]["median"], 0)
+        self.assertGreater(result["results"]["rr"]["linux"]["latency_p50_us"]["median"], 0)
+        self.assertTrue(any(l.startswith("linux ") for l in p.stdout.splitlines()), p.stdout)
+        namespaces_after = subprocess.run(["ip", "netns", "list"], capture_output=True,
+                                          text=True).stdout
+        self.assertEqual(namespaces_after, namespaces_before)
+        leftovers = subprocess.run(["pgrep", "-f", "rr.py|iperf3 -s"], capture_output=True,
+                                   text=True).stdout
+        self.assertEqual(leftovers, "")
+
     def test_table_json_and_chart_agree(self):
         p = self.run_ab(AB_CONFIG)
         self.assertEqual(p.returncode, 0, p.stderr)

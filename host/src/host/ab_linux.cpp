@@ -175,23 +175,27 @@ struct LinuxScratch {
 std::string measurement_script(const Mirror& m, const std::string& dir, const std::string& out,
                                const std::string& a, const std::string& b, long long limit_s) {
     const std::string bound = "timeout --foreground " + std::to_string(limit_s) + " ";
+    // Only the programs run inside the namespaces: a `ip netns exec a x && y` would run y
+    // outside (the rr client once ran in the root namespace and never reached the server).
+    const std::string in_a = "ip netns exec " + a + " " + bound;
     std::string server, client;
     if (m.bulk) {
         // The client retries until the server's port answers (bounded: 100 tries). iperf3
         // 3.12 -J exits 0 even when the connection was refused: its "error" key tells.
         server = "iperf3 -s -1 -p 5201 >/dev/null 2>&1";
-        client = "iperf3 -c 10.99.0.2 -p 5201 -J -n " + std::to_string(m.bytes) + " > " +
+        client = in_a + "iperf3 -c 10.99.0.2 -p 5201 -J -n " + std::to_string(m.bytes) + " > " +
                  shell_quote(out) + " 2>/dev/null && ! grep -q '\"error\"' " + shell_quote(out);
     } else {
         const std::string args = " 10.99.0.2 5203 " + std::to_string(m.size) + " " +
                                  std::to_string(m.seconds) + " " + std::to_string(m.count);
         const std::string ready = shell_quote(out + ".server");
         server = "python3 " + shell_quote(dir + "/rr.py") + " server" + args + " > " + ready;
-        client = "grep -q listening " + ready + " 2>/dev/null && python3 " +
+        // The readiness check reads a file (any namespace); the client itself runs in a.
+        client = "grep -q listening " + ready + " 2>/dev/null && " + in_a + "python3 " +
                  shell_quote(dir + "/rr.py") + " client" + args + " > " + shell_quote(out);
     }
     return "ip netns exec " + b + " " + bound + server + " &\nserver=$!\nstatus=1\n" +
-           "for i in $(seq 100); do\n  if ip netns exec " + a + " " + bound + client +
+           "for i in $(seq 100); do\n  if " + client +
            "; then status=0; break; fi\n  sleep 0.02\ndone\n" +
            "kill $server 2>/dev/null || true\nwait $server || true\nexit $status\n";
 }
