@@ -58,18 +58,21 @@ void Pcb::update_window(const Segment& seg) {
 }
 
 void Pcb::take_rtt_sample(const Segment& seg, SeqNum previous_una) {
+    // One new segment per round trip is timed by its send time (Karn, RFC 6298 3), timestamps
+    // or not: their millisecond clock says 0 or 1 ms at sub-millisecond RTTs (Linux, too,
+    // prefers its own send times). Echoes time what nothing else can: retransmissions.
+    if (snd_.timed_seq) {
+        if (gt(seg.ack, *snd_.timed_seq) && ge(*snd_.timed_seq, previous_una)) {
+            snd_.rto.on_rtt_sample(now() - snd_.timed_at);
+            snd_.timed_seq.reset();
+        }
+        return;
+    }
     if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->echo != 0) {
         // RFC 7323 4.1: the echo identifies the transmission, so retransmissions may be timed.
         const std::uint32_t elapsed_ms = ts_now() - seg.options.timestamps->echo;
-        if (elapsed_ms < 60'000) {  // an echo from the future or far past is ignored
+        if (elapsed_ms < 60'000)  // an echo from the future or far past is ignored
             snd_.rto.on_rtt_sample(std::chrono::milliseconds(elapsed_ms));
-            snd_.timed_seq.reset();
-            return;
-        }
-    }
-    if (snd_.timed_seq && gt(seg.ack, *snd_.timed_seq) && ge(*snd_.timed_seq, previous_una)) {
-        snd_.rto.on_rtt_sample(now() - snd_.timed_at);
-        snd_.timed_seq.reset();
     }
 }
 

@@ -83,7 +83,7 @@ void Pcb::send_segment(SeqNum seq, std::uint32_t length, std::uint8_t flags) {
         if (lt(seq, snd_.max)) {
             ++retransmits;
             snd_.timed_seq.reset();  // Karn (RFC 6298 3): its ACK could answer either copy
-        } else if (!snd_.timed_seq && !ts_ok_) {
+        } else if (!snd_.timed_seq) {
             snd_.timed_seq = seq;  // Karn: time one new segment at a time
             snd_.timed_at = now();
         }

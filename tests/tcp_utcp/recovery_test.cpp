@@ -57,7 +57,9 @@ TEST_CASE("three duplicate ACKs trigger a fast retransmit, the full ACK ends rec
 }
 
 TEST_CASE("duplicate ACKs after an RTO do not start a second recovery (RFC 6582 step 2)") {
-    CorePair pair(test_config(), test_config());
+    Config config = test_config();
+    config.sack = false;  // NewReno; with SACK and an RTT sample a probe would come first
+    CorePair pair(config, config);
     REQUIRE(pair.run_until([&] {
         return pair.server && pair.server->state == TcpState::established &&
                pair.client->state == TcpState::established;

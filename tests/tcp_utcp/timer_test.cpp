@@ -51,6 +51,7 @@ TEST_CASE("connection-establishment deadline aborts a handshake") {
 TEST_CASE("data retransmission goes back to SND.UNA, backs off, and gives up") {
     Config config = test_config();
     config.max_retransmits = 4;
+    config.sack = false;  // the RTO alone: with SACK and an RTT sample a probe comes first
     CorePair pair(config, config);
     REQUIRE(pair.run_until([&] {
         return pair.server && pair.server->state == TcpState::established &&
@@ -84,7 +85,9 @@ TEST_CASE("data retransmission goes back to SND.UNA, backs off, and gives up") {
 }
 
 TEST_CASE("an ACK after a timeout resumes sending and clears the give-up count") {
-    CorePair pair(test_config(), test_config());
+    Config config = test_config();
+    config.sack = false;  // the RTO alone: with SACK and an RTT sample a probe comes first
+    CorePair pair(config, config);
     REQUIRE(pair.run_until([&] {
         return pair.server && pair.server->state == TcpState::established &&
                pair.client->state == TcpState::established;
@@ -98,4 +101,31 @@ TEST_CASE("an ACK after a timeout resumes sending and clears the give-up count")
     REQUIRE(pair.run_until([&] { return client.snd_una == client.snd_max; }, 1000));
     CHECK(client.rexmt_count == 0);
     CHECK(pair.server->recv_buffer.readable() == 3000);
+}
+
+TEST_CASE("with timestamps, a sub-millisecond RTT is measured from send times, not the ms echo") {
+    CorePair pair(test_config(), test_config());  // 10 ms RTT for the handshake
+    REQUIRE(pair.run_until([&] {
+        return pair.server && pair.server->state == TcpState::established &&
+               pair.client->state == TcpState::established;
+    }));
+    Tcb& client = *pair.client;
+    REQUIRE(client.ts_ok);
+    // Then each exchange takes 150 us: the timestamp clock (1 ms ticks) would say 0 ms.
+    Time t = pair.now();
+    for (int round = 0; round < 40; ++round) {
+        t += 10ms;
+        Outputs out;
+        send_1(client, std::vector<std::uint8_t>(1000, 1), t, out);
+        REQUIRE(out.segments.size() == 1);
+        Segment ack = peer_segment(client, client.rcv_nxt, client.snd_max, flag::ack);
+        ack.window = static_cast<std::uint16_t>(client.snd_wnd >> client.snd_wscale);
+        ack.options.timestamps =
+            wire::TcpTimestamps{client.ts_recent + 1, out.segments[0].options.timestamps->value};
+        deliver_in(client, ack, t + 150us);
+        REQUIRE(client.snd_una == client.snd_max);
+    }
+    // SRTT after 40 samples of 150 us from 10 ms: ~197 us (the 0 ms echoes would give ~48 us).
+    CHECK(client.rto.srtt() > 140us);
+    CHECK(client.rto.srtt() < 260us);
 }

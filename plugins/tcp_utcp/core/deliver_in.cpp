@@ -41,14 +41,14 @@ void on_established(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
     tcb.timers.rexmt.reset();
     tcb.timers.conn_establish.reset();
     tcb.rexmt_count = 0;
-    // Handshake RTT. A timestamp echo names the transmission it answers (RFC 7323 4), but it
-    // cannot be older than our first SYN; without one, Karn's rule (RFC 6298 3) allows a sample
-    // only if the SYN (or SYN-ACK) was sent once.
+    // Handshake RTT. A SYN (or SYN-ACK) sent once is timed by its send time (Karn's rule, RFC
+    // 6298 3; exact, where timestamps tick in ms). After a retransmission only a timestamp echo
+    // can name the transmission it answers (RFC 7323 4); it cannot be older than our first SYN.
     const Time elapsed = now - tcb.rtt_start;
-    if (tcb.ts_ok && segment.options.timestamps) {
-        if (auto rtt = rtt_from_echo(tcb, segment, now, elapsed)) tcb.rto.on_rtt_sample(*rtt);
-    } else if (!tcb.syn_retransmitted) {
+    if (!tcb.syn_retransmitted) {
         tcb.rto.on_rtt_sample(elapsed);
+    } else if (tcb.ts_ok && segment.options.timestamps) {
+        if (auto rtt = rtt_from_echo(tcb, segment, now, elapsed)) tcb.rto.on_rtt_sample(*rtt);
     }
     // RFC 6298 5.7: after a SYN timeout, data transmission starts with RTO = 3 s unless a
     // sample was taken meanwhile (set_initial_rto does nothing once there is one).

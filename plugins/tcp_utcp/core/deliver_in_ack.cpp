@@ -15,17 +15,22 @@ using namespace wire::tcp_flag;
 namespace {
 
 void take_rtt_sample(Tcb& tcb, const Segment& segment, Time now) {
-    // RFC 7323 4: an echoed timestamp identifies the transmission, retransmitted or not. It
-    // cannot be older than the connection's handshake.
+    // One new segment per round trip is timed by its send time (Karn's rule, RFC 6298 3:
+    // rtt_seq is cleared when anything is retransmitted), with or without timestamps: the
+    // timestamp clock ticks in milliseconds, so at sub-millisecond RTTs its echoes say 0 or
+    // 1 ms and SRTT would swing between them (Linux, too, prefers its own send times).
+    if (tcb.rtt_seq) {
+        if (tcp::ge(segment.ack, *tcb.rtt_seq)) {
+            tcb.rto.on_rtt_sample(now - tcb.rtt_start);
+            tcb.rtt_seq.reset();
+        }
+        return;
+    }
+    // Nothing timed (a retransmission cleared it): RFC 7323 4, an echoed timestamp identifies
+    // the transmission, retransmitted or not; it cannot be older than the handshake.
     if (tcb.ts_ok) {
         if (auto rtt = detail::rtt_from_echo(tcb, segment, now, now - tcb.rtt_start))
             tcb.rto.on_rtt_sample(*rtt);
-        return;
-    }
-    // Otherwise Karn's rule (RFC 6298 3): rtt_seq is cleared when anything is retransmitted.
-    if (tcb.rtt_seq && tcp::ge(segment.ack, *tcb.rtt_seq)) {
-        tcb.rto.on_rtt_sample(now - tcb.rtt_start);
-        tcb.rtt_seq.reset();
     }
 }
 

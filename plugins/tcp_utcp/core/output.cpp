@@ -175,7 +175,7 @@ void output_tcp(Tcb& tcb, Time now, Outputs& out) {
         sent_new_data = sent_new_data || !retransmission;
         if (retransmission) {
             ++tcb.retransmits;
-        } else if (!tcb.rtt_seq && !tcb.ts_ok) {
+        } else if (!tcb.rtt_seq) {
             tcb.rtt_seq = tcb.snd_nxt;  // time this segment (Karn: only new data, RFC 6298 3)
             tcb.rtt_start = now;
         }
