@@ -94,6 +94,24 @@ Task<void> finish_connection(TcpStream& stream, ServiceCounters& counters, Sched
     }
 }
 
+std::unique_ptr<UdpChannel> start_udp_service(const char* name, Scheduler& scheduler, IpLayer& ip,
+                                              std::uint16_t port, TaskScope& scope,
+                                              ServiceCounters& counters, bool echo) {
+    std::unique_ptr<UdpChannel> channel;
+    try {
+        channel = std::make_unique<UdpChannel>(scheduler, ip, port);
+    } catch (const std::exception& e) {
+        throw std::runtime_error(std::string(name) + " server: cannot bind UDP port " +
+                                 std::to_string(port) + ": " + e.what());
+    }
+    scope.spawn(serve_udp(*channel, counters, echo));
+    return channel;
+}
+
+const char* transports_name(bool tcp, bool udp) noexcept {
+    return tcp && udp ? "tcp, udp" : tcp ? "tcp" : "udp";
+}
+
 Task<void> serve_udp(UdpChannel& channel, ServiceCounters& counters, bool echo) {
     for (;;) {
         UdpReceiveResult r = co_await channel.receive();

@@ -71,6 +71,14 @@ Task<void> finish_connection(TcpStream& stream, ServiceCounters& counters, Sched
 /// Echoes (`echo` true) or drops every datagram arriving on `channel`; never returns.
 Task<void> serve_udp(UdpChannel& channel, ServiceCounters& counters, bool echo);
 
+/// Binds `port` and spawns serve_udp on it in `scope`; throws std::runtime_error naming the
+/// service and port when the port cannot be bound.
+std::unique_ptr<UdpChannel> start_udp_service(const char* name, Scheduler& scheduler, IpLayer& ip,
+                                              std::uint16_t port, TaskScope& scope,
+                                              ServiceCounters& counters, bool echo);
+/// "tcp, udp", "tcp" or "udp", for the start-up log line.
+const char* transports_name(bool tcp, bool udp) noexcept;
+
 class TcpService {
 public:
     using Handler = std::function<Task<void>(TcpStream& stream)>;

@@ -34,19 +34,11 @@ void DiscardServer::start(std::function<void(int)> /*a server never finishes*/) 
                                                 [this](TcpStream& s) { return serve(s); });
         service_->start();
     }
-    if (ip_) {
-        try {
-            udp_ = std::make_unique<UdpChannel>(scheduler_, *ip_, options_.port);
-        } catch (const std::exception& e) {
-            throw std::runtime_error("discard server: cannot bind UDP port " +
-                                     std::to_string(options_.port) + ": " + e.what());
-        }
-        scope_.spawn(serve_udp(*udp_, counters_, false));
-    }
+    if (ip_)
+        udp_ =
+            start_udp_service("discard", scheduler_, *ip_, options_.port, scope_, counters_, false);
     log_->info("discard server on port {} ({})", options_.port,
-               tcp_ && ip_ ? "tcp, udp"
-               : tcp_      ? "tcp"
-                           : "udp");
+               transports_name(tcp_ != nullptr, ip_ != nullptr));
 }
 
 Task<void> DiscardServer::serve(TcpStream& stream) {

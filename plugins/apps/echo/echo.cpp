@@ -31,19 +31,10 @@ void EchoServer::start(std::function<void(int)> /*a server never finishes*/) {
                                                 [this](TcpStream& s) { return serve(s); });
         service_->start();
     }
-    if (ip_) {
-        try {
-            udp_ = std::make_unique<UdpChannel>(scheduler_, *ip_, options_.port);
-        } catch (const std::exception& e) {
-            throw std::runtime_error("echo server: cannot bind UDP port " +
-                                     std::to_string(options_.port) + ": " + e.what());
-        }
-        scope_.spawn(serve_udp(*udp_, counters_, true));
-    }
+    if (ip_)
+        udp_ = start_udp_service("echo", scheduler_, *ip_, options_.port, scope_, counters_, true);
     log_->info("echo server on port {} ({})", options_.port,
-               tcp_ && ip_ ? "tcp, udp"
-               : tcp_      ? "tcp"
-                           : "udp");
+               transports_name(tcp_ != nullptr, ip_ != nullptr));
 }
 
 Task<void> EchoServer::serve(TcpStream& stream) {

@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "busypoll_scheduler.hpp"
+#include "loop_config.hpp"
 #include "netloom/config.hpp"
 #include "netloom/plugin.hpp"
 
@@ -10,7 +11,7 @@ namespace {
 std::unique_ptr<netloom::PluginObject> make_busypoll_scheduler(const netloom::Config& config,
                                                                netloom::Env& /*env*/) {
     netloom::sched::BusyPollOptions options;
-    options.max_events = static_cast<int>(config.get_int("max_events", 64, 1, 65536));
+    options.max_events = netloom::sched::read_max_events(config);
     config.done();
     return std::make_unique<netloom::sched::BusyPollScheduler>(options);
 }

@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "fair_scheduler.hpp"
+#include "loop_config.hpp"
 #include "netloom/config.hpp"
 #include "netloom/plugin.hpp"
 
@@ -11,12 +12,8 @@ std::unique_ptr<netloom::PluginObject> make_fair_scheduler(const netloom::Config
                                                            netloom::Env& /*env*/) {
     netloom::sched::FairOptions options;
     options.quantum = static_cast<std::size_t>(config.get_int("quantum", 64, 1, 1 << 20));
-    options.max_events = static_cast<int>(config.get_int("max_events", 64, 1, 65536));
-    options.timer_slack = config.get_duration("timer_slack", options.timer_slack);
-    if (options.timer_slack < netloom::Time::zero() ||
-        options.timer_slack > std::chrono::seconds(1))
-        config.fail("timer_slack", "a duration from 0 (the kernel's) to 1s",
-                    config.get_string("timer_slack"));
+    options.max_events = netloom::sched::read_max_events(config);
+    options.timer_slack = netloom::sched::read_timer_slack(config, options.timer_slack);
     config.done();
     return std::make_unique<netloom::sched::FairScheduler>(options);
 }
