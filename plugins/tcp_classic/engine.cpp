@@ -17,18 +17,16 @@ Engine::Engine(EngineConfig config, IpLayer& ip, Scheduler& scheduler,
       ip_(ip),
       scheduler_(scheduler),
       log_(std::move(log)),
-      random_(config_.secret_seed ? *config_.secret_seed : std::random_device{}()),
-      cookies_(tcp::SipKey{}) {
-    // RFC 6528 3: one random secret per stack, for ISNs and SYN cookies alike (fixed under a
-    // virtual clock, see tcp_common/secret_seed.hpp).
-    for (auto& byte : config_.isn_key) byte = static_cast<std::uint8_t>(random_());
-    cookies_ = tcp::SynCookies(config_.isn_key);
+      // RFC 6528 3: secrets random per stack (fixed under a virtual clock), one key per use.
+      secrets_(tcp::draw_engine_secrets(config_.secret_seed)),
+      cookies_(secrets_.cookie_key),
+      ports_(config_.ephemeral_first, config_.ephemeral_last, secrets_.port_key,
+             secrets_.port_counter) {
+    config_.isn_key = secrets_.isn_key;
+    config_.ts_key = secrets_.ts_key;
     // Never advertise more than the device carries: MTU - IPv4 - TCP headers (RFC 9293 3.7.1).
     const std::uint32_t mtu_mss = ip_.mtu() > 40 ? ip_.mtu() - 40 : 64;
     config_.mss = static_cast<std::uint16_t>(std::min<std::uint32_t>(config_.mss, mtu_mss));
-    // RFC 6056 3.3.3: the port offset is a keyed hash of the destination, so its own secret.
-    for (auto& byte : port_key_) byte = static_cast<std::uint8_t>(random_());
-    next_ephemeral_ = static_cast<std::uint32_t>(random_());
 }
 
 Engine::~Engine() {

@@ -14,13 +14,14 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <random>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "engine_config.hpp"
 #include "netloom/tcp.hpp"
+#include "netloom/tcp_common/ephemeral_ports.hpp"
+#include "netloom/tcp_common/secret_seed.hpp"
 #include "netloom/tcp_common/siphash.hpp"
 #include "netloom/tcp_common/syn_cookie.hpp"
 #include "pcb.hpp"
@@ -93,14 +94,18 @@ private:
     std::shared_ptr<Pcb> make_pcb(const tcp::FourTuple& tuple);
     void post_flush();
     void flush_events();
-    std::uint16_t ephemeral_port(tcp::FourTuple tuple);
+    /// The local port for an active open to `tuple`'s destination; ends the TIME-WAIT it takes
+    /// over (returned in `reused`). Throws TcpNoFreePort.
+    std::uint16_t ephemeral_port(tcp::FourTuple tuple, std::optional<tcp::TimeWaitRecord>& reused);
+    tcp::PortCandidate probe_port(const tcp::FourTuple& tuple) const;
 
     EngineConfig config_;
     IpLayer& ip_;
     Scheduler& scheduler_;
     std::shared_ptr<spdlog::logger> log_;
-    std::mt19937_64 random_;
+    tcp::EngineSecrets secrets_;
     tcp::SynCookies cookies_;
+    tcp::EphemeralPorts ports_;
 
     std::unordered_map<tcp::FourTuple, std::shared_ptr<Pcb>, TupleHash> table_;
     std::unordered_map<std::uint16_t, Listener*> listeners_;
@@ -111,8 +116,6 @@ private:
     std::vector<Listener*>* flushing_listeners_ = nullptr;
     bool flush_posted_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-    tcp::SipKey port_key_{};            ///< RFC 6056 3.3.3 secret (F's key)
-    std::uint32_t next_ephemeral_ = 0;  ///< RFC 6056 3.3.3 counter shared by all destinations
     bool started_ = false;
     Time challenge_window_start_{0};
     std::uint32_t challenge_acks_in_window_ = 0;
@@ -125,8 +128,9 @@ private:
                       tx_dropped = 0, syn_cookies_sent = 0, syn_cookies_accepted = 0,
                       syn_cookies_rejected = 0, listen_overflows = 0, listen_drops = 0,
                       connections_opened = 0, connections_reset = 0, time_wait_reused = 0,
-                      icmp_errors = 0, rx_not_unicast = 0, time_wait_overflows = 0, retransmits = 0,
-                      rto_count = 0, fast_retransmits = 0, sack_recoveries = 0;
+                      time_wait_reused_active = 0, ephemeral_exhausted = 0, icmp_errors = 0,
+                      rx_not_unicast = 0, time_wait_overflows = 0, retransmits = 0, rto_count = 0,
+                      fast_retransmits = 0, sack_recoveries = 0;
     } counters_;
 };
 

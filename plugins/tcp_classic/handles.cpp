@@ -115,14 +115,18 @@ std::unique_ptr<TcpConnection> Engine::connect(const TcpEndpoint& remote,
                                                const TcpConnectOptions& options) {
     if (remote.port == 0) throw std::invalid_argument("tcp_classic: cannot connect to port 0");
     tcp::FourTuple tuple{ip_.address().address, options.local_port, remote.address, remote.port};
+    std::optional<tcp::TimeWaitRecord> reused;
     if (tuple.local_port == 0) {
-        tuple.local_port = ephemeral_port(tuple);
-    } else if (table_.contains(tuple)) {
-        throw std::runtime_error("tcp_classic: 4-tuple already in use");
+        if (table_.size() >= config_.max_connections)  // a reused TIME-WAIT would free one
+            throw std::runtime_error("tcp_classic: max_connections reached");
+        tuple.local_port = ephemeral_port(tuple, reused);
+    } else {
+        if (table_.contains(tuple)) throw std::runtime_error("tcp_classic: 4-tuple already in use");
+        if (table_.size() >= config_.max_connections)
+            throw std::runtime_error("tcp_classic: max_connections reached");
     }
-    if (table_.size() >= config_.max_connections)
-        throw std::runtime_error("tcp_classic: max_connections reached");
     auto pcb = make_pcb(tuple);
+    if (reused) pcb->reuse_sequence_space(*reused);
     pcb->user_attached = true;
     if (options.nodelay) pcb->set_nodelay(true);
     auto handle = std::make_unique<Connection>(*this, pcb);
@@ -130,30 +134,40 @@ std::unique_ptr<TcpConnection> Engine::connect(const TcpEndpoint& remote,
     return handle;
 }
 
-std::uint16_t Engine::ephemeral_port(tcp::FourTuple tuple) {
-    // RFC 6056 3.3.3 (algorithm 3, "simple hash-based"): the search starts at
-    // F(local address, remote address, remote port, secret) plus a global counter, so each
-    // destination sees its own sequence of ports while a connection to one destination tells
-    // nothing about the ports used towards another.
-    std::array<std::uint8_t, 10> destination{};
-    const std::uint32_t local = tuple.local_address.to_uint(),
-                        remote = tuple.remote_address.to_uint();
-    for (int i = 0; i < 4; ++i) {
-        destination[i] = static_cast<std::uint8_t>(local >> (8 * i));
-        destination[4 + i] = static_cast<std::uint8_t>(remote >> (8 * i));
+tcp::PortCandidate Engine::probe_port(const tcp::FourTuple& tuple) const {
+    using Kind = tcp::PortCandidate::Kind;
+    if (listeners_.contains(tuple.local_port)) return {Kind::busy};
+    const auto it = table_.find(tuple);
+    if (it == table_.end()) return {Kind::free};
+    const std::optional<tcp::TimeWaitRecord> record = it->second->time_wait_record();
+    if (!record) return {Kind::busy};
+    tcp::PortCandidate candidate{Kind::time_wait, *record};
+    // The TSval a new incarnation would send now (pcb_output.cpp's clock, same offset).
+    candidate.new_tsval =
+        static_cast<std::uint32_t>(scheduler_.now() / std::chrono::milliseconds(1)) +
+        Pcb::ts_offset_for(tuple, config_.ts_key);
+    return candidate;
+}
+
+std::uint16_t Engine::ephemeral_port(tcp::FourTuple tuple,
+                                     std::optional<tcp::TimeWaitRecord>& reused) {
+    const Time now = scheduler_.now();
+    const auto result = ports_.choose(tuple, now, config_.time_wait_reuse_delay,
+                                      [this](const tcp::FourTuple& t) { return probe_port(t); });
+    if (!result.choice) {
+        ++counters_.ephemeral_exhausted;
+        throw TcpNoFreePort(tcp::no_free_port_message("tcp_classic", ports_, result.retry_at, now),
+                            result.retry_at);
     }
-    destination[8] = static_cast<std::uint8_t>(tuple.remote_port);
-    destination[9] = static_cast<std::uint8_t>(tuple.remote_port >> 8);
-    const auto offset = static_cast<std::uint32_t>(tcp::siphash24(port_key_, destination));
-    const std::uint32_t range = config_.ephemeral_last - config_.ephemeral_first + 1u;
-    for (std::uint32_t tries = 0; tries < range; ++tries) {
-        const auto port = static_cast<std::uint16_t>(config_.ephemeral_first +
-                                                     (offset + next_ephemeral_) % range);
-        ++next_ephemeral_;
-        tuple.local_port = port;
-        if (!listeners_.contains(port) && !table_.contains(tuple)) return port;
+    tuple.local_port = result.choice->port;
+    if (result.choice->reused) {
+        ++counters_.time_wait_reused_active;
+        reused = result.choice->reused;
+        // CLOSED: retire() takes it out of the table (a copy keeps it alive until it returns).
+        const std::shared_ptr<Pcb> old = table_.at(tuple);
+        old->end_time_wait();
     }
-    throw std::runtime_error("tcp_classic: no free ephemeral port for this destination");
+    return tuple.local_port;
 }
 
 std::size_t Engine::memory_in_use() const noexcept {
@@ -196,6 +210,8 @@ void Engine::visit_counters(const CounterVisitor& visit) const {
     visit("connections_opened", c.connections_opened);
     visit("connections_reset", c.connections_reset);
     visit("time_wait_reused", c.time_wait_reused);
+    visit("time_wait_reused_active", c.time_wait_reused_active);
+    visit("ephemeral_exhausted", c.ephemeral_exhausted);
     visit("icmp_errors", c.icmp_errors);
     visit("rx_not_unicast", c.rx_not_unicast);
     visit("time_wait_overflows", c.time_wait_overflows);

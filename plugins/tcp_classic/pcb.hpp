@@ -24,6 +24,7 @@
 #include "netloom/scheduler.hpp"
 #include "netloom/tcp.hpp"
 #include "netloom/tcp_common/congestion.hpp"
+#include "netloom/tcp_common/ephemeral_ports.hpp"
 #include "netloom/tcp_common/isn.hpp"
 #include "netloom/tcp_common/reassembly_buffer.hpp"
 #include "netloom/tcp_common/rto.hpp"
@@ -148,6 +149,16 @@ public:
     bool syn_may_reopen(const Segment& syn) const noexcept;
     /// Ends TIME-WAIT early (the 4-tuple is being reused): straight to CLOSED.
     void end_time_wait();
+    /// What TIME-WAIT reuse by a connect() needs to know (tcp_common/ephemeral_ports.hpp);
+    /// empty unless in TIME-WAIT.
+    std::optional<tcp::TimeWaitRecord> time_wait_record() const noexcept;
+    /// Before open_active(): this connection takes over `old`'s 4-tuple, so its ISS must lie
+    /// beyond the old sequence space (RFC 6191, RFC 9293 3.10.7.4).
+    void reuse_sequence_space(const tcp::TimeWaitRecord& old) noexcept;
+    /// RFC 7323 5.4: the TSval offset of every incarnation of `tuple` (the same each time, so a
+    /// later incarnation's TSvals are greater).
+    static std::uint32_t ts_offset_for(const tcp::FourTuple& tuple,
+                                       const tcp::SipKey& key) noexcept;
     TcpInfo info() const;
 
     const tcp::FourTuple& tuple() const noexcept { return tuple_; }
@@ -216,6 +227,8 @@ private:
     std::uint32_t flight_size() const noexcept { return snd_.nxt - snd_.una; }
     std::uint32_t data_in_queue_after_nxt() const noexcept;
     std::uint32_t ts_now() const noexcept;
+    /// ts_now(), remembered as the last TSval sent: for segments about to go out.
+    std::uint32_t stamp_tsval() noexcept { return last_tsval_ = ts_now(); }
     Time now() const noexcept { return host_.scheduler().now(); }
 
     // --- SACK loss recovery, RFC 6675 (pcb_sack.cpp) ---
@@ -270,6 +283,8 @@ private:
     std::uint16_t path_mss_ = 0xffff;       ///< RFC 1191: bound from fragmentation-needed
     bool sack_ok_ = false, ts_ok_ = false, ws_ok_ = false;
     std::uint32_t ts_recent_ = 0, ts_offset_ = 0;
+    std::uint32_t last_tsval_ = 0;  ///< TSval of the last segment sent (TIME-WAIT reuse)
+    Time time_wait_since_{0};
     SeqNum last_ack_sent_;
     std::uint32_t backoff_probes_ = 0;     ///< zero-window probes since the last new ACK
     std::uint32_t unanswered_probes_ = 0;  ///< zero-window probes since the peer last spoke

@@ -28,11 +28,19 @@ Pcb::Pcb(PcbHost& host, const tcp::FourTuple& tuple, Time now)
     // RFC 6528: the ISN is a keyed hash of the 4-tuple plus a 4 us clock.
     snd_.iss = tcp::generate_isn(tuple, host.config().isn_key, now);
     snd_.una = snd_.nxt = snd_.max = snd_.iss;
-    // RFC 7323 5.4: a per-connection timestamp offset, so TSval reveals no host-wide clock.
-    ts_offset_ = tcp::connection_hash(
-        {tuple.remote_address, tuple.remote_port, tuple.local_address, tuple.local_port},
-        host.config().isn_key);
+    ts_offset_ = ts_offset_for(tuple, host.config().ts_key);
     last_received_ = now;
+}
+
+std::uint32_t Pcb::ts_offset_for(const tcp::FourTuple& tuple, const tcp::SipKey& key) noexcept {
+    // RFC 7323 5.4: a per-connection timestamp offset, so TSval reveals no host-wide clock; its
+    // own key, so TSval and ISS offsets are unrelated.
+    return tcp::connection_hash(tuple, key);
+}
+
+void Pcb::reuse_sequence_space(const tcp::TimeWaitRecord& old) noexcept {
+    snd_.iss = tcp::reuse_iss(snd_.iss, old.snd_nxt);
+    snd_.una = snd_.nxt = snd_.max = snd_.iss;
 }
 
 Pcb::~Pcb() = default;
@@ -122,7 +130,7 @@ void Pcb::send_syn(bool with_ack) {
         repr.options.window_scale = tcp::choose_window_scale(config.rcvbuf);
     repr.options.sack_permitted = with_ack ? sack_ok_ : config.sack;
     if (with_ack ? ts_ok_ : config.timestamps)
-        repr.options.timestamps = wire::TcpTimestamps{ts_now(), with_ack ? ts_recent_ : 0};
+        repr.options.timestamps = wire::TcpTimestamps{stamp_tsval(), with_ack ? ts_recent_ : 0};
     // Karn (RFC 6298 3): only the first transmission of ISS is timed. Every later one (a
     // retransmission, a repeated SYN-ACK, the SYN-ACK of a simultaneous open) makes the
     // ACK ambiguous, so it cancels the measurement.

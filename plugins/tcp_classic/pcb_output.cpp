@@ -69,7 +69,7 @@ void Pcb::send_segment(SeqNum seq, std::uint32_t length, std::uint8_t flags) {
     repr.flags = flags | ack;
     repr.acknowledgment_number = rcv_.nxt.value();
     repr.window = window_field();
-    if (ts_ok_) repr.options.timestamps = wire::TcpTimestamps{ts_now(), ts_recent_};
+    if (ts_ok_) repr.options.timestamps = wire::TcpTimestamps{stamp_tsval(), ts_recent_};
     if (sack_ok_ && sack_blocks_.size() > 0) sack_blocks_.fill(repr.options);
     static const std::uint8_t kNoBytes = 0;
     // A placeholder span of the right size: build_and_send copies the real bytes in place.

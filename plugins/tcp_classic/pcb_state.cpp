@@ -58,6 +58,7 @@ void Pcb::on_our_fin_acked() {
 
 void Pcb::enter_time_wait() {
     state_ = TcpState::time_wait;
+    time_wait_since_ = now();
     tx_.clear();
     Scheduler& s = host_.scheduler();
     retransmit_timer_.cancel(s);
@@ -78,6 +79,12 @@ bool Pcb::syn_may_reopen(const Segment& syn) const noexcept {
     if (ts_ok_ && syn.options.timestamps)
         return static_cast<std::int32_t>(syn.options.timestamps->value - ts_recent_) > 0;
     return tcp::gt(syn.seq, rcv_.nxt);
+}
+
+std::optional<tcp::TimeWaitRecord> Pcb::time_wait_record() const noexcept {
+    if (state_ != TcpState::time_wait || !time_wait_timer_.deadline()) return std::nullopt;
+    return tcp::TimeWaitRecord{ts_ok_, last_tsval_, snd_.nxt, time_wait_since_,
+                               *time_wait_timer_.deadline()};
 }
 
 void Pcb::end_time_wait() {

@@ -1,6 +1,7 @@
 // engine_options.cpp — the keys every TCP engine reads (see tcp_utcp's README for the table).
 #include "netloom/tcp_common/engine_options.hpp"
 
+#include <charconv>
 #include <string>
 
 namespace netloom::tcp {
@@ -33,6 +34,32 @@ nanoseconds positive_duration(const netloom::Config& c, std::string_view key, na
 std::uint32_t bounded_count(const netloom::Config& c, std::string_view key, std::uint32_t fallback,
                             std::int64_t min, std::int64_t max) {
     return static_cast<std::uint32_t>(c.get_int(key, fallback, min, max));
+}
+
+/// A whole decimal number in [begin, end), or empty.
+std::optional<unsigned> parse_number(const char* begin, const char* end) {
+    unsigned value = 0;
+    const auto [stop, error] = std::from_chars(begin, end, value);
+    if (error != std::errc{} || stop != end || begin == end) return std::nullopt;
+    return value;
+}
+
+/// `first-last`, both in 1..65535, first <= last (Linux writes ip_local_port_range the same way).
+void read_port_range(const netloom::Config& c, std::string_view key, std::uint16_t& first,
+                     std::uint16_t& last) {
+    const std::string fallback = std::to_string(first) + "-" + std::to_string(last);
+    const std::string text = c.get_string(key, fallback);
+    const auto dash = text.find('-');
+    std::optional<unsigned> lo, hi;
+    if (dash != std::string::npos) {
+        lo = parse_number(text.data(), text.data() + dash);
+        hi = parse_number(text.data() + dash + 1, text.data() + text.size());
+    }
+    if (!lo || !hi || *lo < 1 || *hi > 65535 || *lo > *hi)
+        c.fail_message(key, std::string(key) + " must be FIRST-LAST with 1 <= FIRST <= LAST <= " +
+                                "65535 (e.g. 32768-60999), not '" + text + "'");
+    first = static_cast<std::uint16_t>(*lo);
+    last = static_cast<std::uint16_t>(*hi);
 }
 
 }  // namespace
@@ -71,7 +98,68 @@ EngineOptions read_engine_options(const netloom::Config& c) {
     e.max_connections = bounded_count(c, "max_connections", e.max_connections, 1, 1 << 22);
     e.max_time_wait = bounded_count(c, "max_time_wait", e.max_time_wait, 0, 1 << 22);
     e.nodelay = c.get_bool("nodelay", e.nodelay);
+    read_port_range(c, "ephemeral_ports", e.ephemeral_first, e.ephemeral_last);
+    e.time_wait_reuse_delay = c.get_duration("time_wait_reuse_delay", e.time_wait_reuse_delay);
+    // Past 2 MSL the TIME-WAIT is gone anyway; a negative delay means nothing.
+    if (e.time_wait_reuse_delay < nanoseconds::zero() || e.time_wait_reuse_delay > 2 * e.msl)
+        c.fail_message("time_wait_reuse_delay",
+                       "time_wait_reuse_delay must be between 0 and 2 * msl");
     return e;
+}
+
+namespace {
+
+std::string text(bool value) {
+    return value ? "true" : "false";
+}
+std::string text(std::uint64_t value) {
+    return std::to_string(value);
+}
+std::string text(nanoseconds value) {
+    return std::to_string(value.count()) + "ns";
+}
+
+}  // namespace
+
+void visit_connection_options(const ConnectionOptions& o,
+                              const std::function<void(std::string_view, std::string)>& visit) {
+    visit("mss", text(std::uint64_t{o.mss}));
+    visit("rcvbuf", text(std::uint64_t{o.rcvbuf}));
+    visit("sndbuf", text(std::uint64_t{o.sndbuf}));
+    visit("window_scaling", text(o.window_scaling));
+    visit("sack", text(o.sack));
+    visit("timestamps", text(o.timestamps));
+    visit("cc", o.cubic ? "cubic" : "newreno");
+    visit("msl", text(o.msl));
+    visit("max_retransmits", text(std::uint64_t{o.max_retransmits}));
+    visit("syn_retransmits", text(std::uint64_t{o.max_syn_retransmits}));
+    visit("connect_timeout", text(o.connect_timeout));
+    visit("challenge_ack_limit", text(std::uint64_t{o.challenge_ack_limit}));
+    visit("rto_min", text(o.rto.min_rto));
+    visit("rto_max", text(o.rto.max_rto));
+    visit("rto_initial", text(o.rto.initial_rto));
+    visit("rto_granularity", text(o.rto.granularity));
+    visit("nodelay", text(o.nodelay));
+    visit("delayed_ack", text(o.delayed_ack));
+    visit("delack_timeout", text(o.delack_timeout));
+    visit("fin_wait_2_timeout", text(o.fin_wait_2_timeout));
+    visit("keepalive", text(o.keepalive));
+    visit("keepalive_idle", text(o.keepalive_idle));
+    visit("keepalive_interval", text(o.keepalive_interval));
+    visit("keepalive_count", text(std::uint64_t{o.keepalive_count}));
+}
+
+void visit_engine_options(const EngineOptions& o,
+                          const std::function<void(std::string_view, std::string)>& visit) {
+    visit_connection_options(o, visit);
+    visit("backlog", text(std::uint64_t{o.backlog}));
+    visit("syn_backlog", text(std::uint64_t{o.syn_backlog}));
+    visit("syn_cookies", text(o.syn_cookies));
+    visit("max_connections", text(std::uint64_t{o.max_connections}));
+    visit("max_time_wait", text(std::uint64_t{o.max_time_wait}));
+    visit("ephemeral_ports",
+          std::to_string(o.ephemeral_first) + "-" + std::to_string(o.ephemeral_last));
+    visit("time_wait_reuse_delay", text(o.time_wait_reuse_delay));
 }
 
 }  // namespace netloom::tcp

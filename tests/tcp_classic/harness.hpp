@@ -11,6 +11,7 @@
 #include <string>
 
 #include "engine.hpp"
+#include "filter_device.hpp"
 #include "impair_device.hpp"
 #include "ip_test_support.hpp"
 #include "wire_device.hpp"
@@ -19,38 +20,6 @@ namespace netloom::classic::test {
 
 using namespace netloom::testing;
 using namespace std::chrono_literals;
-
-/// Drops the transmitted frames a test's predicate picks (counted); passes everything else.
-class FilterDevice final : public NetDevice {
-public:
-    explicit FilterDevice(std::shared_ptr<NetDevice> inner) : inner_(std::move(inner)) {}
-    std::function<bool(std::span<const std::uint8_t> frame)> drop;
-    std::uint64_t dropped = 0;
-
-    std::uint32_t mtu() const noexcept override { return inner_->mtu(); }
-    MacAddress mac() const noexcept override { return inner_->mac(); }
-    DeviceCapabilities capabilities() const noexcept override { return inner_->capabilities(); }
-    std::string describe() const override { return "filter > " + inner_->describe(); }
-    void attach(Scheduler& scheduler, std::function<void()> rx_ready) override {
-        inner_->attach(scheduler, std::move(rx_ready));
-    }
-    bool transmit(Packet&& frame) override {
-        if (drop && drop(frame.bytes())) {
-            ++dropped;
-            return true;
-        }
-        return inner_->transmit(std::move(frame));
-    }
-    std::size_t poll(std::size_t max, const FrameSink& sink) override {
-        return inner_->poll(max, sink);
-    }
-    void visit_counters(const CounterVisitor& visit) const override {
-        inner_->visit_counters(visit);
-    }
-
-private:
-    std::shared_ptr<NetDevice> inner_;
-};
 
 /// A TCP segment in an Ethernet frame (IPv4 without options, as the stacks send it).
 struct FrameTcp {

@@ -16,7 +16,7 @@
 namespace netloom {
 
 /// Bumped whenever a public header changes in a way that breaks compiled plugins.
-inline constexpr std::uint32_t kAbiVersion = 1;
+inline constexpr std::uint32_t kAbiVersion = 2;
 
 enum class PluginKind : std::uint32_t {
     driver = 1,     ///< NetDevice (netdev.hpp)

@@ -11,10 +11,14 @@
 // if unread data remains, RFC 9293 3.10.4 / RFC 2525 2.17).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
 #include "netloom/counters.hpp"
@@ -121,6 +125,19 @@ public:
     virtual void on_acceptable(std::function<void()> callback) = 0;
 };
 
+/// Thrown by TcpEngine::connect when no local port can be had for the destination now: every
+/// port of the ephemeral range is in use, or held in TIME-WAIT that may not be reused yet.
+/// `retry_at` (scheduler time) is when a port may become usable; empty if none is expected to.
+class TcpNoFreePort : public std::runtime_error {
+public:
+    TcpNoFreePort(const std::string& what, std::optional<std::chrono::nanoseconds> retry_at);
+    ~TcpNoFreePort() override;  // defined in libnetloom: one type identity for every plugin
+    std::optional<std::chrono::nanoseconds> retry_at() const noexcept { return retry_at_; }
+
+private:
+    std::optional<std::chrono::nanoseconds> retry_at_;
+};
+
 struct TcpConnectOptions {
     std::uint16_t local_port = 0;  ///< 0: ephemeral
     bool nodelay = false;
@@ -132,6 +149,8 @@ public:
     virtual void start() = 0;
     /// `backlog`: completed connections waiting for accept (0: the engine's configured default).
     virtual std::unique_ptr<TcpListener> listen(std::uint16_t port, std::uint32_t backlog = 0) = 0;
+    /// Throws TcpNoFreePort when no ephemeral port is usable now, std::exception for other
+    /// local refusals (port 0, 4-tuple in use, max_connections); nothing is sent then.
     virtual std::unique_ptr<TcpConnection> connect(const TcpEndpoint& remote,
                                                    const TcpConnectOptions& options = {}) = 0;
     /// Bytes of memory currently held by the engine for connections (state + buffers in use),

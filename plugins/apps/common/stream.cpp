@@ -3,8 +3,11 @@
 // finish, fails, or its deadline passes.
 #include "stream.hpp"
 
+#include <algorithm>
 #include <exception>
+#include <optional>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace netloom::apps {
@@ -178,12 +181,25 @@ TcpConnection& TcpStream::connection() const {
 Task<TcpStream> tcp_connect(Scheduler& scheduler, TcpEngine& engine, TcpEndpoint remote,
                             Time deadline, TcpConnectOptions options) {
     std::unique_ptr<TcpConnection> connection;
-    try {
-        connection = engine.connect(remote, options);
-    } catch (const std::exception& e) {
-        // Port 0, no free port or 4-tuple, max_connections: nothing was sent, nothing to wait
-        // for, and nothing about the path to the peer is known (so not `unreachable`).
-        co_return TcpStream(IoStatus::local_error, e.what());
+    for (;;) {
+        std::optional<Time> retry_at;
+        std::string refusal;
+        try {
+            connection = engine.connect(remote, options);
+            break;
+        } catch (const TcpNoFreePort& e) {
+            // Every port is in use or in TIME-WAIT: the engine says when one may be reused
+            // (tcp_common/ephemeral_ports.hpp); wait for it rather than fail, within the deadline.
+            refusal = e.what();
+            retry_at = e.retry_at();
+        } catch (const std::exception& e) {
+            // Port 0, 4-tuple in use, max_connections: nothing was sent, nothing to wait for,
+            // and nothing about the path to the peer is known (so not `unreachable`).
+            co_return TcpStream(IoStatus::local_error, e.what());
+        }
+        if (!retry_at || *retry_at >= deadline)
+            co_return TcpStream(IoStatus::local_error, std::move(refusal));
+        co_await scheduler.sleep_until(std::max(*retry_at, scheduler.now()));
     }
     TcpStream stream(scheduler, std::move(connection));
     if (!stream) co_return TcpStream(IoStatus::unreachable);

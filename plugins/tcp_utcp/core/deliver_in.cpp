@@ -2,6 +2,7 @@
 // deliver_in_2 (SYN-SENT, including simultaneous open), the per-state dispatch, and what both
 // sides do when the handshake completes.
 #include "core/detail.hpp"
+#include "netloom/tcp_common/ephemeral_ports.hpp"
 #include "netloom/tcp_common/window.hpp"
 
 namespace netloom::utcp {
@@ -61,9 +62,13 @@ void on_established(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
 }  // namespace detail
 
 Tcb connect_1(std::shared_ptr<const Config> config, const tcp::FourTuple& tuple, Time now,
-              Outputs& out) {
+              Outputs& out, const tcp::TimeWaitRecord* reusing) {
     Tcb tcb(std::move(config), tuple);
     init_send_space(tcb, now);
+    if (reusing) {  // RFC 6191 / RFC 9293 3.10.7.4: no old duplicate may land in the new space
+        tcb.iss = tcp::reuse_iss(tcb.iss, reusing->snd_nxt);
+        tcb.snd_una = tcb.snd_nxt = tcb.snd_max = tcb.iss;
+    }
     tcb.state = TcpState::syn_sent;
     send_syn(tcb, now, out);
     return tcb;

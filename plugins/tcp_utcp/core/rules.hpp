@@ -13,16 +13,18 @@
 #include <span>
 
 #include "core/tcb.hpp"
+#include "netloom/tcp_common/ephemeral_ports.hpp"
 
 namespace netloom::utcp {
 
 // --- Opening ------------------------------------------------------------------------------
 /// connect_1 — user OPEN, active (RFC 9293 3.10.1): choose ISS (RFC 6528), send SYN with our
-/// options, enter SYN-SENT.
+/// options, enter SYN-SENT. `reusing`: the TIME-WAIT connection whose 4-tuple this one takes
+/// over (tcp_common/ephemeral_ports.hpp): the ISS then lies beyond its sequence space.
 Tcb connect_1(const Config& config, const tcp::FourTuple& tuple, Time now, Outputs& out);
 /// Same, sharing `config` with other connections (no per-connection copy).
 Tcb connect_1(std::shared_ptr<const Config> config, const tcp::FourTuple& tuple, Time now,
-              Outputs& out);
+              Outputs& out, const tcp::TimeWaitRecord* reusing = nullptr);
 
 struct Listener {
     Config config;

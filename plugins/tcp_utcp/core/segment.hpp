@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "netloom/tcp.hpp"
+#include "netloom/tcp_common/engine_options.hpp"
 #include "netloom/tcp_common/rto.hpp"
 #include "netloom/tcp_common/seq.hpp"
 #include "netloom/tcp_common/siphash.hpp"
@@ -67,40 +68,17 @@ struct Outputs {
     void note(Note n) noexcept { notes |= n; }
 };
 
-/// Per-connection parameters. Connections share one immutable copy (Tcb::config is a
-/// shared_ptr), so a field costs nothing per connection.
-struct Config {
-    std::uint16_t mss = 1460;           ///< MSS we advertise (our receive side)
-    std::uint32_t rcvbuf = 256 * 1024;  ///< receive buffer: unread + out-of-order bytes
-    std::uint32_t sndbuf = 256 * 1024;  ///< send buffer: unacked + unsent bytes
-    bool window_scaling = true;         ///< RFC 7323 2
-    bool sack = true;                   ///< RFC 2018
-    bool timestamps = true;             ///< RFC 7323 3
-    std::uint32_t ts_offset = 0;        ///< added to every connection's TSval
-    /// RFC 7323 5.4 / 7.1: also add a keyed hash of the 4-tuple (key: isn_key), so TSval
+/// Per-connection parameters: the `tcp:` keys every connection shares (defaults and bounds in
+/// tcp_common/engine_options.hpp, the only place they are written) plus the secrets the shell
+/// draws. Connections share one immutable copy (Tcb::config is a shared_ptr), so a field costs
+/// nothing per connection.
+struct Config : tcp::ConnectionOptions {
+    tcp::SipKey isn_key{};        ///< RFC 6528 secret (drawn by the shell)
+    tcp::SipKey ts_key{};         ///< RFC 7323 5.4 TSval offset key (drawn by the shell)
+    std::uint32_t ts_offset = 0;  ///< added to every connection's TSval
+    /// RFC 7323 5.4 / 7.1: also add a keyed hash of the 4-tuple (key: ts_key), so TSval
     /// reveals neither uptime nor how two connections' clocks relate (Linux does the same).
     bool ts_offset_per_connection = false;
-    std::chrono::nanoseconds msl = std::chrono::seconds(30);  ///< TIME_WAIT lasts 2 * msl
-    std::uint32_t max_retransmits = 15;     ///< data: give up after this many RTOs in a row
-    std::uint32_t max_syn_retransmits = 6;  ///< SYN / SYN-ACK retransmissions
-    std::chrono::nanoseconds connect_timeout = std::chrono::seconds(75);  ///< RFC 1122 4.2.3.5
-    std::uint32_t challenge_ack_limit = 1000;  ///< challenge ACKs per second (RFC 5961 7)
-    bool cubic = false;                        ///< congestion control: NewReno or CUBIC
-    tcp::RtoConfig rto;
-    tcp::SipKey isn_key{};  ///< RFC 6528 secret (drawn by the shell)
-    /// RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK every second full-sized segment, else after
-    /// delack_timeout (at most 500 ms by the RFC).
-    bool delayed_ack = true;
-    std::chrono::nanoseconds delack_timeout = std::chrono::milliseconds(40);
-    bool nodelay = false;  ///< default for new connections: Nagle (RFC 896) off when true
-    /// FIN-WAIT-2 after the user closed both directions: give up on the peer's FIN after this.
-    std::chrono::nanoseconds fin_wait_2_timeout = std::chrono::seconds(60);
-    /// RFC 1122 4.2.3.6: off by default; probes after `keepalive_idle` without a segment from
-    /// the peer, every `keepalive_interval`, and give up after `keepalive_count` unanswered.
-    bool keepalive = false;
-    std::chrono::nanoseconds keepalive_idle = std::chrono::hours(2);
-    std::chrono::nanoseconds keepalive_interval = std::chrono::seconds(75);
-    std::uint32_t keepalive_count = 9;
 };
 
 }  // namespace netloom::utcp

@@ -20,13 +20,14 @@ Tcb::Tcb(std::shared_ptr<const Config> cfg, const tcp::FourTuple& tuple_)
       send_buffer(config->sndbuf),
       recv_buffer(config->rcvbuf),
       challenge_tokens(config->challenge_ack_limit) {
-    ts_offset = config->ts_offset;
-    if (config->ts_offset_per_connection) {
-        // A key distinct from the ISN's, so TSval and ISS offsets are unrelated.
-        tcp::SipKey key = config->isn_key;
-        for (auto& byte : key) byte ^= 0x5c;
-        ts_offset += tcp::connection_hash(tuple, key);
-    }
+    ts_offset = ts_offset_for(*config, tuple);
+}
+
+std::uint32_t ts_offset_for(const Config& config, const tcp::FourTuple& tuple) noexcept {
+    std::uint32_t offset = config.ts_offset;
+    // Its own key, so TSval and ISS offsets are unrelated.
+    if (config.ts_offset_per_connection) offset += tcp::connection_hash(tuple, config.ts_key);
+    return offset;
 }
 
 Tcb::Tcb(const Config& cfg, const tcp::FourTuple& tuple_)

@@ -180,6 +180,9 @@ tcp::CongestionControl make_congestion_control(const Config& cfg, std::uint32_t 
 
 /// RFC 7323 3: our TSval clock (milliseconds of `now`, plus the per-connection offset).
 std::uint32_t ts_clock(const Tcb& tcb, Time now) noexcept;
+/// The TSval offset a connection on `tuple` gets (the same for every incarnation of a 4-tuple,
+/// so a later incarnation's TSvals are greater: what TIME-WAIT reuse relies on).
+std::uint32_t ts_offset_for(const Config& config, const tcp::FourTuple& tuple) noexcept;
 
 /// Bytes this connection holds: sizeof(Tcb) plus every heap block it owns (buffers, SACK
 /// state; the config only when no other connection or listener shares it).

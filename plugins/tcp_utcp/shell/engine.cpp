@@ -26,21 +26,19 @@ Engine::Engine(EngineConfig config, IpLayer& ip, Scheduler& scheduler,
       ip_(ip),
       scheduler_(scheduler),
       log_(std::move(log)),
-      cookies_(isn_key_),
-      random_(config_.secret_seed ? *config_.secret_seed : std::random_device{}()) {
-    // RFC 6528 3: the ISN secret is random per stack (fixed under a virtual clock, see
-    // tcp_common/secret_seed.hpp); so is the SYN-cookie secret.
-    for (auto& word : isn_key_) word = random_();
-    cookies_ = tcp::SynCookies(isn_key_);
-    config_.core.isn_key = isn_key_;
-    config_.core.ts_offset = static_cast<std::uint32_t>(random_());
+      // RFC 6528 3: secrets random per stack (fixed under a virtual clock), one key per use.
+      secrets_(tcp::draw_engine_secrets(config_.secret_seed)),
+      cookies_(secrets_.cookie_key),
+      ports_(config_.ephemeral_first, config_.ephemeral_last, secrets_.port_key,
+             secrets_.port_counter) {
+    config_.core.isn_key = secrets_.isn_key;
+    config_.core.ts_key = secrets_.ts_key;
     config_.core.ts_offset_per_connection = true;  // RFC 7323 5.4
     // Never advertise more than the device can carry: MTU - IPv4 - TCP headers (RFC 9293 3.7.1).
     const std::uint32_t mtu_mss = ip_.mtu() > 40 ? ip_.mtu() - 40 : 64;
-    config_.core.mss =
-        static_cast<std::uint16_t>(std::min<std::uint32_t>(config_.core.mss, mtu_mss));
+    config_.mss = static_cast<std::uint16_t>(std::min<std::uint32_t>(config_.mss, mtu_mss));
+    config_.core.mss = config_.mss;
     shared_config_ = std::make_shared<const Config>(config_.core);
-    for (auto& byte : port_key_) byte = static_cast<std::uint8_t>(random_());
 }
 
 Engine::~Engine() {
@@ -220,7 +218,10 @@ void Engine::ip_error(const IcmpErrorReport& report) {
 
 void Engine::apply(const std::shared_ptr<Socket>& socket, Outputs& out) {
     if (out.notes) count_notes(out.notes);
-    for (const Segment& segment : out.segments) emit(segment, socket->tcb.tuple);
+    for (const Segment& segment : out.segments) {
+        if (segment.options.timestamps) socket->last_tsval = segment.options.timestamps->value;
+        emit(segment, socket->tcb.tuple);
+    }
     Tcb& tcb = socket->tcb;
     if (socket->listener && !socket->queued && synchronized_or_later(tcb.state)) {
         on_established(socket);
@@ -231,6 +232,7 @@ void Engine::apply(const std::shared_ptr<Socket>& socket, Outputs& out) {
     if (out.events) queue_events(socket, out.events);
     if (tcb.state == TcpState::time_wait && !socket->in_time_wait) {
         socket->in_time_wait = true;
+        socket->time_wait_since = scheduler_.now();
         if (++time_wait_count_ > config_.max_time_wait) {
             // Like Linux's time-wait bucket overflow: past the cap a connection skips
             // TIME-WAIT instead of letting its 4-tuples pile up (memory stays bounded).
@@ -431,16 +433,20 @@ std::unique_ptr<TcpConnection> Engine::connect(const TcpEndpoint& remote,
                                                const TcpConnectOptions& options) {
     tcp::FourTuple tuple{ip_.address().address, options.local_port, remote.address, remote.port};
     if (remote.port == 0) throw std::invalid_argument("tcp_utcp: cannot connect to port 0");
-    if (table_.size() >= config_.max_connections)
-        throw std::runtime_error("tcp_utcp: max_connections reached");
+    std::optional<tcp::TimeWaitRecord> reused;
     if (tuple.local_port == 0) {
-        tuple.local_port = ephemeral_port(tuple);
-    } else if (table_.contains(tuple)) {
-        throw std::runtime_error("tcp_utcp: 4-tuple already in use");
+        if (table_.size() >= config_.max_connections)  // a reused TIME-WAIT would free one
+            throw std::runtime_error("tcp_utcp: max_connections reached");
+        tuple.local_port = ephemeral_port(tuple, reused);
+    } else {
+        if (table_.contains(tuple)) throw std::runtime_error("tcp_utcp: 4-tuple already in use");
+        if (table_.size() >= config_.max_connections)
+            throw std::runtime_error("tcp_utcp: max_connections reached");
     }
     Outputs out;
     const Time now = scheduler_.now();
-    auto socket = std::make_shared<Socket>(connect_1(shared_config_, tuple, now, out));
+    auto socket = std::make_shared<Socket>(
+        connect_1(shared_config_, tuple, now, out, reused ? &*reused : nullptr));
     socket->user_attached = true;
     insert(socket);
     if (options.nodelay) set_nodelay_1(socket->tcb, true);  // else the config default
@@ -448,24 +454,40 @@ std::unique_ptr<TcpConnection> Engine::connect(const TcpEndpoint& remote,
     return std::make_unique<Connection>(*this, socket);
 }
 
-std::uint16_t Engine::ephemeral_port(tcp::FourTuple tuple) {
-    // RFC 6056 3.3.1-like: walk the range from a random start; a port is free for this remote
-    // endpoint if the 4-tuple is unused and nobody listens on it.
-    // RFC 6056 3.3.3 (algorithm 3): offset = F(local, remote, secret key), plus a counter
-    // shared by all destinations, so one connection's port says nothing about the next one
-    // to another destination.
-    const std::uint32_t range = config_.ephemeral_last - config_.ephemeral_first + 1u;
-    tcp::FourTuple key_tuple = tuple;
-    key_tuple.local_port = 0;
-    const std::uint32_t offset = tcp::connection_hash(key_tuple, port_key_);
-    for (std::uint32_t tries = 0; tries < range; ++tries) {
-        const auto port = static_cast<std::uint16_t>(config_.ephemeral_first +
-                                                     (offset + next_ephemeral_) % range);
-        ++next_ephemeral_;
-        tuple.local_port = port;
-        if (!listeners_.contains(port) && !table_.contains(tuple)) return port;
+tcp::PortCandidate Engine::probe_port(const tcp::FourTuple& tuple) const {
+    using Kind = tcp::PortCandidate::Kind;
+    if (listeners_.contains(tuple.local_port)) return {Kind::busy};
+    const auto it = table_.find(tuple);
+    if (it == table_.end()) return {Kind::free};
+    const Socket& old = *it->second;
+    if (old.tcb.state != TcpState::time_wait || !old.tcb.timers.time_wait) return {Kind::busy};
+    tcp::PortCandidate candidate{Kind::time_wait};
+    candidate.time_wait = {old.tcb.ts_ok, old.last_tsval, old.tcb.snd_nxt, old.time_wait_since,
+                           *old.tcb.timers.time_wait};
+    const Time now = scheduler_.now();
+    candidate.new_tsval = static_cast<std::uint32_t>(now / std::chrono::milliseconds(1)) +
+                          ts_offset_for(*shared_config_, tuple);
+    return candidate;
+}
+
+std::uint16_t Engine::ephemeral_port(tcp::FourTuple tuple,
+                                     std::optional<tcp::TimeWaitRecord>& reused) {
+    const Time now = scheduler_.now();
+    const auto result = ports_.choose(tuple, now, config_.time_wait_reuse_delay,
+                                      [this](const tcp::FourTuple& t) { return probe_port(t); });
+    if (!result.choice) {
+        ++counters_.ephemeral_exhausted;
+        throw TcpNoFreePort(tcp::no_free_port_message("tcp_utcp", ports_, result.retry_at, now),
+                            result.retry_at);
     }
-    throw std::runtime_error("tcp_utcp: no free ephemeral port for this destination");
+    tuple.local_port = result.choice->port;
+    if (result.choice->reused) {
+        ++counters_.time_wait_reused_active;
+        reused = result.choice->reused;
+        const std::shared_ptr<Socket> old = table_.at(tuple);  // retire() erases the table's copy
+        retire(old);
+    }
+    return tuple.local_port;
 }
 
 // --- Accounting -----------------------------------------------------------------------------
@@ -508,6 +530,8 @@ void Engine::visit_counters(const CounterVisitor& visit) const {
     visit("connections_opened", c.connections_opened);
     visit("connections_reset", c.connections_reset);
     visit("time_wait_reused", c.time_wait_reused);
+    visit("time_wait_reused_active", c.time_wait_reused_active);
+    visit("ephemeral_exhausted", c.ephemeral_exhausted);
     visit("icmp_errors", c.icmp_errors);
     visit("rx_not_unicast", c.rx_not_unicast);
     visit("time_wait_overflows", c.time_wait_overflows);

@@ -19,7 +19,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <random>
 #include <unordered_map>
 #include <vector>
 
@@ -27,6 +26,8 @@
 #include "netloom/ip.hpp"
 #include "netloom/scheduler.hpp"
 #include "netloom/tcp.hpp"
+#include "netloom/tcp_common/ephemeral_ports.hpp"
+#include "netloom/tcp_common/secret_seed.hpp"
 #include "netloom/tcp_common/syn_cookie.hpp"
 #include "shell/engine_config.hpp"
 #include "shell/engine_counters.hpp"
@@ -49,6 +50,8 @@ struct Socket {
     bool counted_open = false;          ///< counted in connections_opened
     bool in_time_wait = false;          ///< counted in the engine's TIME-WAIT total
     bool retired = false;               ///< out of the table for good (retire ran)
+    std::uint32_t last_tsval = 0;       ///< TSval of the last segment sent (TIME-WAIT reuse)
+    Time time_wait_since{0};            ///< when it entered TIME-WAIT
     ListenerState* listener = nullptr;  ///< passive, not yet accepted: its listener
     std::function<void(std::uint32_t)> on_event;
 };
@@ -91,6 +94,9 @@ public:
     void ip_input(const IpMeta& meta, Packet&& segment) override;
     void ip_error(const IcmpErrorReport& report) override;
 
+    /// The effective configuration (defaults filled, MSS clamped to the device, secrets drawn).
+    const EngineConfig& config() const noexcept { return config_; }
+
     // For the user handles (connection.cpp).
     Time now() const noexcept { return scheduler_.now(); }
     /// Runs `step(tcb, out)` on the socket's core and applies the outputs.
@@ -125,17 +131,20 @@ private:
     void input_no_connection(const tcp::FourTuple& tuple, const Segment& segment);
     void input_listener(ListenerState& listener, const tcp::FourTuple& tuple,
                         const Segment& segment);
-    std::uint16_t ephemeral_port(tcp::FourTuple tuple);
+    /// The local port for an active open to `tuple`'s destination; retires the TIME-WAIT
+    /// connection it takes over (returned in `reused`). Throws TcpNoFreePort.
+    std::uint16_t ephemeral_port(tcp::FourTuple tuple, std::optional<tcp::TimeWaitRecord>& reused);
+    tcp::PortCandidate probe_port(const tcp::FourTuple& tuple) const;
     void count_notes(std::uint32_t notes);
 
     EngineConfig config_;
     IpLayer& ip_;
     Scheduler& scheduler_;
     std::shared_ptr<spdlog::logger> log_;
-    tcp::SipKey isn_key_{};
+    tcp::EngineSecrets secrets_;
     std::shared_ptr<const Config> shared_config_;  ///< one copy for every connection
     tcp::SynCookies cookies_;
-    std::mt19937_64 random_;
+    tcp::EphemeralPorts ports_;
     EngineCounters counters_;
 
     std::unordered_map<tcp::FourTuple, std::shared_ptr<Socket>, TupleHash> table_;
@@ -144,8 +153,6 @@ private:
     std::vector<ListenerState*> acceptable_list_;
     bool flush_posted_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-    tcp::SipKey port_key_{};  ///< RFC 6056 algorithm 3 secret
-    std::uint32_t next_ephemeral_ = 0;
     std::size_t time_wait_count_ = 0;
     std::optional<Time> cookies_sent_at_;  ///< last SYN cookie sent (validate only after one)
     static constexpr Time kCookieLife = std::chrono::seconds(128);  ///< two cookie slots

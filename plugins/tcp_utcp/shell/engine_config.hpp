@@ -1,5 +1,6 @@
-// engine_config.hpp — the `tcp: {use: tcp_utcp, ...}` keys: the core's per-connection
-// parameters (utcp::Config) plus what only the shell uses (listener bounds, SYN cookies, ports).
+// engine_config.hpp — the `tcp: {use: tcp_utcp, ...}` keys: every key of
+// tcp_common/engine_options.hpp (which alone holds their defaults and bounds), with the
+// per-connection part copied into the core's Config.
 //
 // Contract: `read_engine_config` reads every key through netloom::Config (so bad values are
 // ConfigErrors at file:line:column) and does not call done(); the plugin factory does.
@@ -10,23 +11,19 @@
 
 #include "core/segment.hpp"
 #include "netloom/config.hpp"
+#include "netloom/tcp_common/engine_options.hpp"
 
 namespace netloom::utcp {
 
-struct EngineConfig {
-    Config core;                            ///< per-connection parameters (isn_key drawn later)
-    std::uint32_t backlog = 128;            ///< completed connections waiting for accept()
-    std::uint32_t syn_backlog = 256;        ///< half-open connections per listener
-    bool syn_cookies = true;                ///< answer with cookies when syn_backlog is full
-    std::uint32_t max_connections = 65536;  ///< sockets in the table (beyond: cookies or drop)
-    std::uint32_t max_time_wait = 16384;    ///< TIME-WAIT sockets (beyond: closed at once)
-    std::uint16_t ephemeral_first = 49152;  ///< RFC 6335 6 dynamic port range
-    std::uint16_t ephemeral_last = 65535;
-    /// Seeds the engine's secrets; the factory sets it (tcp_common/secret_seed.hpp). Unset (an
-    /// engine built directly, in a unit test): std::random_device.
+struct EngineConfig : tcp::EngineOptions {
+    Config core;  ///< the per-connection options as the core reads them (secrets drawn later)
+    /// Seeds the engine's secrets (tcp_common/secret_seed.hpp): the factory sets it under a
+    /// virtual clock; unset, the secrets come from getrandom(2).
     std::optional<std::uint64_t> secret_seed;
 };
 
+/// The engine options with `core` filled from them.
+EngineConfig make_engine_config(const tcp::EngineOptions& options);
 EngineConfig read_engine_config(const netloom::Config& config);
 
 }  // namespace netloom::utcp

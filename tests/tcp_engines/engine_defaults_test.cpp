@@ -1,0 +1,100 @@
+// Both engines built from one `tcp:` section report the same effective value for every key:
+// tcp_common/engine_options.hpp is the only place a default lives (tcp_utcp's core Config and
+// tcp_classic's EngineConfig derive from it rather than repeat it).
+#include <catch2/catch.hpp>
+#include <map>
+#include <string>
+
+#include "engine.hpp"
+#include "ip_test_support.hpp"
+#include "shell/engine.hpp"
+#include "wire_device.hpp"
+
+using namespace netloom;
+using namespace netloom::testing;
+
+namespace {
+
+using Values = std::map<std::string, std::string, std::less<>>;
+
+Values engine_values(const tcp::EngineOptions& options) {
+    Values values;
+    tcp::visit_engine_options(options, [&](std::string_view key, std::string value) {
+        values.emplace(std::string(key), std::move(value));
+    });
+    return values;
+}
+
+Values connection_values(const tcp::ConnectionOptions& options) {
+    Values values;
+    tcp::visit_connection_options(options, [&](std::string_view key, std::string value) {
+        values.emplace(std::string(key), std::move(value));
+    });
+    return values;
+}
+
+struct Host {
+    explicit Host(const std::string& link)
+        : device(options(link), scheduler),
+          env(scheduler, test_checksum(), device),
+          layer(make_layer(env, "address: 10.9.0.1/24\n")) {}
+    static drivers::WireOptions options(const std::string& link) {
+        drivers::WireOptions o;
+        o.link = link;
+        o.mac = mac("02:00:00:00:00:01");
+        return o;
+    }
+    ManualScheduler scheduler;
+    drivers::WireDevice device;
+    IpTestEnv env;
+    std::unique_ptr<ip::Ipv4Layer> layer;
+};
+
+void compare(const std::string& yaml, const std::string& link) {
+    INFO("tcp: " << yaml);
+    const Config section = Config::load_string(yaml, "tcp.yaml");
+    Host a(link + "-utcp"), b(link + "-classic");
+    utcp::Engine utcp_engine(utcp::read_engine_config(section), *a.layer, a.scheduler,
+                             a.env.logger("tcp"));
+    classic::Engine classic_engine(classic::read_engine_config(section), *b.layer, b.scheduler,
+                                   b.env.logger("tcp"));
+    const Values u = engine_values(utcp_engine.config());
+    const Values c = engine_values(classic_engine.config());
+    REQUIRE(u.size() >= 30);
+    for (const auto& [key, value] : u) {
+        INFO("key " << key);
+        REQUIRE(c.contains(key));
+        CHECK(c.at(key) == value);
+    }
+    CHECK(u.size() == c.size());
+    // The pure core of tcp_utcp sees the same per-connection values as its shell.
+    const Values core = connection_values(utcp_engine.config().core);
+    for (const auto& [key, value] : core) {
+        INFO("core key " << key);
+        CHECK(u.at(key) == value);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("an empty tcp: section gives both engines the same effective values",
+          "[tcp_engines][config]") {
+    compare("{}", "defaults");
+    // The defaults are the documented ones (spot checks of each kind of value).
+    const tcp::EngineOptions o = tcp::read_engine_options(Config::load_string("{}", "tcp.yaml"));
+    const Values v = engine_values(o);
+    CHECK(v.at("cc") == "cubic");
+    CHECK(v.at("ephemeral_ports") == "32768-60999");
+    CHECK(v.at("time_wait_reuse_delay") == "1000000000ns");
+    CHECK(v.at("backlog") == "128");
+    CHECK(v.at("sack") == "true");
+}
+
+TEST_CASE("a tcp: section with every kind of key set reaches both engines alike",
+          "[tcp_engines][config]") {
+    compare(
+        "{cc: newreno, sack: false, timestamps: false, mss: 1200, rcvbuf: 64KiB, backlog: 7, "
+        "syn_backlog: 9, ephemeral_ports: 2000-2999, time_wait_reuse_delay: 5ms, nodelay: true, "
+        "keepalive: true, keepalive_idle: 10s, max_time_wait: 3, delack_timeout: 10ms}",
+        "set");
+}
