@@ -21,6 +21,7 @@
 
 #include "engine_config.hpp"
 #include "netloom/tcp.hpp"
+#include "netloom/tcp_common/challenge_ack.hpp"
 #include "netloom/tcp_common/siphash.hpp"
 #include "netloom/tcp_common/syn_cookie.hpp"
 #include "pcb.hpp"
@@ -114,8 +115,8 @@ private:
     tcp::SipKey port_key_{};            ///< RFC 6056 3.3.3 secret (F's key)
     std::uint32_t next_ephemeral_ = 0;  ///< RFC 6056 3.3.3 counter shared by all destinations
     bool started_ = false;
-    Time challenge_window_start_{0};
-    std::uint32_t challenge_acks_in_window_ = 0;
+    /// RFC 5961 7: one challenge-ACK budget for every connection (tcp_common challenge_ack.hpp).
+    tcp::ChallengeAckLimiter challenge_acks_{config_.challenge_ack_limit};
     std::uint32_t time_wait_current_ = 0;  ///< Pcbs in TIME-WAIT (bounded by max_time_wait)
 
     std::unordered_map<std::string_view, std::uint64_t> notes_;  ///< counters Pcbs report by name

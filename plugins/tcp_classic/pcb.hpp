@@ -26,6 +26,7 @@
 #include "netloom/tcp_common/congestion.hpp"
 #include "netloom/tcp_common/isn.hpp"
 #include "netloom/tcp_common/reassembly_buffer.hpp"
+#include "netloom/tcp_common/receiver_ack.hpp"
 #include "netloom/tcp_common/rto.hpp"
 #include "netloom/tcp_common/sack_receiver.hpp"
 #include "netloom/tcp_common/sack_scoreboard.hpp"
@@ -111,8 +112,9 @@ struct ReceiveWindow {
     std::uint8_t scale = 0;     ///< Rcv.Wind.Shift
     std::optional<SeqNum> fin;  ///< sequence number of a FIN received out of order
     bool fin_received = false;  ///< FIN consumed (RCV.NXT passed it)
-    std::uint32_t unacked_segments = 0;  ///< full segments received since our last ACK
-    std::uint32_t largest_segment = 0;
+    /// Largest payload received: "full-sized" for the delayed-ACK rule (RFC 5681 4.2).
+    std::uint32_t full_sized = tcp::kInitialFullSized;
+    std::uint8_t quick_acks = 0;  ///< segments still to ACK at once after a gap was filled
 };
 
 class Pcb : public std::enable_shared_from_this<Pcb> {
@@ -270,6 +272,7 @@ private:
     std::uint16_t path_mss_ = 0xffff;       ///< RFC 1191: bound from fragmentation-needed
     bool sack_ok_ = false, ts_ok_ = false, ws_ok_ = false;
     std::uint32_t ts_recent_ = 0, ts_offset_ = 0;
+    Time ts_recent_time_{0};  ///< when TS.Recent was set (RFC 7323 5.5 24-day rule)
     SeqNum last_ack_sent_;
     std::uint32_t backoff_probes_ = 0;     ///< zero-window probes since the last new ACK
     std::uint32_t unanswered_probes_ = 0;  ///< zero-window probes since the peer last spoke

@@ -57,7 +57,10 @@ void Pcb::negotiate(const wire::TcpOptions& options, bool) {
     rcv_.scale = ws_ok_ ? tcp::choose_window_scale(config.rcvbuf) : 0;
     sack_ok_ = config.sack && options.sack_permitted;
     ts_ok_ = config.timestamps && options.timestamps.has_value();
-    if (ts_ok_) ts_recent_ = options.timestamps->value;
+    if (ts_ok_) {
+        ts_recent_ = options.timestamps->value;
+        ts_recent_time_ = now();
+    }
     snd_.cc = make_cc(config.cubic, payload_room());
 }
 

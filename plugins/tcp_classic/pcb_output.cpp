@@ -75,7 +75,6 @@ void Pcb::send_segment(SeqNum seq, std::uint32_t length, std::uint8_t flags) {
     // A placeholder span of the right size: build_and_send copies the real bytes in place.
     repr.payload = std::span<const std::uint8_t>(&kNoBytes, length);
     last_ack_sent_ = rcv_.nxt;
-    rcv_.unacked_segments = 0;
     delayed_ack_timer_.stop();
     ++stats_.segments_sent;
     stats_.bytes_sent += length;
@@ -166,10 +165,11 @@ void Pcb::send_ack_now() {
 }
 
 void Pcb::schedule_ack() {
-    // RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second full segment, and within
-    // delack_timeout otherwise.
+    // RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second full-sized segment (counted in
+    // bytes, tcp_common receiver_ack.hpp), and within delack_timeout otherwise.
     const EngineConfig& config = host_.config();
-    if (!config.delayed_ack || ++rcv_.unacked_segments >= 2) {
+    if (!config.delayed_ack ||
+        tcp::delayed_ack_due(rcv_.nxt - last_ack_sent_, rcv_.full_sized, config.mss)) {
         send_ack_now();
         return;
     }

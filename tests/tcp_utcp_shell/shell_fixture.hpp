@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <functional>
+#include <span>
 
 #include "ip_test_support.hpp"
 #include "shell/engine.hpp"
@@ -14,10 +16,40 @@ namespace netloom::testing {
 
 using namespace std::chrono_literals;
 
+/// Passes everything to the device it wraps and shows each transmitted frame to `watch` first
+/// (the tests check what the engine put on the wire, IPv4 header included).
+class WatchDevice final : public NetDevice {
+public:
+    explicit WatchDevice(NetDevice& inner) : inner_(inner) {}
+    std::function<void(std::span<const std::uint8_t> frame)> watch;
+
+    std::uint32_t mtu() const noexcept override { return inner_.mtu(); }
+    MacAddress mac() const noexcept override { return inner_.mac(); }
+    DeviceCapabilities capabilities() const noexcept override { return inner_.capabilities(); }
+    std::string describe() const override { return "watch > " + inner_.describe(); }
+    void attach(Scheduler& scheduler, std::function<void()> rx_ready) override {
+        inner_.attach(scheduler, std::move(rx_ready));
+    }
+    bool transmit(Packet&& frame) override {
+        if (watch) watch(frame.bytes());
+        return inner_.transmit(std::move(frame));
+    }
+    std::size_t poll(std::size_t max, const FrameSink& sink) override {
+        return inner_.poll(max, sink);
+    }
+    void visit_counters(const CounterVisitor& visit) const override {
+        inner_.visit_counters(visit);
+    }
+
+private:
+    NetDevice& inner_;
+};
+
 struct Node {
     Node(ManualScheduler& scheduler, const std::string& link, const char* mac_text,
          const std::string& address, const std::string& tcp_yaml)
-        : device(options(link, mac_text), scheduler),
+        : wire(options(link, mac_text), scheduler),
+          device(wire),
           env(scheduler, test_checksum(), device),
           layer(make_layer(env, "address: " + address + "\n")),
           engine(utcp::read_engine_config(Config::load_string(tcp_yaml, "tcp.yaml")), *layer,
@@ -30,7 +62,8 @@ struct Node {
         return o;
     }
 
-    drivers::WireDevice device;
+    drivers::WireDevice wire;
+    WatchDevice device;
     IpTestEnv env;
     std::unique_ptr<ip::Ipv4Layer> layer;
     utcp::Engine engine;

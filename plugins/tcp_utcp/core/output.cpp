@@ -62,15 +62,18 @@ void send_ack(Tcb& tcb, Time now, Outputs& out) {
 }
 
 void send_challenge_ack(Tcb& tcb, Time now, Outputs& out) {
-    // RFC 5961 7: limit challenge ACKs per unit of time; the budget refills once a second.
-    if (now - tcb.challenge_refill >= std::chrono::seconds(1)) {
-        tcb.challenge_refill = now;
-        tcb.challenge_tokens = tcb.config->challenge_ack_limit;
-    }
-    if (tcb.challenge_tokens == 0) return;
-    --tcb.challenge_tokens;
+    // RFC 5961 7: challenge ACKs are limited per second for the whole engine (as Linux limits
+    // them per network namespace), which only the shell sees: it drops the ones past the
+    // budget. So this ACK must not count as the ACK we owe: Last.ACK.sent and the delayed-ACK
+    // timer stay as they were.
+    const SeqNum last_ack_sent = tcb.last_ack_sent;
+    const Deadline delack = tcb.timers.delack;
+    Segment segment = make_segment(tcb, tcb.snd_nxt, ack, now);
+    tcb.last_ack_sent = last_ack_sent;
+    tcb.timers.delack = delack;
+    segment.challenge_ack = true;
     out.note(kNoteChallengeAck);
-    send_ack(tcb, now, out);
+    out.segments.push_back(std::move(segment));
 }
 
 void send_syn(Tcb& tcb, Time now, Outputs& out) {

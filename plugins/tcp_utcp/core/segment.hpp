@@ -33,6 +33,9 @@ struct Segment {
     std::uint16_t window = 0;
     wire::TcpOptions options;
     std::vector<std::uint8_t> payload;
+    /// An RFC 5961 challenge ACK: the shell sends it only within its engine-wide budget
+    /// (RFC 5961 7), so the core leaves no state depending on it having been sent.
+    bool challenge_ack = false;
 
     bool operator==(const Segment&) const = default;
 

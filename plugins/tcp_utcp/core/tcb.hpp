@@ -146,10 +146,6 @@ struct Tcb {
     tcp::SendBuffer send_buffer;
     tcp::ReassemblyBuffer recv_buffer;
 
-    // RFC 5961 7: challenge-ACK budget, refilled once per second of `now`.
-    std::uint32_t challenge_tokens = 0;
-    Time challenge_refill{0};
-
     // Counters for TcpInfo.
     std::uint64_t retransmits = 0, rto_count = 0, fast_retransmits = 0, sack_recoveries = 0,
                   segments_sent = 0, segments_received = 0, bytes_sent = 0, bytes_acked = 0,

@@ -15,6 +15,11 @@
 // - window scaling (RFC 7323 2): the shift for a buffer is the smallest that lets 65535 << shift
 //   cover it, at most 14 (2.3); a received shift above 14 is used as 14 (2.3). SYN segments carry
 //   the window unscaled (2.2): the engine must not call these on them.
+// - zero_window_probe_length (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17): a zero window is probed
+//   with one byte of new data (the RFC's "at least one octet of new data"), sent at SND.NXT past
+//   the right edge. Both engines probe this way: a receiver whose window reopened (its update
+//   lost) takes the byte and moves on at once, where an empty probe (Linux's SEG.SEQ =
+//   SND.UNA - 1) only draws the window and costs another round trip.
 #pragma once
 
 #include <algorithm>
@@ -58,6 +63,11 @@ constexpr std::uint16_t encode_window_round_up(std::uint32_t window, std::uint8_
     const std::uint8_t s = clamp_window_scale(shift);
     const std::uint64_t units = (std::uint64_t{window} + ((std::uint64_t{1} << s) - 1)) >> s;
     return static_cast<std::uint16_t>(std::min<std::uint64_t>(units, 0xffff));
+}
+
+/// Bytes of new data a zero-window probe carries: one, when any is queued.
+constexpr std::uint32_t zero_window_probe_length(std::uint32_t queued) noexcept {
+    return std::min<std::uint32_t>(queued, 1);
 }
 
 }  // namespace netloom::tcp
