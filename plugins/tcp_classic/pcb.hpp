@@ -90,8 +90,11 @@ struct SendWindow {
     SeqNum wl1, wl2;
     std::uint32_t wnd = 0;      ///< peer window, scaled, bytes
     std::uint32_t max_wnd = 0;  ///< largest window the peer offered (MAX.SND.WND, RFC 5961)
-    std::uint8_t scale = 0;     ///< Snd.Wind.Shift
-    std::uint16_t mss = 536;    ///< peer's MSS (what a segment may carry, options included)
+    /// Largest window from a segment after the peer's SYN: sender SWS avoidance's Max(SND.WND)
+    /// (RFC 9293 3.8.6.2.1; tcp_common sws_max_window says why the SYN's is left out).
+    std::uint32_t max_wnd_after_syn = 0;
+    std::uint8_t scale = 0;   ///< Snd.Wind.Shift
+    std::uint16_t mss = 536;  ///< peer's MSS (what a segment may carry, options included)
     tcp::RtoEstimator rto;
     tcp::CongestionControl cc;
     std::uint32_t dup_acks = 0;

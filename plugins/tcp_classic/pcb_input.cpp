@@ -174,6 +174,7 @@ bool Pcb::check_ack(const Segment& seg) {
             snd_.una = seg.ack;
             snd_.wnd = tcp::decode_window(seg.window, snd_.scale);
             snd_.max_wnd = std::max(snd_.max_wnd, snd_.wnd);
+            snd_.max_wnd_after_syn = std::max(snd_.max_wnd_after_syn, snd_.wnd);
             snd_.wl1 = seg.seq;
             snd_.wl2 = seg.ack;
             take_rtt_sample(seg, previous);

@@ -100,6 +100,7 @@ void Pcb::open_from_cookie(const Segment& ack, std::uint16_t mss, Listener* owne
     negotiate(none, false);
     snd_.wnd = ack.window;  // unscaled: scaling did not survive the cookie
     snd_.max_wnd = snd_.wnd;
+    snd_.max_wnd_after_syn = snd_.wnd;  // an ACK, not a SYN
     snd_.wl1 = ack.seq;
     snd_.wl2 = ack.ack;
     enter_established();

@@ -120,8 +120,11 @@ void Pcb::output() {
             const std::uint32_t length = std::min({queued, room, usable, sack_limit});
             // Nagle is off for the last segment once our FIN is queued (nothing more will come).
             const bool nodelay = nodelay_ || fin_queued_;
+            // Half the peer's largest window counts only windows since its SYN (tcp_common
+            // sws_max_window): a peer whose whole window is small gets data every round trip.
+            const std::uint32_t max_window = tcp::sws_max_window(snd_.max_wnd_after_syn, snd_.wnd);
             if (length == 0 ||
-                !tcp::should_send_now(queued, room, usable, flight, nodelay, true, snd_.max_wnd))
+                !tcp::should_send_now(queued, room, usable, flight, nodelay, true, max_window))
                 break;
             std::uint8_t flags = 0;
             if (length == queued) flags |= psh;

@@ -1,5 +1,6 @@
 // The rules both engines take from tcp_common so they cannot differ in algorithm: PAWS with the
-// 24-day rule, the engine-wide challenge-ACK budget, delayed and quick ACKs, the zero-window probe.
+// 24-day rule, the engine-wide challenge-ACK budget, delayed and quick ACKs, the sender's
+// maximum window for SWS avoidance, the zero-window probe.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -59,6 +60,17 @@ TEST_CASE("quick ACKs: a segment filling a gap and the next 16 are ACKed at once
     CHECK(ack_now_for_in_order_data(true, quick));
     for (int i = 0; i < kQuickAcksAfterLoss; ++i) CHECK(ack_now_for_in_order_data(false, quick));
     CHECK_FALSE(ack_now_for_in_order_data(false, quick));
+}
+
+TEST_CASE("sender SWS: the maximum window leaves out the SYN's (RFC 9293 3.8.6.2.1)", "[window]") {
+    // Before any window after the SYN, the current (the SYN's) stands in.
+    CHECK(sws_max_window(0, 65535) == 65535);
+    // A peer whose window is 1 KiB after a 64 KiB SYN: half of 1 KiB, so a 1 KiB send goes.
+    CHECK(sws_max_window(1024, 1024) == 1024);
+    CHECK(should_send_now(100'000, 1460, 1024, 0, false, true, sws_max_window(1024, 1024)));
+    // A peer that offered 64 KiB after the SYN and now offers 100 bytes: still held back.
+    CHECK(sws_max_window(65535, 100) == 65535);
+    CHECK_FALSE(should_send_now(100'000, 1460, 100, 0, false, true, sws_max_window(65535, 100)));
 }
 
 TEST_CASE("a zero window is probed with one byte of new data (RFC 9293 3.8.6.1)", "[window]") {

@@ -125,6 +125,7 @@ void deliver_in_3(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
         tcb.snd_una = segment.ack;
         tcb.snd_wnd = tcp::decode_window(segment.window, tcb.snd_wscale);
         tcb.max_snd_wnd = std::max(tcb.max_snd_wnd, tcb.snd_wnd);
+        tcb.max_snd_wnd_after_syn = std::max(tcb.max_snd_wnd_after_syn, tcb.snd_wnd);
         tcb.snd_wl1 = segment.seq;
         tcb.snd_wl2 = segment.ack;
         tcb.scoreboard.reset();

@@ -158,14 +158,17 @@ void output_tcp(Tcb& tcb, Time now, Outputs& out) {
             if (usable == 0) break;  // the persist timer takes over below if nothing is in flight
             // Nagle + sender SWS avoidance (RFC 9293 3.8.6.2.1, RFC 896): a full segment, or
             // everything queued (pushed: every user send is) when nothing is unacknowledged (or
-            // nodelay), or half the peer's largest window. A retransmission after a timeout
-            // resends what was sent before and is not held back.
+            // nodelay), or half the peer's largest window since its SYN (tcp_common
+            // sws_max_window). A retransmission after a timeout resends what was sent before
+            // and is not held back.
             // Once our FIN is queued nothing more can join the last small segment, so Nagle
             // has no reason to hold it (the FIN goes with it).
             const bool retransmission = tcp::lt(tcb.snd_nxt, tcb.snd_max);
             const bool nodelay = tcb.nodelay || tcb.fin_queued;
-            if (!retransmission && !tcp::should_send_now(pending, room, usable, in_flight, nodelay,
-                                                         true, tcb.max_snd_wnd))
+            const std::uint32_t max_window =
+                tcp::sws_max_window(tcb.max_snd_wnd_after_syn, tcb.snd_wnd);
+            if (!retransmission &&
+                !tcp::should_send_now(pending, room, usable, in_flight, nodelay, true, max_window))
                 break;
         }
         const std::uint32_t length = std::min({pending, usable, room, sack_limit});

@@ -12,6 +12,17 @@
 //   window the peer ever offered can be sent (same Nagle condition). The override timer of
 //   rule (4) and the zero-window persist timer are the engine's: with usable_window 0 this
 //   says no.
+// - sws_max_window: the "maximum window seen" that rule (3) halves. RFC 9293 3.8.6.2.1 says
+//   Max(SND.WND) is the largest window seen since the connection was opened; we count only
+//   windows from segments after the peer's SYN (`max_window_after_syn`, kept by the engine).
+//   The SYN's window is unscaled and offered before the peer knows our MSS, usually a default
+//   (often 65535) rather than what it will offer once data flows: counting it made a peer
+//   whose whole window is 1 KiB wait for the override timer on every segment (a half-window
+//   of 32 KiB is never sendable into 1 KiB); Linux, which sends into such a window every round
+//   trip, likewise starts a passive connection's maximum from the ACK completing the
+//   handshake, not from the SYN. Until a window arrives after the SYN, the
+//   current one (the SYN's) stands in. A large-window peer that later offers a tiny window is
+//   still held to half of its large post-handshake window, so SWS stays avoided.
 // - window scaling (RFC 7323 2): the shift for a buffer is the smallest that lets 65535 << shift
 //   cover it, at most 14 (2.3); a received shift above 14 is used as 14 (2.3). SYN segments carry
 //   the window unscaled (2.2): the engine must not call these on them.
@@ -41,6 +52,13 @@ std::uint32_t receive_window_to_advertise(std::uint32_t free_space, std::uint32_
 bool should_send_now(std::uint32_t queued, std::uint32_t mss, std::uint32_t usable_window,
                      std::uint32_t unacked, bool nodelay, bool pushing,
                      std::uint32_t max_peer_window = 0) noexcept;
+
+/// RFC 9293 3.8.6.2.1 Max(SND.WND) for should_send_now: the largest window from a segment after
+/// the peer's SYN, or the current window while none has come yet.
+constexpr std::uint32_t sws_max_window(std::uint32_t max_window_after_syn,
+                                       std::uint32_t snd_wnd) noexcept {
+    return std::max(max_window_after_syn, snd_wnd);
+}
 
 /// Smallest shift (<= 14) such that 65535 << shift >= buffer_size.
 std::uint8_t choose_window_scale(std::size_t buffer_size) noexcept;
