@@ -4,6 +4,7 @@
 // window we advertise (RFC 9293 3.8.6.2.2, RFC 7323 2.4) and ACK policy (RFC 1122 4.2.3.2).
 #include <algorithm>
 
+#include "netloom/tcp_common/persist.hpp"
 #include "netloom/tcp_common/window.hpp"
 #include "pcb.hpp"
 
@@ -146,7 +147,8 @@ void Pcb::output() {
     }
     // RFC 9293 3.8.6.1: data waiting, nothing in flight and no window: probe it.
     if (data_in_queue_after_nxt() > 0 && snd_.nxt == snd_.una && !retransmit_timer_.armed())
-        persist_timer_.arm_if_idle(host_.scheduler(), *this, now() + snd_.rto.rto());
+        persist_timer_.arm_if_idle(host_.scheduler(), *this,
+                                   now() + tcp::persist_interval(snd_.rto, backoff_probes_));
 }
 
 void Pcb::retransmit_first() {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "netloom/tcp_common/loss_detection.hpp"
+#include "netloom/tcp_common/persist.hpp"
 #include "netloom/tcp_common/window.hpp"
 #include "pcb.hpp"
 
@@ -205,11 +206,11 @@ void Pcb::on_persist_timer() {
         arm_retransmit();
         return;
     }
+    // RFC 1122 4.2.2.17: the interval doubles per probe from the base RTO (tcp_common, as in
+    // tcp_utcp).
     ++backoff_probes_;
-    const auto shift = std::min<std::uint32_t>(backoff_probes_, 10);
-    const Time interval =
-        std::min<Time>(snd_.rto.rto() * (1u << shift), host_.config().rto.max_rto);
-    persist_timer_.arm(host_.scheduler(), *this, now() + interval);
+    persist_timer_.arm(host_.scheduler(), *this,
+                       now() + tcp::persist_interval(snd_.rto, backoff_probes_));
 }
 
 void Pcb::restart_keepalive() {

@@ -1,6 +1,6 @@
 // The rules both engines take from tcp_common so they cannot differ in algorithm: PAWS with the
 // 24-day rule, the engine-wide challenge-ACK budget, delayed and quick ACKs, the sender's
-// maximum window for SWS avoidance, the zero-window probe.
+// maximum window for SWS avoidance, the zero-window probe and the persist timer's backoff.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -8,6 +8,7 @@
 
 #include "netloom/tcp_common/challenge_ack.hpp"
 #include "netloom/tcp_common/paws.hpp"
+#include "netloom/tcp_common/persist.hpp"
 #include "netloom/tcp_common/receiver_ack.hpp"
 #include "netloom/tcp_common/window.hpp"
 
@@ -76,4 +77,18 @@ TEST_CASE("sender SWS: the maximum window leaves out the SYN's (RFC 9293 3.8.6.2
 TEST_CASE("a zero window is probed with one byte of new data (RFC 9293 3.8.6.1)", "[window]") {
     CHECK(zero_window_probe_length(5000) == 1);
     CHECK(zero_window_probe_length(0) == 0);
+}
+
+TEST_CASE("persist interval: the base RTO doubled per probe, at most max_rto (RFC 1122 4.2.2.17)",
+          "[persist]") {
+    RtoEstimator rto;  // before a sample the base RTO is the initial 1 s
+    CHECK(persist_interval(rto, 0) == 1s);
+    CHECK(persist_interval(rto, 1) == 2s);
+    CHECK(persist_interval(rto, 3) == 8s);
+    CHECK(persist_interval(rto, 40) == 60s);
+    rto.on_timeout();  // retransmission backoff does not stretch the first probe
+    CHECK(persist_interval(rto, 0) == 1s);
+    rto.on_rtt_sample(10ms);
+    CHECK(persist_interval(rto, 0) == 200ms);  // min_rto
+    CHECK(persist_interval(rto, 2) == 800ms);
 }

@@ -5,6 +5,7 @@
 
 #include "core/detail.hpp"
 #include "netloom/tcp_common/loss_detection.hpp"
+#include "netloom/tcp_common/persist.hpp"
 #include "netloom/tcp_common/window.hpp"
 
 namespace netloom::utcp {
@@ -46,11 +47,9 @@ std::optional<std::chrono::milliseconds> rtt_from_echo(const Tcb& tcb, const Seg
 
 void arm_persist(Tcb& tcb, Time now) noexcept {
     if (tcb.timers.persist) return;
-    // RFC 1122 4.2.2.17: exponential backoff from the RTO, bounded like the RTO (RFC 6298 2.5).
-    const auto& rto = tcb.config->rto;
-    Time interval = std::max(tcb.rto.base_rto(), rto.min_rto);
-    for (std::uint16_t i = 0; i < tcb.persist_backoff && interval < rto.max_rto; ++i) interval *= 2;
-    tcb.timers.persist = now + std::min(interval, rto.max_rto);
+    // RFC 1122 4.2.2.17: exponential backoff from the base RTO, bounded like the RTO (RFC 6298
+    // 2.5); tcp_common, shared with tcp_classic.
+    tcb.timers.persist = now + tcp::persist_interval(tcb.rto, tcb.persist_backoff);
 }
 
 void cancel_persist(Tcb& tcb) noexcept {
