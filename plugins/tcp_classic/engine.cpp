@@ -291,14 +291,7 @@ void Engine::retire(Pcb& pcb) {
 }
 
 bool Engine::take_challenge_ack() {
-    const Time now = scheduler_.now();
-    if (now - challenge_window_start_ >= std::chrono::seconds(1)) {
-        challenge_window_start_ = now;
-        challenge_acks_in_window_ = 0;
-    }
-    if (challenge_acks_in_window_ >= config_.challenge_ack_limit) return false;
-    ++challenge_acks_in_window_;
-    return true;
+    return challenge_acks_.take(scheduler_.now());
 }
 
 void Engine::note(std::string_view counter) {

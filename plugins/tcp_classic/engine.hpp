@@ -22,6 +22,7 @@
 #include "netloom/tcp.hpp"
 #include "netloom/tcp_common/ephemeral_ports.hpp"
 #include "netloom/tcp_common/secret_seed.hpp"
+#include "netloom/tcp_common/challenge_ack.hpp"
 #include "netloom/tcp_common/siphash.hpp"
 #include "netloom/tcp_common/syn_cookie.hpp"
 #include "pcb.hpp"
@@ -117,8 +118,8 @@ private:
     bool flush_posted_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     bool started_ = false;
-    Time challenge_window_start_{0};
-    std::uint32_t challenge_acks_in_window_ = 0;
+    /// RFC 5961 7: one challenge-ACK budget for every connection (tcp_common challenge_ack.hpp).
+    tcp::ChallengeAckLimiter challenge_acks_{config_.challenge_ack_limit};
     std::uint32_t time_wait_current_ = 0;  ///< Pcbs in TIME-WAIT (bounded by max_time_wait)
 
     std::unordered_map<std::string_view, std::uint64_t> notes_;  ///< counters Pcbs report by name

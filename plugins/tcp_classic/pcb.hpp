@@ -27,6 +27,7 @@
 #include "netloom/tcp_common/ephemeral_ports.hpp"
 #include "netloom/tcp_common/isn.hpp"
 #include "netloom/tcp_common/reassembly_buffer.hpp"
+#include "netloom/tcp_common/receiver_ack.hpp"
 #include "netloom/tcp_common/rto.hpp"
 #include "netloom/tcp_common/sack_receiver.hpp"
 #include "netloom/tcp_common/sack_scoreboard.hpp"
@@ -90,8 +91,11 @@ struct SendWindow {
     SeqNum wl1, wl2;
     std::uint32_t wnd = 0;      ///< peer window, scaled, bytes
     std::uint32_t max_wnd = 0;  ///< largest window the peer offered (MAX.SND.WND, RFC 5961)
-    std::uint8_t scale = 0;     ///< Snd.Wind.Shift
-    std::uint16_t mss = 536;    ///< peer's MSS (what a segment may carry, options included)
+    /// Largest window from a segment after the peer's SYN: sender SWS avoidance's Max(SND.WND)
+    /// (RFC 9293 3.8.6.2.1; tcp_common sws_max_window says why the SYN's is left out).
+    std::uint32_t max_wnd_after_syn = 0;
+    std::uint8_t scale = 0;   ///< Snd.Wind.Shift
+    std::uint16_t mss = 536;  ///< peer's MSS (what a segment may carry, options included)
     tcp::RtoEstimator rto;
     tcp::CongestionControl cc;
     std::uint32_t dup_acks = 0;
@@ -112,8 +116,9 @@ struct ReceiveWindow {
     std::uint8_t scale = 0;     ///< Rcv.Wind.Shift
     std::optional<SeqNum> fin;  ///< sequence number of a FIN received out of order
     bool fin_received = false;  ///< FIN consumed (RCV.NXT passed it)
-    std::uint32_t unacked_segments = 0;  ///< full segments received since our last ACK
-    std::uint32_t largest_segment = 0;
+    /// Largest payload received: "full-sized" for the delayed-ACK rule (RFC 5681 4.2).
+    std::uint32_t full_sized = tcp::kInitialFullSized;
+    std::uint8_t quick_acks = 0;  ///< segments still to ACK at once after a gap was filled
 };
 
 class Pcb : public std::enable_shared_from_this<Pcb> {
@@ -285,6 +290,7 @@ private:
     std::uint32_t ts_recent_ = 0, ts_offset_ = 0;
     std::uint32_t last_tsval_ = 0;  ///< TSval of the last segment sent (TIME-WAIT reuse)
     Time time_wait_since_{0};
+    Time ts_recent_time_{0};  ///< when TS.Recent was set (RFC 7323 5.5 24-day rule)
     SeqNum last_ack_sent_;
     std::uint32_t backoff_probes_ = 0;     ///< zero-window probes since the last new ACK
     std::uint32_t unanswered_probes_ = 0;  ///< zero-window probes since the peer last spoke

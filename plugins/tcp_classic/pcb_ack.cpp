@@ -48,6 +48,7 @@ void Pcb::update_window(const Segment& seg) {
         const std::uint32_t before = snd_.wnd;
         snd_.wnd = tcp::decode_window(seg.window, snd_.scale);
         snd_.max_wnd = std::max(snd_.max_wnd, snd_.wnd);
+        snd_.max_wnd_after_syn = std::max(snd_.max_wnd_after_syn, snd_.wnd);
         snd_.wl1 = seg.seq;
         snd_.wl2 = seg.ack;
         if (snd_.wnd > 0 && before == 0) {

@@ -2,6 +2,8 @@
 // (3.10.7.3), then for synchronized states the PAWS test (RFC 7323 5.3), the acceptability test,
 // RST and SYN checks with RFC 5961 challenge ACKs, the ACK (with RFC 5961 5.2 bounds), text and
 // FIN. ACK-driven send-side work (RTT, congestion control, fast retransmit) is in pcb_ack.cpp.
+#include "netloom/tcp_common/paws.hpp"
+#include "netloom/tcp_common/receiver_ack.hpp"
 #include "netloom/tcp_common/window.hpp"
 #include "pcb.hpp"
 
@@ -30,13 +32,14 @@ void Pcb::input(const Segment& seg) {
         return;
     }
     // RFC 7323 3.2 / 5.3: after negotiation every non-RST segment carries TSopt, and one older
-    // than TS.Recent is a duplicate from an earlier wrap (PAWS).
+    // than TS.Recent is a duplicate from an earlier wrap (PAWS), unless TS.Recent is over 24
+    // days old (RFC 7323 5.5, tcp_common paws.hpp).
     if (ts_ok_ && !seg.has(rst)) {
         if (!seg.options.timestamps) {
             host_.note("rx_no_timestamp");
             return;
         }
-        if (static_cast<std::int32_t>(seg.options.timestamps->value - ts_recent_) < 0) {
+        if (tcp::paws_rejects(seg.options.timestamps->value, ts_recent_, now() - ts_recent_time_)) {
             host_.note("rx_paws");
             send_ack_now();
             return;
@@ -80,8 +83,10 @@ void Pcb::input(const Segment& seg) {
     if (!seg.has(ack)) return;
     if (!check_ack(trimmed)) return;
     // RFC 7323 4.3: TS.Recent follows the segment that passed every check and covers Last.ACK.sent.
-    if (ts_ok_ && seg.options.timestamps && le(seg.seq, last_ack_sent_))
+    if (ts_ok_ && seg.options.timestamps && le(seg.seq, last_ack_sent_)) {
         ts_recent_ = seg.options.timestamps->value;
+        ts_recent_time_ = now();
+    }
     if (state_ == TcpState::closed) return;
     process_ack(trimmed);
     if (state_ == TcpState::closed) return;
@@ -169,6 +174,7 @@ bool Pcb::check_ack(const Segment& seg) {
             snd_.una = seg.ack;
             snd_.wnd = tcp::decode_window(seg.window, snd_.scale);
             snd_.max_wnd = std::max(snd_.max_wnd, snd_.wnd);
+            snd_.max_wnd_after_syn = std::max(snd_.max_wnd_after_syn, snd_.wnd);
             snd_.wl1 = seg.seq;
             snd_.wl2 = seg.ack;
             take_rtt_sample(seg, previous);
@@ -216,6 +222,9 @@ void Pcb::process_text(const Segment& seg) {
     bool stored_all = true;
     if (!data.empty()) {
         const std::uint32_t offset = start - rcv_.nxt;
+        const bool had_holes = !rx_.ranges().empty();
+        rcv_.full_sized =
+            tcp::full_sized_after(rcv_.full_sized, static_cast<std::uint32_t>(seg.payload.size()));
         const auto result = rx_.insert(offset, data);
         stored_all = result.stored == data.size() && !result.refused;
         if (result.advanced > 0) {
@@ -226,8 +235,10 @@ void Pcb::process_text(const Segment& seg) {
         }
         if (offset > 0 && result.stored > 0 && sack_ok_)
             sack_blocks_.on_out_of_order(start, start + result.stored, rcv_.nxt);
-        // RFC 5681 4.2: out-of-order data and hole fills are acknowledged at once.
-        if (offset > 0 || result.filled_hole || !stored_all) {
+        // RFC 5681 4.2: out-of-order data and segments filling (part of) a gap are ACKed at
+        // once, and so are the next few after a gap closed (tcp_common receiver_ack.hpp).
+        if (offset > 0 || !stored_all || result.advanced == 0 ||
+            tcp::ack_now_for_in_order_data(had_holes, rcv_.quick_acks)) {
             send_ack_now();
         } else {
             schedule_ack();

@@ -65,7 +65,10 @@ void Pcb::negotiate(const wire::TcpOptions& options, bool) {
     rcv_.scale = ws_ok_ ? tcp::choose_window_scale(config.rcvbuf) : 0;
     sack_ok_ = config.sack && options.sack_permitted;
     ts_ok_ = config.timestamps && options.timestamps.has_value();
-    if (ts_ok_) ts_recent_ = options.timestamps->value;
+    if (ts_ok_) {
+        ts_recent_ = options.timestamps->value;
+        ts_recent_time_ = now();
+    }
     snd_.cc = make_cc(config.cubic, payload_room());
 }
 
@@ -105,6 +108,7 @@ void Pcb::open_from_cookie(const Segment& ack, std::uint16_t mss, Listener* owne
     negotiate(none, false);
     snd_.wnd = ack.window;  // unscaled: scaling did not survive the cookie
     snd_.max_wnd = snd_.wnd;
+    snd_.max_wnd_after_syn = snd_.wnd;  // an ACK, not a SYN
     snd_.wl1 = ack.seq;
     snd_.wl2 = ack.ack;
     enter_established();

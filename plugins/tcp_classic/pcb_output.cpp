@@ -4,6 +4,7 @@
 // window we advertise (RFC 9293 3.8.6.2.2, RFC 7323 2.4) and ACK policy (RFC 1122 4.2.3.2).
 #include <algorithm>
 
+#include "netloom/tcp_common/persist.hpp"
 #include "netloom/tcp_common/window.hpp"
 #include "pcb.hpp"
 
@@ -75,7 +76,6 @@ void Pcb::send_segment(SeqNum seq, std::uint32_t length, std::uint8_t flags) {
     // A placeholder span of the right size: build_and_send copies the real bytes in place.
     repr.payload = std::span<const std::uint8_t>(&kNoBytes, length);
     last_ack_sent_ = rcv_.nxt;
-    rcv_.unacked_segments = 0;
     delayed_ack_timer_.stop();
     ++stats_.segments_sent;
     stats_.bytes_sent += length;
@@ -121,8 +121,11 @@ void Pcb::output() {
             const std::uint32_t length = std::min({queued, room, usable, sack_limit});
             // Nagle is off for the last segment once our FIN is queued (nothing more will come).
             const bool nodelay = nodelay_ || fin_queued_;
+            // Half the peer's largest window counts only windows since its SYN (tcp_common
+            // sws_max_window): a peer whose whole window is small gets data every round trip.
+            const std::uint32_t max_window = tcp::sws_max_window(snd_.max_wnd_after_syn, snd_.wnd);
             if (length == 0 ||
-                !tcp::should_send_now(queued, room, usable, flight, nodelay, true, snd_.max_wnd))
+                !tcp::should_send_now(queued, room, usable, flight, nodelay, true, max_window))
                 break;
             std::uint8_t flags = 0;
             if (length == queued) flags |= psh;
@@ -144,7 +147,8 @@ void Pcb::output() {
     }
     // RFC 9293 3.8.6.1: data waiting, nothing in flight and no window: probe it.
     if (data_in_queue_after_nxt() > 0 && snd_.nxt == snd_.una && !retransmit_timer_.armed())
-        persist_timer_.arm_if_idle(host_.scheduler(), *this, now() + snd_.rto.rto());
+        persist_timer_.arm_if_idle(host_.scheduler(), *this,
+                                   now() + tcp::persist_interval(snd_.rto, backoff_probes_));
 }
 
 void Pcb::retransmit_first() {
@@ -166,10 +170,11 @@ void Pcb::send_ack_now() {
 }
 
 void Pcb::schedule_ack() {
-    // RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second full segment, and within
-    // delack_timeout otherwise.
+    // RFC 1122 4.2.3.2 / RFC 5681 4.2: ACK at least every second full-sized segment (counted in
+    // bytes, tcp_common receiver_ack.hpp), and within delack_timeout otherwise.
     const EngineConfig& config = host_.config();
-    if (!config.delayed_ack || ++rcv_.unacked_segments >= 2) {
+    if (!config.delayed_ack ||
+        tcp::delayed_ack_due(rcv_.nxt - last_ack_sent_, rcv_.full_sized, config.mss)) {
         send_ack_now();
         return;
     }

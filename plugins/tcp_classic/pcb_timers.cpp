@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "netloom/tcp_common/loss_detection.hpp"
+#include "netloom/tcp_common/persist.hpp"
+#include "netloom/tcp_common/window.hpp"
 #include "pcb.hpp"
 
 using namespace std::chrono_literals;
@@ -26,7 +28,7 @@ Time Pcb::retransmit_deadline() noexcept {
         snd_.rto.backoff_count() == 0 && state_ != TcpState::syn_sent &&
         state_ != TcpState::syn_received) {
         const bool one_segment = !recovering && flight_size() <= payload_room();
-        const Time pto = tcp::probe_timeout(snd_.rto, one_segment, host_.config().delack_timeout);
+        const Time pto = tcp::probe_timeout(snd_.rto, one_segment, tcp::kWorstCaseDelayedAck);
         if (pto < rto) {
             probe_pending_ = true;
             return now() + pto;
@@ -175,9 +177,21 @@ void Pcb::on_persist_timer() {
             return;
         }
         ++unanswered_probes_;
-        // A zero-window probe: an ACK with SEQ = SND.UNA - 1 makes the peer answer with its
-        // window (as Linux does), without pushing a byte past the offered window.
-        send_segment(snd_.una - 1, 0, 0);
+        // RFC 9293 3.8.6.1: probe with one byte of new data (tcp_common
+        // zero_window_probe_length, as tcp_utcp does). SND.NXT stays (the byte lies past the
+        // window and goes again with the data once the window opens); SND.MAX covers it, so an
+        // ACK of it is acceptable if the window had in fact opened. The probe is neither timed
+        // (its ACK may come after many probe intervals) nor counted as a retransmission.
+        const std::uint32_t length = tcp::zero_window_probe_length(data_in_queue_after_nxt());
+        const std::optional<SeqNum> timed_seq = snd_.timed_seq;
+        const Time timed_at = snd_.timed_at;
+        const std::uint64_t retransmits_before = retransmits;
+        const bool last = length == data_in_queue_after_nxt();
+        send_segment(snd_.nxt, length, last ? psh : 0);
+        snd_.timed_seq = timed_seq;
+        snd_.timed_at = timed_at;
+        retransmits = retransmits_before;
+        snd_.max = tcp::seq_max(snd_.max, snd_.nxt + length);
     } else {
         // A window too small for SWS avoidance (RFC 9293 3.8.6.2.1 override): send what fits.
         const std::uint32_t length =
@@ -192,11 +206,11 @@ void Pcb::on_persist_timer() {
         arm_retransmit();
         return;
     }
+    // RFC 1122 4.2.2.17: the interval doubles per probe from the base RTO (tcp_common, as in
+    // tcp_utcp).
     ++backoff_probes_;
-    const auto shift = std::min<std::uint32_t>(backoff_probes_, 10);
-    const Time interval =
-        std::min<Time>(snd_.rto.rto() * (1u << shift), host_.config().rto.max_rto);
-    persist_timer_.arm(host_.scheduler(), *this, now() + interval);
+    persist_timer_.arm(host_.scheduler(), *this,
+                       now() + tcp::persist_interval(snd_.rto, backoff_probes_));
 }
 
 void Pcb::restart_keepalive() {

@@ -85,22 +85,27 @@ TEST_CASE("ACK of unsent data and too-old ACKs are answered and dropped (RFC 596
     CHECK(server.snd_una == una);
 }
 
-TEST_CASE("challenge ACKs are rate limited per second") {
+TEST_CASE("every challenge ACK is marked for the shell's engine-wide budget (RFC 5961 7)") {
     Config config = test_config();
     config.challenge_ack_limit = 3;
     CorePair pair = established_pair(config, config);
     Tcb& server = *pair.server;
     const Time now = pair.now() + 10s;
-    std::size_t acks = 0;
+    const SeqNum last_ack_sent = server.last_ack_sent;
     for (int i = 0; i < 10; ++i) {
-        acks +=
-            deliver_in(server, from_peer(server, server.rcv_nxt + 10, SeqNum(0), flag::rst), now)
-                .segments.size();
+        const Outputs out =
+            deliver_in(server, from_peer(server, server.rcv_nxt + 10, SeqNum(0), flag::rst), now);
+        REQUIRE(out.segments.size() == 1);
+        CHECK(out.segments[0].challenge_ack);
+        CHECK((out.notes & kNoteChallengeAck) != 0);
     }
-    CHECK(acks == 3);
-    CHECK(deliver_in(server, from_peer(server, server.rcv_nxt + 10, SeqNum(0), flag::rst), now + 1s)
-              .segments.size() == 1);  // refilled a second later
+    // The shell may drop it: it does not count as the ACK we owe.
+    CHECK(server.last_ack_sent == last_ack_sent);
     CHECK(server.state == TcpState::established);
+    // An ordinary ACK is not marked.
+    const Outputs out =
+        deliver_in(server, from_peer(server, server.rcv_nxt, server.snd_nxt, flag::ack, 100), now);
+    for (const Segment& segment : out.segments) CHECK_FALSE(segment.challenge_ack);
 }
 
 TEST_CASE("hostile segments never crash and never move state out of the window") {

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <memory>
+#include <functional>
+#include <span>
 
 #include "filter_device.hpp"
 #include "ip_test_support.hpp"

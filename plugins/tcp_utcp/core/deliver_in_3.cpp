@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/detail.hpp"
+#include "netloom/tcp_common/paws.hpp"
 #include "netloom/tcp_common/window.hpp"
 
 namespace netloom::utcp {
@@ -13,10 +14,6 @@ namespace netloom::utcp {
 using namespace wire::tcp_flag;
 
 namespace {
-
-/// RFC 7323 5.5: a TS.Recent older than 24 days may be invalid (the peer's clock may have
-/// wrapped its sign bit); PAWS must not reject on it.
-constexpr Time kPawsIdle = std::chrono::hours(24 * 24);
 
 /// RFC 9293 3.10.7.4 "first": the four cases of the acceptability test.
 bool sequence_acceptable(const Tcb& tcb, SeqNum seq, std::uint32_t len) {
@@ -28,12 +25,12 @@ bool sequence_acceptable(const Tcb& tcb, SeqNum seq, std::uint32_t len) {
            tcp::in_window(seq + (len - 1), tcb.rcv_nxt, window);
 }
 
-/// RFC 7323 5.3 R1 (PAWS): true if the segment is a stale duplicate by its timestamp.
+/// RFC 7323 5.3 R1 (PAWS) with the 24-day rule of 5.5 (tcp_common): true if the segment is a
+/// stale duplicate by its timestamp.
 bool paws_rejects(const Tcb& tcb, const Segment& segment, Time now) {
     const auto& ts = segment.options.timestamps;
     if (!tcb.ts_ok || !ts || segment.has(rst)) return false;
-    if (static_cast<std::int32_t>(ts->value - tcb.ts_recent) >= 0) return false;
-    return now - tcb.ts_recent_time <= kPawsIdle;
+    return tcp::paws_rejects(ts->value, tcb.ts_recent, now - tcb.ts_recent_time);
 }
 
 /// RFC 9293 3.10.7.4 "second": RST. Returns true if the segment was consumed.
@@ -128,6 +125,7 @@ void deliver_in_3(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
         tcb.snd_una = segment.ack;
         tcb.snd_wnd = tcp::decode_window(segment.window, tcb.snd_wscale);
         tcb.max_snd_wnd = std::max(tcb.max_snd_wnd, tcb.snd_wnd);
+        tcb.max_snd_wnd_after_syn = std::max(tcb.max_snd_wnd_after_syn, tcb.snd_wnd);
         tcb.snd_wl1 = segment.seq;
         tcb.snd_wl2 = segment.ack;
         tcb.scoreboard.reset();

@@ -167,6 +167,7 @@ bool detail::deliver_in_ack(Tcb& tcb, const Segment& segment, Time now, Outputs&
         if (segment_window > 0 && tcb.snd_wnd == 0) detail::cancel_persist(tcb);  // reopened
         tcb.snd_wnd = segment_window;
         tcb.max_snd_wnd = std::max(tcb.max_snd_wnd, tcb.snd_wnd);
+        tcb.max_snd_wnd_after_syn = std::max(tcb.max_snd_wnd_after_syn, tcb.snd_wnd);
         tcb.snd_wl1 = segment.seq;
         tcb.snd_wl2 = segment.ack;
     }

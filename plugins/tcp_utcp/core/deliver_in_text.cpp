@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/detail.hpp"
+#include "netloom/tcp_common/receiver_ack.hpp"
 
 namespace netloom::utcp {
 
@@ -34,16 +35,13 @@ void consume_fin(Tcb& tcb, Time now, Outputs& out) {
     }
 }
 
-/// Segments ACKed at once after a hole is filled (Linux uses up to half the window in MSS).
-constexpr std::uint8_t kQuickAcksAfterLoss = 16;
-
 /// Queue in-order text and hold out-of-order text in the receive ring (RFC 2018 SACK blocks
 /// describe it). Returns the ACK policy the segment calls for.
 detail::AckPolicy process_text(Tcb& tcb, const Segment& segment, Outputs& out) {
     SeqNum start = segment.seq;
     std::span<const std::uint8_t> data = segment.payload;
-    tcb.rcv_mss = static_cast<std::uint16_t>(
-        std::max<std::size_t>(tcb.rcv_mss, std::min<std::size_t>(data.size(), 0xffff)));
+    tcb.rcv_mss = static_cast<std::uint16_t>(tcp::full_sized_after(
+        tcb.rcv_mss, static_cast<std::uint32_t>(std::min<std::size_t>(data.size(), 0xffff))));
     if (tcp::lt(start, tcb.rcv_nxt)) {
         const std::uint32_t skip = tcp::forward_distance(start, tcb.rcv_nxt);
         if (skip >= data.size()) return detail::AckPolicy::now;  // duplicate: resynchronise
@@ -71,19 +69,11 @@ detail::AckPolicy process_text(Tcb& tcb, const Segment& segment, Outputs& out) {
     if (tcb.sack_rx) tcb.sack_rx->on_advance(tcb.rcv_nxt);
     detail::trim_sack_state(tcb);
     out.add_event(kTcpReadable);
-    // RFC 5681 4.2: a segment that fills (part of) a hole is ACKed at once, so the sender's
-    // recovery learns of it without waiting for the delayed-ACK timer. The next few segments
-    // are ACKed at once too (Linux's "quick ACK" after loss): the sender is rebuilding its
-    // window, and delayed ACKs would stretch its RTT samples, hence its RTO and probe timers.
-    if (had_holes) {
-        tcb.quick_acks = kQuickAcksAfterLoss;
-        return detail::AckPolicy::now;
-    }
-    if (tcb.quick_acks > 0) {
-        --tcb.quick_acks;
-        return detail::AckPolicy::now;
-    }
-    return detail::AckPolicy::delayed;
+    // RFC 5681 4.2 / 3.2: a segment that fills (part of) a hole is ACKed at once, and so are
+    // the next few (quick ACKs after loss; tcp_common receiver_ack.hpp, shared with
+    // tcp_classic).
+    return tcp::ack_now_for_in_order_data(had_holes, tcb.quick_acks) ? detail::AckPolicy::now
+                                                                     : detail::AckPolicy::delayed;
 }
 
 }  // namespace
@@ -123,7 +113,7 @@ void detail::schedule_ack(Tcb& tcb, Time now, Outputs& out) {
     // RFC 5681 4.2 / RFC 1122 4.2.3.2: at least every second full-sized segment is ACKed at
     // once; otherwise within delack_timeout (the RFC's bound is 500 ms).
     const std::uint32_t owed = tcp::forward_distance(tcb.last_ack_sent, tcb.rcv_nxt);
-    if (!tcb.config->delayed_ack || owed >= 2u * tcb.rcv_mss) {
+    if (!tcb.config->delayed_ack || tcp::delayed_ack_due(owed, tcb.rcv_mss, tcb.config->mss)) {
         send_ack(tcb, now, out);
         return;
     }

@@ -62,15 +62,18 @@ void send_ack(Tcb& tcb, Time now, Outputs& out) {
 }
 
 void send_challenge_ack(Tcb& tcb, Time now, Outputs& out) {
-    // RFC 5961 7: limit challenge ACKs per unit of time; the budget refills once a second.
-    if (now - tcb.challenge_refill >= std::chrono::seconds(1)) {
-        tcb.challenge_refill = now;
-        tcb.challenge_tokens = tcb.config->challenge_ack_limit;
-    }
-    if (tcb.challenge_tokens == 0) return;
-    --tcb.challenge_tokens;
+    // RFC 5961 7: challenge ACKs are limited per second for the whole engine (as Linux limits
+    // them per network namespace), which only the shell sees: it drops the ones past the
+    // budget. So this ACK must not count as the ACK we owe: Last.ACK.sent and the delayed-ACK
+    // timer stay as they were.
+    const SeqNum last_ack_sent = tcb.last_ack_sent;
+    const Deadline delack = tcb.timers.delack;
+    Segment segment = make_segment(tcb, tcb.snd_nxt, ack, now);
+    tcb.last_ack_sent = last_ack_sent;
+    tcb.timers.delack = delack;
+    segment.challenge_ack = true;
     out.note(kNoteChallengeAck);
-    send_ack(tcb, now, out);
+    out.segments.push_back(std::move(segment));
 }
 
 void send_syn(Tcb& tcb, Time now, Outputs& out) {
@@ -155,14 +158,17 @@ void output_tcp(Tcb& tcb, Time now, Outputs& out) {
             if (usable == 0) break;  // the persist timer takes over below if nothing is in flight
             // Nagle + sender SWS avoidance (RFC 9293 3.8.6.2.1, RFC 896): a full segment, or
             // everything queued (pushed: every user send is) when nothing is unacknowledged (or
-            // nodelay), or half the peer's largest window. A retransmission after a timeout
-            // resends what was sent before and is not held back.
+            // nodelay), or half the peer's largest window since its SYN (tcp_common
+            // sws_max_window). A retransmission after a timeout resends what was sent before
+            // and is not held back.
             // Once our FIN is queued nothing more can join the last small segment, so Nagle
             // has no reason to hold it (the FIN goes with it).
             const bool retransmission = tcp::lt(tcb.snd_nxt, tcb.snd_max);
             const bool nodelay = tcb.nodelay || tcb.fin_queued;
-            if (!retransmission && !tcp::should_send_now(pending, room, usable, in_flight, nodelay,
-                                                         true, tcb.max_snd_wnd))
+            const std::uint32_t max_window =
+                tcp::sws_max_window(tcb.max_snd_wnd_after_syn, tcb.snd_wnd);
+            if (!retransmission &&
+                !tcp::should_send_now(pending, room, usable, in_flight, nodelay, true, max_window))
                 break;
         }
         const std::uint32_t length = std::min({pending, usable, room, sack_limit});

@@ -34,6 +34,9 @@ struct Segment {
     std::uint16_t window = 0;
     wire::TcpOptions options;
     std::vector<std::uint8_t> payload;
+    /// An RFC 5961 challenge ACK: the shell sends it only within its engine-wide budget
+    /// (RFC 5961 7), so the core leaves no state depending on it having been sent.
+    bool challenge_ack = false;
 
     bool operator==(const Segment&) const = default;
 
@@ -52,7 +55,7 @@ wire::TcpRepr to_repr(const Segment& segment) noexcept;
 enum Note : std::uint32_t {
     kNoteUnacceptable = 1u << 0,  ///< outside the receive window (RFC 9293 3.10.7.4 first)
     kNoteAckUnsent = 1u << 1,     ///< ACK of data never sent, or too old (RFC 5961 5.2)
-    kNoteChallengeAck = 1u << 2,  ///< a challenge ACK was sent (RFC 5961 3-5)
+    kNoteChallengeAck = 1u << 2,  ///< a challenge ACK was produced (RFC 5961 3-5; budget: shell)
     kNoteRstIgnored = 1u << 3,    ///< RST out of window or in TIME-WAIT (RFC 5961 3, RFC 1337)
     kNotePaws = 1u << 4,          ///< stale timestamp (RFC 7323 5.3)
     kNoteNoTimestamp = 1u << 5,   ///< no TSopt although negotiated (RFC 7323 3.2)

@@ -47,6 +47,7 @@ Tcb open_from_cookie(const Listener& listener, const tcp::FourTuple& tuple, cons
     tcb.cc = make_congestion_control(*tcb.config, tcb.max_payload());
     tcb.snd_wnd = ack.window;
     tcb.max_snd_wnd = tcb.snd_wnd;
+    tcb.max_snd_wnd_after_syn = tcb.snd_wnd;  // an ACK, not a SYN
     tcb.snd_wl1 = ack.seq;
     tcb.snd_wl2 = ack.ack;
     tcb.last_ack_sent = tcb.rcv_nxt;

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "netloom/tcp_common/receiver_ack.hpp"
+
 namespace netloom::utcp {
 
 tcp::CongestionControl make_congestion_control(const Config& cfg, std::uint32_t mss) {
@@ -14,12 +16,11 @@ Tcb::Tcb(std::shared_ptr<const Config> cfg, const tcp::FourTuple& tuple_)
       tuple(tuple_),
       nodelay(config->nodelay),
       keepalive_on(config->keepalive),
-      rcv_mss(static_cast<std::uint16_t>(std::min<std::uint32_t>(config->mss, 536))),
+      rcv_mss(tcp::kInitialFullSized),
       rto(config->rto),
       cc(make_congestion_control(*config, config->mss)),
       send_buffer(config->sndbuf),
-      recv_buffer(config->rcvbuf),
-      challenge_tokens(config->challenge_ack_limit) {
+      recv_buffer(config->rcvbuf) {
     ts_offset = ts_offset_for(*config, tuple);
 }
 

@@ -120,6 +120,9 @@ struct Tcb {
     SeqNum snd_max;                 ///< highest SND.NXT ever (SND.NXT rewinds on RTO)
     std::uint32_t snd_wnd = 0;      ///< scaled peer window
     std::uint32_t max_snd_wnd = 0;  ///< RFC 5961 5.2 MAX.SND.WND
+    /// Largest window from a segment after the peer's SYN: sender SWS avoidance's Max(SND.WND)
+    /// (RFC 9293 3.8.6.2.1; tcp_common sws_max_window says why the SYN's is left out).
+    std::uint32_t max_snd_wnd_after_syn = 0;
     // Receive sequence space (RFC 9293 3.3.1 figure 5).
     SeqNum irs, rcv_nxt;
     SeqNum rcv_adv;        ///< right edge we advertised; never moves left (RFC 9293 3.8.6.2.2)
@@ -145,10 +148,6 @@ struct Tcb {
 
     tcp::SendBuffer send_buffer;
     tcp::ReassemblyBuffer recv_buffer;
-
-    // RFC 5961 7: challenge-ACK budget, refilled once per second of `now`.
-    std::uint32_t challenge_tokens = 0;
-    Time challenge_refill{0};
 
     // Counters for TcpInfo.
     std::uint64_t retransmits = 0, rto_count = 0, fast_retransmits = 0, sack_recoveries = 0,

@@ -5,6 +5,8 @@
 
 #include "core/detail.hpp"
 #include "netloom/tcp_common/loss_detection.hpp"
+#include "netloom/tcp_common/persist.hpp"
+#include "netloom/tcp_common/window.hpp"
 
 namespace netloom::utcp {
 
@@ -45,11 +47,9 @@ std::optional<std::chrono::milliseconds> rtt_from_echo(const Tcb& tcb, const Seg
 
 void arm_persist(Tcb& tcb, Time now) noexcept {
     if (tcb.timers.persist) return;
-    // RFC 1122 4.2.2.17: exponential backoff from the RTO, bounded like the RTO (RFC 6298 2.5).
-    const auto& rto = tcb.config->rto;
-    Time interval = std::max(tcb.rto.base_rto(), rto.min_rto);
-    for (std::uint16_t i = 0; i < tcb.persist_backoff && interval < rto.max_rto; ++i) interval *= 2;
-    tcb.timers.persist = now + std::min(interval, rto.max_rto);
+    // RFC 1122 4.2.2.17: exponential backoff from the base RTO, bounded like the RTO (RFC 6298
+    // 2.5); tcp_common, shared with tcp_classic.
+    tcb.timers.persist = now + tcp::persist_interval(tcb.rto, tcb.persist_backoff);
 }
 
 void cancel_persist(Tcb& tcb) noexcept {
@@ -71,7 +71,7 @@ void arm_rexmt(Tcb& tcb, Time now) noexcept {
         // recovery the peer ACKs at once (out-of-order data is held) and the probe resends the
         // first hole (timer_tt_tlp).
         const bool one_segment = tcb.flight_size() <= tcb.max_payload() && !sack_recovery;
-        const Time pto = tcp::probe_timeout(tcb.rto, one_segment, std::chrono::milliseconds(200));
+        const Time pto = tcp::probe_timeout(tcb.rto, one_segment, tcp::kWorstCaseDelayedAck);
         if (pto < timeout) {
             timeout = pto;
             tcb.tlp_pending = true;
@@ -221,7 +221,8 @@ void timer_tt_persist(Tcb& tcb, Time now, Outputs& out) {
     const std::uint32_t pending = tcb.send_buffer.size() - tcb.bytes_sent_unacked();
     if (pending == 0 || tcb.flight_size() > 0) return;
     if (tcb.snd_wnd == 0) {
-        // RFC 9293 3.8.6.1 / RFC 1122 4.2.2.17: probe with one byte of new data. SND.NXT stays
+        // RFC 9293 3.8.6.1 / RFC 1122 4.2.2.17: probe with one byte of new data (tcp_common
+        // zero_window_probe_length, as tcp_classic does). SND.NXT stays
         // put (the byte is outside the window and will be sent again); SND.MAX covers it so an
         // ACK of it is acceptable if the window had in fact opened.
         // Give up when nobody answers the probes any more, or, once the user closed, when the
@@ -233,7 +234,8 @@ void timer_tt_persist(Tcb& tcb, Time now, Outputs& out) {
             detail::give_up(tcb, out);
             return;
         }
-        const std::uint32_t sent = send_range(tcb, tcb.snd_nxt, 1, now, out);
+        const std::uint32_t sent =
+            send_range(tcb, tcb.snd_nxt, tcp::zero_window_probe_length(pending), now, out);
         tcb.snd_max = tcp::seq_max(tcb.snd_max, tcb.snd_nxt + sent);
         ++tcb.unanswered_probes;
         if (tcb.persist_backoff < 16) ++tcb.persist_backoff;

@@ -60,7 +60,6 @@ void Engine::start() {
 void Engine::count_notes(std::uint32_t notes) {
     if (notes & kNoteUnacceptable) ++counters_.rx_unacceptable;
     if (notes & kNoteAckUnsent) ++counters_.rx_ack_unsent;
-    if (notes & kNoteChallengeAck) ++counters_.challenge_acks;
     if (notes & kNoteRstIgnored) ++counters_.rx_rst_ignored;
     if (notes & kNotePaws) ++counters_.rx_paws;
     if (notes & kNoteNoTimestamp) ++counters_.rx_no_timestamp;
@@ -248,6 +247,10 @@ void Engine::apply(const std::shared_ptr<Socket>& socket, Outputs& out) {
 }
 
 void Engine::emit(const Segment& segment, const tcp::FourTuple& tuple) {
+    if (segment.challenge_ack) {
+        if (!challenge_acks_.take(scheduler_.now())) return;
+        ++counters_.challenge_acks;
+    }
     const wire::TcpRepr repr = to_repr(segment);
     const std::size_t length = repr.buffer_len();
     Packet packet = Packet::allocate(length);
@@ -258,8 +261,12 @@ void Engine::emit(const Segment& segment, const tcp::FourTuple& tuple) {
     }
     if (segment.has(rst)) ++counters_.rst_sent;
     ++counters_.segments_sent;
+    // RFC 1191 3: DF on every segment, so a smaller path MTU comes back as fragmentation-needed
+    // (deliver_icmp lowers the MSS) instead of as fragments that PMTU discovery never sees.
+    IpSendOptions options;
+    options.dont_fragment = true;
     const IpSendStatus status =
-        ip_.output(tuple.remote_address, IpProtocol::tcp, std::move(packet));
+        ip_.output(tuple.remote_address, IpProtocol::tcp, std::move(packet), options);
     if (status != IpSendStatus::sent && status != IpSendStatus::queued) ++counters_.tx_dropped;
 }
 

@@ -28,6 +28,7 @@
 #include "netloom/tcp.hpp"
 #include "netloom/tcp_common/ephemeral_ports.hpp"
 #include "netloom/tcp_common/secret_seed.hpp"
+#include "netloom/tcp_common/challenge_ack.hpp"
 #include "netloom/tcp_common/syn_cookie.hpp"
 #include "shell/engine_config.hpp"
 #include "shell/engine_counters.hpp"
@@ -146,6 +147,9 @@ private:
     tcp::SynCookies cookies_;
     tcp::EphemeralPorts ports_;
     EngineCounters counters_;
+    /// RFC 5961 7: one challenge-ACK budget for every connection (tcp_common challenge_ack.hpp);
+    /// the core marks its challenge ACKs and emit() drops those past the budget.
+    tcp::ChallengeAckLimiter challenge_acks_{config_.core.challenge_ack_limit};
 
     std::unordered_map<tcp::FourTuple, std::shared_ptr<Socket>, TupleHash> table_;
     std::unordered_map<std::uint16_t, ListenerState*> listeners_;

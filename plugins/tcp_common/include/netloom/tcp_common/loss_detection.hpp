@@ -27,6 +27,11 @@ namespace netloom::tcp {
 
 inline constexpr Duration kMinReorderWindow = std::chrono::milliseconds(1);
 inline constexpr Duration kMinProbeTimeout = std::chrono::milliseconds(10);
+/// RFC 8985 7.2 WCDelAckT: the allowance for the *peer's* delayed ACK when one segment is in
+/// flight. Its value is the peer's, not ours: RFC 1122 4.2.3.2 lets a receiver wait up to
+/// 500 ms and common stacks wait up to 200 ms (the RFC's recommendation), so our own
+/// `delack_timeout` (40 ms) would fire the probe before such a peer's ACK.
+inline constexpr Duration kWorstCaseDelayedAck = std::chrono::milliseconds(200);
 
 /// RFC 8985 6.2 reo_wnd: min_RTT / 4, capped at SRTT, at least kMinReorderWindow. Meaningful
 /// only once `rto` has a sample.
