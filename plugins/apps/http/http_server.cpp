@@ -166,7 +166,7 @@ Task<void> HttpServer::serve(TcpStream& stream) {
                 ++requests_;
                 ++bad_requests_;
                 const bool line_done = as_text(buffer, used).find('\n') != std::string_view::npos;
-                if (co_await send_error(stream, line_done ? 431 : 414, false, false)) {
+                if (co_await send_error(stream, line_done ? 431 : 414, false, kConnectionClose)) {
                     co_await linger_close(stream);
                 }
                 co_return;
@@ -192,7 +192,7 @@ Task<void> HttpServer::serve(TcpStream& stream) {
                 if (used > 0) {
                     // co_await as a statement of its own, never inside && / || (GCC 12
                     // miscompiled one such condition in the iperf3 client).
-                    const bool sent = co_await send_error(stream, 408, false, false);
+                    const bool sent = co_await send_error(stream, 408, false, kConnectionClose);
                     if (!sent) co_return;
                 }
                 co_await linger_close(stream);
@@ -220,11 +220,14 @@ Task<HttpServer::Outcome> HttpServer::respond(TcpStream& stream, const HttpParse
     if (parse.status != 0) {
         // The rest of the stream cannot be trusted to start a request: answer, then close.
         const std::string allow = parse.status == 405 ? "Allow: GET, HEAD\r\n" : "";
-        co_return Outcome{co_await send_error(stream, parse.status, false, false, allow), false};
+        co_return Outcome{co_await send_error(stream, parse.status, false, kConnectionClose, allow),
+                          false};
     }
     const HttpRequest& request = parse.request;
     const bool head_only = request.method == "HEAD";
     const bool keep = request.keep_alive;
+    // Error responses keep the connection too: their length is known, the stream is in step.
+    const std::string_view connection = connection_field(request);
     const auto file = resolve(request.path);
     FileDescriptor fd(
         file ? open_served_file(root_fd_, options_.root, file->lexically_relative(options_.root))
@@ -232,13 +235,13 @@ Task<HttpServer::Outcome> HttpServer::respond(TcpStream& stream, const HttpParse
     struct stat st {};
     if (fd.fd < 0 || ::fstat(fd.fd, &st) != 0) {
         ++not_found_;
-        co_return Outcome{co_await send_error(stream, 404, head_only, keep), keep};
+        co_return Outcome{co_await send_error(stream, 404, head_only, connection), keep};
     }
     const auto size = static_cast<std::uint64_t>(st.st_size);
     const ByteRange range = request.range ? parse_byte_range(*request.range, size) : ByteRange{};
     if (range.kind == ByteRange::Kind::unsatisfiable) {
         const std::string extra = "Content-Range: bytes */" + std::to_string(size) + "\r\n";
-        co_return Outcome{co_await send_error(stream, 416, head_only, keep, extra), keep};
+        co_return Outcome{co_await send_error(stream, 416, head_only, connection, extra), keep};
     }
     std::string extra = "Content-Type: " + std::string(content_type_for(file->string())) +
                         "\r\nAccept-Ranges: bytes\r\n";
@@ -250,7 +253,7 @@ Task<HttpServer::Outcome> HttpServer::respond(TcpStream& stream, const HttpParse
                  std::to_string(range.last) + "/" + std::to_string(size) + "\r\n";
     }
     const int status = range.kind == ByteRange::Kind::partial ? 206 : 200;
-    bool ok = co_await send_head(stream, status, extra, length, keep);
+    bool ok = co_await send_head(stream, status, extra, length, connection);
     if (ok && !head_only && length > 0) ok = co_await send_file(stream, fd.fd, first, length);
     co_return Outcome{ok, keep};
 }
@@ -266,12 +269,12 @@ void HttpServer::count_status(int status) {
 }
 
 Task<bool> HttpServer::send_head(TcpStream& stream, int status, const std::string& extra,
-                                 std::uint64_t length, bool keep_alive) {
+                                 std::uint64_t length, std::string_view connection) {
     count_status(status);
     const std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
                              std::string(http_reason(status)) +
                              "\r\nServer: netloom\r\nContent-Length: " + std::to_string(length) +
-                             "\r\n" + extra + (keep_alive ? "" : "Connection: close\r\n") + "\r\n";
+                             "\r\n" + extra + std::string(connection) + "\r\n";
     const IoResult w =
         co_await stream.write_all_idle(bytes_of(head), options_.service.idle_timeout);
     counters_.bytes_sent += w.bytes;
@@ -279,11 +282,11 @@ Task<bool> HttpServer::send_head(TcpStream& stream, int status, const std::strin
     co_return w.ok();
 }
 
-Task<bool> HttpServer::send_error(TcpStream& stream, int status, bool head_only, bool keep_alive,
-                                  const std::string& extra) {
+Task<bool> HttpServer::send_error(TcpStream& stream, int status, bool head_only,
+                                  std::string_view connection, const std::string& extra) {
     const std::string body = std::to_string(status) + " " + std::string(http_reason(status)) + "\n";
     if (!co_await send_head(stream, status, "Content-Type: text/plain; charset=utf-8\r\n" + extra,
-                            body.size(), keep_alive)) {
+                            body.size(), connection)) {
         co_return false;
     }
     if (head_only) co_return true;
