@@ -70,12 +70,16 @@ private:
     };
     Task<void> serve(TcpStream& stream);
     Task<Outcome> respond(TcpStream& stream, const HttpParse& parse);
+    /// The status line and fields of a response, blank line included; counts the status.
     /// `connection`: the Connection field line (connection_field), or empty.
-    Task<bool> send_head(TcpStream& stream, int status, const std::string& extra,
-                         std::uint64_t length, std::string_view connection);
+    std::string response_head(int status, const std::string& extra, std::uint64_t length,
+                              std::string_view connection);
+    Task<bool> send_text(TcpStream& stream, const std::string& text);
     Task<bool> send_error(TcpStream& stream, int status, bool head_only,
                           std::string_view connection, const std::string& extra = {});
-    Task<bool> send_file(TcpStream& stream, int fd, std::uint64_t first, std::uint64_t length);
+    /// `head`, then `length` bytes of `fd` from `first`; the head shares the first write.
+    Task<bool> send_file(TcpStream& stream, const std::string& head, int fd, std::uint64_t first,
+                         std::uint64_t length);
     Task<void> linger_close(TcpStream& stream);
     void count_status(int status);
 
