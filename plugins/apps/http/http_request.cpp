@@ -193,11 +193,11 @@ HttpParse parse_http_request(std::string_view head, const HttpLimits& limits) {
     }
     r.method = std::string(method);
     r.target = std::string(target);
-    r.keep_alive = r.minor_version == 1;  // HTTP/1.0 closes after the response
     std::size_t fields = 0, hosts = 0;
     bool if_range = false;
     std::optional<std::uint64_t> content_length;
     bool transfer_encoding = false;
+    bool close_option = false, keep_alive_option = false;
     for (;;) {
         line = next_line(rest);
         if (line.empty()) break;
@@ -216,7 +216,10 @@ HttpParse parse_http_request(std::string_view head, const HttpLimits& limits) {
             if (!valid_host(value)) return fail(400, "invalid Host");
             ++hosts;
         } else if (iequals(name, "Connection")) {
-            if (contains_token(value, "close")) r.keep_alive = false;
+            // RFC 9110 7.6.1: a list of case-insensitive options; several Connection lines are
+            // one list (RFC 9110 5.3). ab -k sends "Keep-Alive".
+            close_option = close_option || contains_token(value, "close");
+            keep_alive_option = keep_alive_option || contains_token(value, "keep-alive");
         } else if (iequals(name, "Range")) {
             if (r.range) return fail(400, "several Range fields");
             r.range = std::string(value);
@@ -235,6 +238,9 @@ HttpParse parse_http_request(std::string_view head, const HttpLimits& limits) {
     // RFC 9112 3.2: an HTTP/1.1 request has exactly one Host field.
     if (hosts > 1 || (r.minor_version == 1 && hosts == 0))
         return fail(400, "missing or extra Host");
+    // RFC 9112 9.3: "close" wins in any version; HTTP/1.1 persists by default, HTTP/1.0 only
+    // when the client sent the keep-alive option (RFC 9112 C.2.2).
+    r.keep_alive = !close_option && (r.minor_version == 1 || keep_alive_option);
     if (transfer_encoding) return fail(400, "request bodies are not accepted");
     if (content_length && *content_length > 0) return fail(413, "request bodies are not accepted");
     if (r.method != "GET" && r.method != "HEAD") return fail(405, "only GET and HEAD");
@@ -248,6 +254,11 @@ HttpParse parse_http_request(std::string_view head, const HttpLimits& limits) {
     HttpParse ok;
     ok.request = std::move(r);
     return ok;
+}
+
+std::string_view connection_field(const HttpRequest& request) noexcept {
+    if (!request.keep_alive) return kConnectionClose;
+    return request.minor_version == 0 ? kConnectionKeepAlive : std::string_view();
 }
 
 ByteRange parse_byte_range(std::string_view value, std::uint64_t size) noexcept {

@@ -8,6 +8,8 @@
 // other than GET/HEAD, 413 a request body, 414 target too long, 431 too many header fields) with
 // a short reason. A path with a ".." segment
 // (also when percent-encoded), a NUL, a bad %-escape or not starting with '/' is malformed.
+// Persistence follows RFC 9112 9.3: a "close" option ends the connection in any version; else
+// HTTP/1.1 persists, and HTTP/1.0 persists only with the "keep-alive" option (RFC 9112 C.2.2).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +29,9 @@ struct HttpRequest {
     std::string target;     ///< as sent
     std::string path;       ///< decoded and normalised: "/" or "/a/b", no query, no "." or ".."
     int minor_version = 1;  ///< HTTP/1.0 or HTTP/1.1
+    /// The connection persists after the response (see the contract above). Every response of
+    /// this server carries Content-Length, which a persistent HTTP/1.0 response needs: without
+    /// it the body ends at the close (RFC 9112 6.3), and a 1.0 client knows no chunked coding.
     bool keep_alive = true;
     /// The Range field's value to honour: only for GET, and not with If-Range (see the parser).
     std::optional<std::string> range;
@@ -37,6 +42,15 @@ struct HttpParse {
     std::string reason;
     HttpRequest request;
 };
+
+/// Connection field lines (CRLF included) of responses.
+inline constexpr std::string_view kConnectionClose = "Connection: close\r\n";
+inline constexpr std::string_view kConnectionKeepAlive = "Connection: keep-alive\r\n";
+/// The Connection field of the response to `request`: "close" when the connection ends after it
+/// (RFC 9112 9.6); "keep-alive" echoed to an HTTP/1.0 client that asked for it, which otherwise
+/// assumes the server closes (the RFC 2068 19.7.1 negotiation RFC 9112 C.2.2 refers to); none
+/// for HTTP/1.1, persistent by default (RFC 9112 9.3).
+std::string_view connection_field(const HttpRequest& request) noexcept;
 
 /// Bytes up to and including the blank line ending the head ("\r\n\r\n" or "\n\n"), or npos.
 /// `from`: where to start looking. A caller that scanned a shorter prefix of `buffer` of n bytes

@@ -166,7 +166,7 @@ Task<void> HttpServer::serve(TcpStream& stream) {
                 ++requests_;
                 ++bad_requests_;
                 const bool line_done = as_text(buffer, used).find('\n') != std::string_view::npos;
-                if (co_await send_error(stream, line_done ? 431 : 414, false, false)) {
+                if (co_await send_error(stream, line_done ? 431 : 414, false, kConnectionClose)) {
                     co_await linger_close(stream);
                 }
                 co_return;
@@ -192,7 +192,7 @@ Task<void> HttpServer::serve(TcpStream& stream) {
                 if (used > 0) {
                     // co_await as a statement of its own, never inside && / || (GCC 12
                     // miscompiled one such condition in the iperf3 client).
-                    const bool sent = co_await send_error(stream, 408, false, false);
+                    const bool sent = co_await send_error(stream, 408, false, kConnectionClose);
                     if (!sent) co_return;
                 }
                 co_await linger_close(stream);
@@ -220,11 +220,14 @@ Task<HttpServer::Outcome> HttpServer::respond(TcpStream& stream, const HttpParse
     if (parse.status != 0) {
         // The rest of the stream cannot be trusted to start a request: answer, then close.
         const std::string allow = parse.status == 405 ? "Allow: GET, HEAD\r\n" : "";
-        co_return Outcome{co_await send_error(stream, parse.status, false, false, allow), false};
+        co_return Outcome{co_await send_error(stream, parse.status, false, kConnectionClose, allow),
+                          false};
     }
     const HttpRequest& request = parse.request;
     const bool head_only = request.method == "HEAD";
     const bool keep = request.keep_alive;
+    // Error responses keep the connection too: their length is known, the stream is in step.
+    const std::string_view connection = connection_field(request);
     const auto file = resolve(request.path);
     FileDescriptor fd(
         file ? open_served_file(root_fd_, options_.root, file->lexically_relative(options_.root))
@@ -232,13 +235,13 @@ Task<HttpServer::Outcome> HttpServer::respond(TcpStream& stream, const HttpParse
     struct stat st {};
     if (fd.fd < 0 || ::fstat(fd.fd, &st) != 0) {
         ++not_found_;
-        co_return Outcome{co_await send_error(stream, 404, head_only, keep), keep};
+        co_return Outcome{co_await send_error(stream, 404, head_only, connection), keep};
     }
     const auto size = static_cast<std::uint64_t>(st.st_size);
     const ByteRange range = request.range ? parse_byte_range(*request.range, size) : ByteRange{};
     if (range.kind == ByteRange::Kind::unsatisfiable) {
         const std::string extra = "Content-Range: bytes */" + std::to_string(size) + "\r\n";
-        co_return Outcome{co_await send_error(stream, 416, head_only, keep, extra), keep};
+        co_return Outcome{co_await send_error(stream, 416, head_only, connection, extra), keep};
     }
     std::string extra = "Content-Type: " + std::string(content_type_for(file->string())) +
                         "\r\nAccept-Ranges: bytes\r\n";
@@ -250,8 +253,13 @@ Task<HttpServer::Outcome> HttpServer::respond(TcpStream& stream, const HttpParse
                  std::to_string(range.last) + "/" + std::to_string(size) + "\r\n";
     }
     const int status = range.kind == ByteRange::Kind::partial ? 206 : 200;
-    bool ok = co_await send_head(stream, status, extra, length, keep);
-    if (ok && !head_only && length > 0) ok = co_await send_file(stream, fd.fd, first, length);
+    const std::string head = response_head(status, extra, length, connection);
+    bool ok = false;  // co_await in statements of their own (see serve)
+    if (head_only || length == 0) {
+        ok = co_await send_text(stream, head);
+    } else {
+        ok = co_await send_file(stream, head, fd.fd, first, length);
+    }
     co_return Outcome{ok, keep};
 }
 
@@ -265,42 +273,45 @@ void HttpServer::count_status(int status) {
     }
 }
 
-Task<bool> HttpServer::send_head(TcpStream& stream, int status, const std::string& extra,
-                                 std::uint64_t length, bool keep_alive) {
+std::string HttpServer::response_head(int status, const std::string& extra, std::uint64_t length,
+                                      std::string_view connection) {
     count_status(status);
-    const std::string head = "HTTP/1.1 " + std::to_string(status) + " " +
-                             std::string(http_reason(status)) +
-                             "\r\nServer: netloom\r\nContent-Length: " + std::to_string(length) +
-                             "\r\n" + extra + (keep_alive ? "" : "Connection: close\r\n") + "\r\n";
+    return "HTTP/1.1 " + std::to_string(status) + " " + std::string(http_reason(status)) +
+           "\r\nServer: netloom\r\nContent-Length: " + std::to_string(length) + "\r\n" + extra +
+           std::string(connection) + "\r\n";
+}
+
+Task<bool> HttpServer::send_text(TcpStream& stream, const std::string& text) {
     const IoResult w =
-        co_await stream.write_all_idle(bytes_of(head), options_.service.idle_timeout);
+        co_await stream.write_all_idle(bytes_of(text), options_.service.idle_timeout);
     counters_.bytes_sent += w.bytes;
     if (!w.ok()) counters_.failed(stream, w.status);
     co_return w.ok();
 }
 
-Task<bool> HttpServer::send_error(TcpStream& stream, int status, bool head_only, bool keep_alive,
-                                  const std::string& extra) {
+Task<bool> HttpServer::send_error(TcpStream& stream, int status, bool head_only,
+                                  std::string_view connection, const std::string& extra) {
     const std::string body = std::to_string(status) + " " + std::string(http_reason(status)) + "\n";
-    if (!co_await send_head(stream, status, "Content-Type: text/plain; charset=utf-8\r\n" + extra,
-                            body.size(), keep_alive)) {
-        co_return false;
-    }
-    if (head_only) co_return true;
-    const IoResult w =
-        co_await stream.write_all_idle(bytes_of(body), options_.service.idle_timeout);
-    counters_.bytes_sent += w.bytes;
-    if (!w.ok()) counters_.failed(stream, w.status);
-    co_return w.ok();
+    std::string text = response_head(status, "Content-Type: text/plain; charset=utf-8\r\n" + extra,
+                                     body.size(), connection);
+    if (!head_only) text += body;  // one write: see send_file
+    co_return co_await send_text(stream, text);
 }
 
-Task<bool> HttpServer::send_file(TcpStream& stream, int fd, std::uint64_t first,
-                                 std::uint64_t length) {
-    std::vector<std::uint8_t> piece(std::min<std::uint64_t>(length, kTcpAppChunk));
+Task<bool> HttpServer::send_file(TcpStream& stream, const std::string& head, int fd,
+                                 std::uint64_t first, std::uint64_t length) {
+    // The head rides in the first piece's write. Written on its own, a head shorter than a
+    // segment leaves a small body behind it to Nagle (RFC 896) until the head is acknowledged,
+    // and the peer's delayed ACK (RFC 1122 4.2.3.2) holds that for tens of ms: on a kept
+    // connection with no FIN to push the body, every small response waited that long.
+    std::vector<std::uint8_t> piece(head.size() + std::min<std::uint64_t>(length, kTcpAppChunk));
+    std::memcpy(piece.data(), head.data(), head.size());
+    std::size_t prefix = head.size();  // head bytes at the front of this piece
     for (std::uint64_t done = 0; done < length;) {
         const auto want =
-            static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), length - done));
-        const ssize_t got = ::pread(fd, piece.data(), want, static_cast<off_t>(first + done));
+            static_cast<std::size_t>(std::min<std::uint64_t>(piece.size() - prefix, length - done));
+        const ssize_t got =
+            ::pread(fd, piece.data() + prefix, want, static_cast<off_t>(first + done));
         if (got <= 0) {
             // The file shrank or failed under us: the promised length cannot be kept.
             log_->warn("http: reading a file failed at offset {}: {}", first + done,
@@ -310,15 +321,16 @@ Task<bool> HttpServer::send_file(TcpStream& stream, int fd, std::uint64_t first,
             co_return false;
         }
         const IoResult w = co_await stream.write_all_idle(
-            std::span<const std::uint8_t>(piece.data(), static_cast<std::size_t>(got)),
+            std::span<const std::uint8_t>(piece.data(), prefix + static_cast<std::size_t>(got)),
             options_.service.idle_timeout);
         counters_.bytes_sent += w.bytes;
-        body_bytes_ += w.bytes;
+        body_bytes_ += w.bytes - std::min(w.bytes, prefix);
         if (!w.ok()) {
             counters_.failed(stream, w.status);
             co_return false;
         }
         done += static_cast<std::uint64_t>(got);
+        prefix = 0;
     }
     co_return true;
 }

@@ -1,5 +1,5 @@
-// http_server.hpp — the `http` app: an HTTP/1.1 static file server (GET, HEAD, keep-alive,
-// single byte ranges) on the coroutine app API.
+// http_server.hpp — the `http` app: an HTTP/1.1 static file server (GET, HEAD, keep-alive for
+// HTTP/1.1 and for HTTP/1.0 clients that ask for it, single byte ranges) on the coroutine app API.
 //
 // Contract: serves regular files under `root` (a directory's index.html for a directory). A path
 // that leaves the root — a ".." segment, encoded or not, or a symlink resolving outside — is
@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -69,11 +70,16 @@ private:
     };
     Task<void> serve(TcpStream& stream);
     Task<Outcome> respond(TcpStream& stream, const HttpParse& parse);
-    Task<bool> send_head(TcpStream& stream, int status, const std::string& extra,
-                         std::uint64_t length, bool keep_alive);
-    Task<bool> send_error(TcpStream& stream, int status, bool head_only, bool keep_alive,
-                          const std::string& extra = {});
-    Task<bool> send_file(TcpStream& stream, int fd, std::uint64_t first, std::uint64_t length);
+    /// The status line and fields of a response, blank line included; counts the status.
+    /// `connection`: the Connection field line (connection_field), or empty.
+    std::string response_head(int status, const std::string& extra, std::uint64_t length,
+                              std::string_view connection);
+    Task<bool> send_text(TcpStream& stream, const std::string& text);
+    Task<bool> send_error(TcpStream& stream, int status, bool head_only,
+                          std::string_view connection, const std::string& extra = {});
+    /// `head`, then `length` bytes of `fd` from `first`; the head shares the first write.
+    Task<bool> send_file(TcpStream& stream, const std::string& head, int fd, std::uint64_t first,
+                         std::uint64_t length);
     Task<void> linger_close(TcpStream& stream);
     void count_status(int status);
 
