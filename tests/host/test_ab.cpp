@@ -445,20 +445,19 @@ TEST_CASE("shortened workloads keep their apps with a tenth of the bytes, counts
 TEST_CASE("a failed run's reason is the app's own error, not the log's last line") {
     Scratch scratch;
     std::ofstream(scratch.dir + "/client.app0.json")
-        << R"({"ok": false, "metrics": {"rr_per_s": 0}, "error": "connect to 10.0.0.2:5004: )"
-           R"(local_error (tcp_utcp: no free ephemeral port for this destination)"
-})";
+        << R"x({"ok": false, "metrics": {"rr_per_s": 0}, "error": "connect to 10.0.0.2:5004: )x"
+           R"x(local_error (tcp_utcp: no free ephemeral port for this destination)"})x";
     std::ofstream(scratch.dir + "/output.log")
         << "06:00:00.001 info  [host] running 2 stack(s)\n"
            "06:00:00.900 info  [host] every finite app has finished\n";
-AbChildResult child;
-child.exit_status = 1;
-const AbRunOutcome outcome =
-    collect_run(child, {{scratch.dir + "/client.app0.json", "client/app0/rr"}},
-                scratch.dir + "/stats.json", scratch.dir + "/output.log");
-CHECK(outcome.failure ==
-      "client/app0/rr failed: connect to 10.0.0.2:5004: local_error (tcp_utcp: no free "
-      "ephemeral port for this destination) (exit status 1)");
+    AbChildResult child;
+    child.exit_status = 1;
+    const AbRunOutcome outcome =
+        collect_run(child, {{scratch.dir + "/client.app0.json", "client/app0/rr"}},
+                    scratch.dir + "/stats.json", scratch.dir + "/output.log");
+    CHECK(outcome.failure ==
+          "client/app0/rr failed: connect to 10.0.0.2:5004: local_error (tcp_utcp: no free "
+          "ephemeral port for this destination) (exit status 1)");
 }
 
 TEST_CASE("without an app's error, a failed run names its first error line, signal or timeout") {
@@ -493,6 +492,14 @@ TEST_CASE("without an app's error, a failed run names its first error line, sign
         collect_run(child, none, scratch.dir + "/stats.json", scratch.dir + "/plain.log").failure ==
         "exit status 3: no error logged; last line: last words");
     CHECK(first_error_line(scratch.dir + "/missing.log").empty());
+    // An exception that escaped an app's task is printed by the host without a time stamp.
+    std::ofstream(scratch.dir + "/task.log")
+        << "06:00:00.001 info  [host] running 2 stack(s)\n"
+           "netloom: note: something harmless\n"
+           "netloom: uncaught exception in a task: tcp_utcp: no free ephemeral port\n"
+           "06:00:30.000 error [host] 1 finite app(s) had not finished when the run stopped\n";
+    CHECK(first_error_line(scratch.dir + "/task.log") ==
+          "netloom: uncaught exception in a task: tcp_utcp: no free ephemeral port");
 }
 
 TEST_CASE("the table and the JSON say why a variant has no number") {

@@ -207,7 +207,9 @@ std::string first_error_line(const std::string& path) {
             const std::size_t end = line.find('m', esc);
             line.erase(esc, end == std::string::npos ? std::string::npos : end - esc + 1);
         }
-        if (line.rfind("netloom: error: ", 0) == 0) return line;
+        // The host's own complaints ("netloom: error: ...", "netloom: uncaught exception in a
+        // task: ...", "netloom: fatal: ...") carry no time stamp; its notes are not errors.
+        if (line.rfind("netloom: ", 0) == 0 && line.rfind("netloom: note", 0) != 0) return line;
         // "12:34:56.789 error [rr] text": the time stamp, the level padded to 5, the text.
         const std::size_t stamp_end = line.find(' ');
         if (stamp_end == std::string::npos || stamp_end == 0) continue;

@@ -63,8 +63,9 @@ std::string shell_quote(const std::string& text);
 /// The last `lines` lines of a text file ("" when unreadable).
 std::string file_tail(const std::string& path, std::size_t lines);
 
-/// The first line of a child's log written at level error or critical, or a command-line
-/// error ("netloom: error: ..."), without its time stamp; "" when there is none.
+/// The first line of a child's log written at level error or critical, without its time
+/// stamp, or one the host wrote itself ("netloom: error: ...", "netloom: uncaught exception
+/// in a task: ..."; not "netloom: note: ..."); "" when there is none.
 std::string first_error_line(const std::string& path);
 
 }  // namespace netloom::host
