@@ -60,7 +60,7 @@ struct AbPlan {
     std::string chart = "ab_chart.svg";
     bool linux_reference = false;
     std::chrono::nanoseconds timeout = std::chrono::seconds(60);
-    YAML::Node base;  // the whole document without `ab:`
+    YAML::Node base;              // the whole document without `ab:`
     std::uint64_t shortened = 1;  // the divisor `shorten` applied (1: the workloads as written)
 
     /// Reads and validates `root`'s `ab:` section (required: ConfigError when absent).
