@@ -69,7 +69,11 @@ void Pcb::take_rtt_sample(const Segment& seg, SeqNum previous_una) {
         }
         return;
     }
-    if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->echo != 0) {
+    // Nothing timed: only after a timeout (the RTO stays backed off until a sample) may an echo
+    // stand in. Between two timed segments echoes would feed SRTT the 1 ms clock's 0 or 1 ms
+    // once per ACK, and at sub-millisecond RTTs SRTT sat near 0 or 999 us.
+    if (ts_ok_ && snd_.rto.backoff_count() > 0 && seg.options.timestamps &&
+        seg.options.timestamps->echo != 0) {
         // RFC 7323 4.1: the echo identifies the transmission, so retransmissions may be timed.
         const std::uint32_t elapsed_ms = ts_now() - seg.options.timestamps->echo;
         if (elapsed_ms < 60'000)  // an echo from the future or far past is ignored

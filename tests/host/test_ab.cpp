@@ -17,6 +17,7 @@
 #include "ab_child.hpp"
 #include "ab_linux.hpp"
 #include "ab_plan.hpp"
+#include "ab_results.hpp"
 #include "ab_stats.hpp"
 
 using namespace netloom;
@@ -306,7 +307,7 @@ TEST_CASE("a chart without data still renders, saying so") {
     data.title = "empty";
     const std::string svg = render_svg(data);
     xml_elements(svg);
-    CHECK(count_of(svg, "no data") == 4);
+    CHECK(count_of(svg, "no data") == 6);
 }
 
 TEST_CASE("a child's background process dies with it, at the timeout and after a normal exit") {
@@ -421,4 +422,133 @@ TEST_CASE("a timeline with junk samples gives only its numeric points") {
     CHECK(cwnd.points[1] == std::make_pair(4.0, 4.0));
     CHECK(timeline_series("v", timeline, "srtt_us", 1).points.size() == 1);
     CHECK(timeline_series("v", nlohmann::json("not a list"), "cwnd", 1).points.empty());
+}
+
+TEST_CASE("shortened workloads keep their apps with a tenth of the bytes, counts and durations") {
+    AbPlan plan = AbPlan::from_config(load(std::string(kBase) + kAb + R"(    rr:
+      client: [{use: rr, role: client, target: 10.0.0.2, duration: 2s, size: 64}]
+      server: [{use: tcp_conns, role: server, count: 4000, transactions: 5}]
+)"));
+    plan.shorten(10);
+    CHECK(plan.shortened == 10);
+    std::vector<AbReportSlot> reports;
+    const YAML::Node bulk = plan.derive(plan.variants[0], plan.workloads[0], "/tmp/r", reports);
+    CHECK(bulk["stacks"]["client"]["apps"][0]["bytes"].as<std::string>() == "104857");
+    const YAML::Node rr = plan.derive(plan.variants[0], plan.workloads[1], "/tmp/r", reports);
+    CHECK(rr["stacks"]["client"]["apps"][0]["duration"].as<std::string>() == "200000us");
+    CHECK(rr["stacks"]["client"]["apps"][0]["size"].as<std::string>() == "64");  // not a count
+    CHECK(rr["stacks"]["server"]["apps"][0]["count"].as<std::string>() == "400");
+    CHECK(rr["stacks"]["server"]["apps"][0]["transactions"].as<std::string>() == "1");
+    CHECK(rr["run"]["duration"].as<std::string>() == "60000ms");  // the guard stays
+}
+
+TEST_CASE("a failed run's reason is the app's own error, not the log's last line") {
+    Scratch scratch;
+    std::ofstream(scratch.dir + "/client.app0.json")
+        << R"x({"ok": false, "metrics": {"rr_per_s": 0}, "error": "connect to 10.0.0.2:5004: )x"
+           R"x(local_error (tcp_utcp: no free ephemeral port for this destination)"})x";
+    std::ofstream(scratch.dir + "/output.log")
+        << "06:00:00.001 info  [host] running 2 stack(s)\n"
+           "06:00:00.900 info  [host] every finite app has finished\n";
+    AbChildResult child;
+    child.exit_status = 1;
+    const AbRunOutcome outcome =
+        collect_run(child, {{scratch.dir + "/client.app0.json", "client/app0/rr"}},
+                    scratch.dir + "/stats.json", scratch.dir + "/output.log");
+    CHECK(outcome.failure ==
+          "client/app0/rr failed: connect to 10.0.0.2:5004: local_error (tcp_utcp: no free "
+          "ephemeral port for this destination) (exit status 1)");
+}
+
+TEST_CASE("without an app's error, a failed run names its first error line, signal or timeout") {
+    Scratch scratch;
+    const std::string log = scratch.dir + "/output.log";
+    std::ofstream(log) << "06:00:00.001 info  [host] running 2 stack(s)\n"
+                          "06:00:00.002 \x1b[31merror\x1b[m [app.tcp_bulk] bind: port 5001 in use\n"
+                          "06:00:01.000 error [host] 1 finite app(s) had not finished\n"
+                          "06:00:01.001 info  [host] bye\n";
+    CHECK(first_error_line(log) == "[app.tcp_bulk] bind: port 5001 in use");
+    AbChildResult child;
+    child.exit_status = 1;
+    const std::vector<AbReportSlot> none;
+    CHECK(collect_run(child, none, scratch.dir + "/stats.json", log).failure ==
+          "exit status 1: [app.tcp_bulk] bind: port 5001 in use");
+
+    const AbChildResult crashed = run_child({"/bin/sh", "-c", "echo last words; kill -SEGV $$"},
+                                            scratch.dir + "/crash.log", std::chrono::seconds(10));
+    CHECK(crashed.signal == SIGSEGV);
+    CHECK_THAT(
+        collect_run(crashed, none, scratch.dir + "/stats.json", scratch.dir + "/crash.log").failure,
+        Catch::StartsWith("killed by signal 11 (Segmentation fault)") &&
+            !Catch::Contains("last words"));
+    child.timed_out = true;
+    CHECK(collect_run(child, none, scratch.dir + "/stats.json", log).failure ==
+          "killed after the timeout (ab.timeout): [app.tcp_bulk] bind: port 5001 in use");
+    // Only when nothing better exists: the last line, saying it is only that.
+    std::ofstream(scratch.dir + "/plain.log") << "starting\nlast words\n";
+    child = {};
+    child.exit_status = 3;
+    CHECK(
+        collect_run(child, none, scratch.dir + "/stats.json", scratch.dir + "/plain.log").failure ==
+        "exit status 3: no error logged; last line: last words");
+    CHECK(first_error_line(scratch.dir + "/missing.log").empty());
+    // An exception that escaped an app's task is printed by the host without a time stamp.
+    std::ofstream(scratch.dir + "/task.log")
+        << "06:00:00.001 info  [host] running 2 stack(s)\n"
+           "netloom: note: something harmless\n"
+           "netloom: uncaught exception in a task: tcp_utcp: no free ephemeral port\n"
+           "06:00:30.000 error [host] 1 finite app(s) had not finished when the run stopped\n";
+    CHECK(first_error_line(scratch.dir + "/task.log") ==
+          "netloom: uncaught exception in a task: tcp_utcp: no free ephemeral port");
+}
+
+TEST_CASE("the table and the JSON say why a variant has no number") {
+    const Config root = load(std::string(kBase) + kAb);
+    const AbPlan plan = AbPlan::from_config(root);
+    std::vector<AbRunRecord> records(4);
+    records[0] = {1, "bulk", "utcp", "/tmp/d1", {}, {{{"throughput_gbit_s", 8}}, nullptr, ""}};
+    records[1] = {1, "bulk", "classic", "/tmp/d2", {}, {{}, nullptr, "client/app0 failed: boom"}};
+    records[2] = {2, "bulk", "utcp", "/tmp/d3", {}, {{}, nullptr, "killed by signal 9 (Killed)"}};
+    records[3] = {2, "bulk", "classic", "/tmp/d4", {}, {{}, nullptr, "later reason"}};
+    AbValues values;
+    values["bulk"]["utcp"]["throughput_gbit_s"] = {8};
+    const std::string text = ab_tables_text(plan, {"utcp", "classic"}, values, records, 2);
+    CHECK_THAT(text, Catch::Contains("classic  no successful run: client/app0 failed: boom\n"));
+    CHECK_THAT(text, Catch::Contains(
+                         "note: utcp: 1 of 2 runs failed (run 2: killed by signal 9 (Killed))\n"));
+    CHECK(count_of(text, "note:") == 1);  // classic's row already says why
+    const nlohmann::json j = ab_results_json(root, plan, 2, records, {"utcp", "classic"}, values);
+    CHECK(j["runs"][1]["error"] == "client/app0 failed: boom");
+    CHECK(j["runs"][1]["log"] == "/tmp/d2/output.log");
+    CHECK_FALSE(j["runs"][0].contains("log"));
+    CHECK(j["failures"]["bulk"]["classic"].size() == 2);
+    CHECK(j["failures"]["bulk"]["classic"][1]["error"] == "later reason");
+    CHECK(j["workload_scale"] == 1.0);
+}
+
+TEST_CASE("the chart has a panel for every workload's headline figure") {
+    AbValues values;
+    values["bulk"]["a"]["throughput_gbit_s"] = {8, 9};
+    values["rr"]["a"]["latency_p50_us"] = {20};
+    values["rr"]["a"]["latency_p99_us"] = {40};
+    values["crr"]["a"]["connections_per_s"] = {3000};
+    values["crr"]["b"]["connections_per_s"] = {2500};
+    values["idle_conns"]["a"]["connections_per_s"] = {90000};
+    values["idle_conns"]["a"]["bytes_per_idle_connection"] = {1500};
+    values["idle_conns"]["b"]["bytes_per_idle_connection"] = {2100};
+    const AbChartData data =
+        ab_chart_data("t", {"a", "b"}, {"bulk", "rr", "crr", "idle_conns"}, values, {});
+    REQUIRE(data.connections.size() == 2);
+    CHECK(data.connections[0].label == "crr");
+    CHECK(data.connections[0].bars.size() == 2);
+    CHECK(data.connections[1].label == "idle_conns");
+    REQUIRE(data.memory.size() == 1);
+    CHECK(data.memory[0].bars[1].variant == "b");
+    CHECK(data.memory[0].bars[1].median == 2100);
+    const std::string svg = render_svg(data);
+    xml_elements(svg);
+    CHECK(count_of(svg, "class=\"bar\"") == 1 + 2 + 3 + 2);
+    CHECK_THAT(svg, Catch::Contains("Connections per second"));
+    CHECK_THAT(svg, Catch::Contains("Memory per idle connection"));
+    CHECK(count_of(svg, "no data") == 2);  // no bulk timeline: cwnd and RTT panels
 }

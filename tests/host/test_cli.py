@@ -292,7 +292,8 @@ class AbHarness(unittest.TestCase):
         self.assertEqual(root.tag, "{http://www.w3.org/2000/svg}svg")
         bars = [e.get("data-variant") for e in root.iter("{http://www.w3.org/2000/svg}rect")
                 if e.get("class") == "bar"]
-        self.assertEqual(sorted(bars), ["classic", "utcp"])
+        # Per variant: bulk throughput, conns' connections/s and conns' bytes per idle conn.
+        self.assertEqual(sorted(bars), ["classic"] * 3 + ["utcp"] * 3)
         lines_drawn = [e.get("data-variant")
                        for e in root.iter("{http://www.w3.org/2000/svg}polyline")]
         self.assertEqual(sorted(lines_drawn), ["classic", "classic", "utcp", "utcp"])
@@ -365,9 +366,10 @@ class AbHarness(unittest.TestCase):
         p = subprocess.Popen([ARGS.netloom, "ab", "--json", out + "/r.json", "--chart",
                               out + "/c.svg", path], stderr=log, text=True)
         self.addCleanup(lambda: p.poll() is None and p.kill())
+        # Its own children only: another test may be running `netloom ab` meanwhile.
         children = lambda: [pid for pid in os.listdir("/proc") if pid.isdigit()
                             and self.cmdline(pid).startswith(ARGS.netloom + "\0")
-                            and "\0run\0" in self.cmdline(pid) and int(pid) != p.pid]
+                            and "\0run\0" in self.cmdline(pid) and self.ppid(pid) == p.pid]
         deadline = time.monotonic() + 10
         while not children() and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -385,6 +387,14 @@ class AbHarness(unittest.TestCase):
         self.assertFalse(os.path.exists(out + "/r.json"))
         leftover = set(glob.glob("/tmp/netloom-ab-*")) - before
         self.assertEqual([d for d in leftover if not d.startswith("/tmp/netloom-ab-test-")], [])
+
+    @staticmethod
+    def ppid(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            return None
 
     @staticmethod
     def cmdline(pid):

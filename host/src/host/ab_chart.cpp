@@ -1,4 +1,4 @@
-// The A/B chart: four panels drawn as plain SVG elements.
+// The A/B chart: six panels drawn as plain SVG elements.
 #include "ab_chart.hpp"
 
 #include <algorithm>
@@ -207,7 +207,7 @@ std::string xml_escape(const std::string& text) {
 }
 
 std::string render_svg(const AbChartData& data) {
-    const double height = kTop + 2 * kPanelHeight + 10;
+    const double height = kTop + 3 * kPanelHeight + 10;
     std::string svg = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
     svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" + num(kWidth) +
            "\" height=\"" + num(height) + "\" viewBox=\"0 0 " + num(kWidth) + " " + num(height) +
@@ -228,9 +228,13 @@ std::string render_svg(const AbChartData& data) {
     draw_bars(svg, data, {0, kTop}, "Throughput (median, min-max)", "Gbit/s", data.throughput);
     draw_bars(svg, data, {kPanelWidth, kTop}, "Latency (median, min-max)", "microseconds",
               data.latency);
-    draw_lines(svg, data, {0, kTop + kPanelHeight}, "Bulk: congestion window", "cwnd (KiB, log)",
-               data.cwnd, true);
-    draw_lines(svg, data, {kPanelWidth, kTop + kPanelHeight}, "Bulk: smoothed RTT", "srtt (us)",
+    draw_bars(svg, data, {0, kTop + kPanelHeight}, "Connections per second (median, min-max)",
+              "connections/s", data.connections);
+    draw_bars(svg, data, {kPanelWidth, kTop + kPanelHeight},
+              "Memory per idle connection (median, min-max)", "bytes", data.memory);
+    draw_lines(svg, data, {0, kTop + 2 * kPanelHeight}, "Bulk: congestion window",
+               "cwnd (KiB, log)", data.cwnd, true);
+    draw_lines(svg, data, {kPanelWidth, kTop + 2 * kPanelHeight}, "Bulk: smoothed RTT", "srtt (us)",
                data.rtt, false);
     svg += "</svg>\n";
     return svg;

@@ -1,8 +1,9 @@
 // ab_chart.hpp — the A/B chart as a standalone SVG document, written directly (no library).
 //
-// Contract: `render_svg` is pure: it returns a well-formed SVG 1.1 document with four panels
-// (throughput bars, latency bars, cwnd over time, RTT over time), one colour per variant in the
-// order of `variants` and a legend naming each. Bars show the median with a min–max whisker;
+// Contract: `render_svg` is pure: it returns a well-formed SVG 1.1 document with six panels in
+// three rows (throughput and latency bars; connections per second and bytes per idle
+// connection bars; cwnd and RTT over time), one colour per variant in the order of `variants`
+// and a legend naming each. Bars show the median with a min–max whisker;
 // a panel without data says so. Every text is XML-escaped; non-finite numbers are skipped.
 #pragma once
 
@@ -33,10 +34,12 @@ struct AbChartSeries {
 struct AbChartData {
     std::string title;
     std::vector<std::string> variants;
-    std::vector<AbChartGroup> throughput;  // Gbit/s
-    std::vector<AbChartGroup> latency;     // microseconds
-    std::vector<AbChartSeries> cwnd;       // (ms, KiB)
-    std::vector<AbChartSeries> rtt;        // (ms, microseconds)
+    std::vector<AbChartGroup> throughput;   // Gbit/s
+    std::vector<AbChartGroup> latency;      // microseconds
+    std::vector<AbChartGroup> connections;  // connections per second
+    std::vector<AbChartGroup> memory;       // bytes per idle connection
+    std::vector<AbChartSeries> cwnd;        // (ms, KiB)
+    std::vector<AbChartSeries> rtt;         // (ms, microseconds)
 };
 
 std::string render_svg(const AbChartData& data);

@@ -160,7 +160,8 @@ AbChildResult run_child(const std::vector<std::string>& argv, const std::string&
     if (WIFEXITED(status)) {
         result.exit_status = WEXITSTATUS(status);
     } else if (WIFSIGNALED(status)) {
-        result.exit_status = 128 + WTERMSIG(status);
+        result.signal = WTERMSIG(status);
+        result.exit_status = 128 + result.signal;
     }
     return result;
 }
@@ -198,35 +199,68 @@ std::string file_tail(const std::string& path, std::size_t lines) {
     return out;
 }
 
+std::string first_error_line(const std::string& path) {
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+        // A colour sink on a terminal wraps the level in escapes; a file normally has none.
+        for (std::size_t esc; (esc = line.find('\x1b')) != std::string::npos;) {
+            const std::size_t end = line.find('m', esc);
+            line.erase(esc, end == std::string::npos ? std::string::npos : end - esc + 1);
+        }
+        // The host's own complaints ("netloom: error: ...", "netloom: uncaught exception in a
+        // task: ...", "netloom: fatal: ...") carry no time stamp; its notes are not errors.
+        if (line.rfind("netloom: ", 0) == 0 && line.rfind("netloom: note", 0) != 0) return line;
+        // "12:34:56.789 error [rr] text": the time stamp, the level padded to 5, the text.
+        const std::size_t stamp_end = line.find(' ');
+        if (stamp_end == std::string::npos || stamp_end == 0) continue;
+        if (line.find_first_not_of("0123456789:.", 0) != stamp_end) continue;
+        const std::size_t level_start = line.find_first_not_of(' ', stamp_end);
+        if (level_start == std::string::npos) continue;
+        const std::size_t level_end = line.find(' ', level_start);
+        if (level_end == std::string::npos) continue;
+        const std::string level = line.substr(level_start, level_end - level_start);
+        if (level != "error" && level != "critical") continue;
+        const std::size_t text = line.find_first_not_of(' ', level_end);
+        if (text != std::string::npos) return line.substr(text);
+    }
+    return {};
+}
+
 AbRunOutcome collect_run(const AbChildResult& child, const std::vector<AbReportSlot>& reports,
                          const std::string& stats_path, const std::string& log_path) {
     AbRunOutcome out;
-    auto fail = [&](const std::string& why) {
-        if (out.failure.empty()) out.failure = why;
-    };
     if (!child.spawn_error.empty()) {
         out.failure = child.spawn_error;
         return out;
     }
-    if (child.timed_out) fail("killed after the timeout (ab.timeout)");
-    if (child.interrupted) fail("interrupted");
-    if (child.exit_status != 0) {
-        std::string tail = file_tail(log_path, 1);
-        if (!tail.empty() && tail.back() == '\n') tail.pop_back();
-        fail("exit status " + std::to_string(child.exit_status) +
-             (tail.empty() ? "" : " (last line: " + tail + ")"));
+    // How the child ended when that was not a clean exit. On its own it does not say why: the
+    // reason is looked for in the reports, then in the log (see the header).
+    std::string ended;
+    if (child.timed_out) {
+        ended = "killed after the timeout (ab.timeout)";
+    } else if (child.interrupted) {
+        ended = "interrupted";
+    } else if (child.signal != 0) {
+        ended = "killed by signal " + std::to_string(child.signal) + " (" +
+                ::strsignal(child.signal) + ")";
+    } else if (child.exit_status != 0) {
+        ended = "exit status " + std::to_string(child.exit_status);
     }
+    std::string app_error;       // the first app that said it failed, and why
+    std::string report_missing;  // the first report that is missing or unreadable
     std::map<std::string, std::pair<double, int>> sums;  // metric -> (sum, count)
     for (const AbReportSlot& slot : reports) {
         std::string error;
         const nlohmann::json report = read_json(slot.path, error);
         if (!error.empty()) {
-            fail(slot.app + ": " + error);
+            if (report_missing.empty()) report_missing = slot.app + ": " + error;
             continue;
         }
-        if (report.contains("ok") && report["ok"].is_boolean() && !report["ok"].get<bool>()) {
+        if (report.contains("ok") && report["ok"].is_boolean() && !report["ok"].get<bool>() &&
+            app_error.empty()) {
             const auto& e = report.value("error", nlohmann::json(nullptr));
-            fail(slot.app + " failed: " + (e.is_string() ? e.get<std::string>() : "(no reason)"));
+            app_error =
+                slot.app + " failed: " + (e.is_string() ? e.get<std::string>() : "(no reason)");
         }
         if (report.contains("metrics") && report["metrics"].is_object()) {
             for (const auto& [name, value] : report["metrics"].items()) {
@@ -256,10 +290,27 @@ AbRunOutcome collect_run(const AbChildResult& child, const std::vector<AbReportS
             }
         }
         out.metrics["retransmits"] = retransmits;
-    } else if (child.exit_status == 0) {
-        fail(error.empty() ? "stats.json is not an object" : error);
+        error.clear();
+    } else if (error.empty()) {
+        error = "stats.json is not an object";
     }
     out.metrics["cpu_seconds"] = child.cpu_seconds;
+    if (!app_error.empty()) {
+        out.failure = app_error + (ended.empty() ? "" : " (" + ended + ")");
+    } else if (!ended.empty()) {
+        // An app that failed without a report (a server) or the host itself logs why.
+        std::string why = first_error_line(log_path);
+        if (why.empty() && !child.timed_out && !child.interrupted && child.signal == 0) {
+            why = file_tail(log_path, 1);
+            if (!why.empty() && why.back() == '\n') why.pop_back();
+            if (!why.empty()) why = "no error logged; last line: " + why;
+        }
+        out.failure = ended + (why.empty() ? "" : ": " + why);
+    } else if (!report_missing.empty()) {
+        out.failure = report_missing;
+    } else if (!error.empty()) {
+        out.failure = error;  // stats.json missing after a clean exit
+    }
     return out;
 }
 

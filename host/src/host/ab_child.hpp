@@ -13,6 +13,9 @@
 // is their mean), `retransmits` summed over every `<stack>/tcp` component, `cpu_seconds`, the
 // first report's `timeline`, and why the run failed (empty when it did not). Missing or
 // malformed files make the run failed with a message; nothing here throws for bad content.
+// The reason names the cause, most specific first: an app's own error from its report (with
+// the exit status), else the timeout or the signal that ended the child, else the child log's
+// first error-level line; the log's last line only when nothing better was written.
 #pragma once
 
 #include <chrono>
@@ -28,6 +31,7 @@ namespace netloom::host {
 
 struct AbChildResult {
     int exit_status = -1;  // exit code, or 128 + signal
+    int signal = 0;        // the signal that ended it, 0 when it exited
     bool timed_out = false;
     bool interrupted = false;  // killed because ab_interrupted() became true
     double cpu_seconds = 0;
@@ -58,5 +62,10 @@ std::string shell_quote(const std::string& text);
 
 /// The last `lines` lines of a text file ("" when unreadable).
 std::string file_tail(const std::string& path, std::size_t lines);
+
+/// The first line of a child's log written at level error or critical, without its time
+/// stamp, or one the host wrote itself ("netloom: error: ...", "netloom: uncaught exception
+/// in a task: ..."; not "netloom: note: ..."); "" when there is none.
+std::string first_error_line(const std::string& path);
 
 }  // namespace netloom::host

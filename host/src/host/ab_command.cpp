@@ -2,25 +2,20 @@
 #include "ab_command.hpp"
 
 #include <signal.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
-#include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "ab_chart.hpp"
 #include "ab_child.hpp"
 #include "ab_linux.hpp"
-#include "ab_stats.hpp"
+#include "ab_results.hpp"
 #include "runtime.hpp"
 
 namespace netloom::host {
@@ -28,57 +23,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct RunRecord {
-    int rep = 0;
-    std::string workload, variant, dir;
-    AbChildResult child;
-    AbRunOutcome outcome;
-};
-
-// workload -> variant -> metric -> values of the successful runs
-using Values =
-    std::map<std::string, std::map<std::string, std::map<std::string, std::vector<double>>>>;
-
-nlohmann::json yaml_to_json(const YAML::Node& node) {
-    if (node.IsScalar()) return node.Scalar();
-    if (node.IsSequence()) {
-        nlohmann::json list = nlohmann::json::array();
-        for (const auto& item : node) list.push_back(yaml_to_json(item));
-        return list;
-    }
-    if (node.IsMap()) {
-        nlohmann::json map = nlohmann::json::object();
-        for (auto it = node.begin(); it != node.end(); ++it) {
-            map[it->first.Scalar()] = yaml_to_json(it->second);
-        }
-        return map;
-    }
-    return nullptr;
-}
-
 std::string self_exe() {
     std::error_code ec;
     fs::path p = fs::read_symlink("/proc/self/exe", ec);
     return ec ? std::string("/proc/self/exe") : p.string();
-}
-
-nlohmann::json machine() {
-    nlohmann::json m;
-    std::ifstream cpuinfo("/proc/cpuinfo");
-    std::string cpu = "unknown";
-    for (std::string line; std::getline(cpuinfo, line);) {
-        if (line.rfind("model name", 0) == 0) {
-            auto colon = line.find(':');
-            if (colon != std::string::npos)
-                cpu = line.substr(line.find_first_not_of(' ', colon + 1));
-            break;
-        }
-    }
-    m["cpu"] = cpu;
-    m["cores"] = std::thread::hardware_concurrency();
-    utsname u{};
-    if (uname(&u) == 0) m["kernel"] = std::string(u.sysname) + " " + u.release;
-    return m;
 }
 
 void write_file(const std::string& path, const std::string& text) {
@@ -92,172 +40,10 @@ void write_file(const std::string& path, const std::string& text) {
         throw std::runtime_error("cannot write " + path);
 }
 
-// The metric the progress line shows: the first standard one the run produced.
-std::string headline(const std::map<std::string, double>& metrics) {
-    for (const auto& name : standard_metrics()) {
-        if (name == "retransmits" || name == "cpu_seconds") continue;
-        auto it = metrics.find(name);
-        if (it != metrics.end()) return format_number(it->second) + " " + metric_label(name);
-    }
-    auto it = metrics.find("cpu_seconds");
-    return it == metrics.end() ? "" : format_number(it->second) + " cpu s";
-}
-
-nlohmann::json summary_json(const std::vector<double>& values, const AbSummary* baseline) {
-    const AbSummary s = summarize(values);
-    nlohmann::json j{{"median", s.median}, {"min", s.min}, {"max", s.max}, {"values", values}};
-    if (baseline) {
-        auto r = ratio_to(s.median, baseline->median);
-        j["ratio"] = r ? nlohmann::json(*r) : nlohmann::json(nullptr);
-    }
-    return j;
-}
-
-AbChartData chart_data(const std::string& title, const std::vector<std::string>& variants,
-                       const std::vector<std::string>& workloads, const Values& values,
-                       const std::map<std::string, nlohmann::json>& timelines) {
-    AbChartData data;
-    data.title = title;
-    data.variants = variants;
-    auto group = [&](const std::string& workload, const std::string& metric,
-                     const std::string& label) {
-        AbChartGroup g{label, {}};
-        auto w = values.find(workload);
-        if (w == values.end()) return g;
-        for (const auto& v : variants) {
-            auto row = w->second.find(v);
-            if (row == w->second.end()) continue;
-            auto m = row->second.find(metric);
-            if (m == row->second.end() || m->second.empty()) continue;
-            const AbSummary s = summarize(m->second);
-            g.bars.push_back({v, s.median, s.min, s.max});
-        }
-        return g;
-    };
-    for (const auto& w : workloads) {
-        if (auto g = group(w, "throughput_gbit_s", w); !g.bars.empty())
-            data.throughput.push_back(g);
-        for (const char* p : {"p50", "p99"}) {
-            auto g = group(w, std::string("latency_") + p + "_us", w + " " + p);
-            if (!g.bars.empty()) data.latency.push_back(g);
-        }
-    }
-    for (const auto& v : variants) {
-        auto t = timelines.find(v);
-        if (t == timelines.end()) continue;
-        AbChartSeries cwnd = timeline_series(v, t->second, "cwnd", 1.0 / 1024);
-        AbChartSeries rtt = timeline_series(v, t->second, "srtt_us", 1.0);
-        data.cwnd.push_back(std::move(cwnd));
-        data.rtt.push_back(std::move(rtt));
-    }
-    return data;
-}
-
-// The table: one block per workload, one row per variant.
-std::string tables_text(const AbPlan& plan, const std::vector<std::string>& variant_names,
-                        const Values& values, int runs) {
-    std::string text;
-    for (const AbWorkload& workload : plan.workloads) {
-        std::vector<AbTableRow> rows;
-        for (const auto& name : variant_names) {
-            AbTableRow row{name, {}, {}};
-            for (const auto& v : plan.variants) {
-                if (v.name == name && !v.unavailable.empty())
-                    row.note = "not run: " + v.unavailable;
-            }
-            auto w = values.find(workload.name);
-            if (w != values.end()) {
-                auto m = w->second.find(name);
-                if (m != w->second.end()) {
-                    for (const auto& [metric, list] : m->second)
-                        row.metrics[metric] = summarize(list);
-                }
-            }
-            if (row.note.empty() && row.metrics.empty()) {
-                if (name == "linux") continue;  // the reference does not run every workload
-                row.note = "no successful run";
-            }
-            rows.push_back(std::move(row));
-        }
-        if (!workload.unavailable.empty()) {
-            text += "\n" + workload.name + ": not run: " + workload.unavailable + "\n";
-            continue;
-        }
-        const auto baseline = baseline_row(rows);
-        text += "\n" + workload.name + " (median of " + std::to_string(runs) + " run" +
-                (runs == 1 ? "" : "s") +
-                (baseline ? ", ratio to " + rows[*baseline].variant : std::string()) + ")\n";
-        text += format_table(rows);
-    }
-    return text;
-}
-
-// JSON: every run, the summaries, the definitions, the machine.
-nlohmann::json results_json(const Config& root, const AbPlan& plan, int runs,
-                            const std::vector<RunRecord>& records,
-                            const std::vector<std::string>& variant_names, const Values& values) {
-    nlohmann::json out;
-    out["netloom_version"] = NETLOOM_VERSION;
-    out["config"] = root.mark().file;
-    out["machine"] = machine();
-    out["runs_per_variant"] = runs;
-    std::time_t now = std::time(nullptr);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    out["finished"] = stamp;
-    for (const auto& v : plan.variants) {
-        nlohmann::json d = nlohmann::json::object();
-        for (const auto& ov : v.overrides) d[ov.path] = yaml_to_json(ov.value);
-        nlohmann::json item{{"name", v.name}, {"overrides", d}};
-        if (!v.unavailable.empty()) item["unavailable"] = v.unavailable;
-        out["variants"].push_back(item);
-    }
-    for (const auto& w : plan.workloads) out["workloads"].push_back(w.name);
-    out["runs"] = nlohmann::json::array();
-    for (const auto& r : records) {
-        nlohmann::json j{{"repetition", r.rep},
-                         {"workload", r.workload},
-                         {"variant", r.variant},
-                         {"ok", r.outcome.failure.empty()},
-                         {"exit_status", r.child.exit_status},
-                         {"wall_seconds", r.child.wall_seconds},
-                         {"metrics", r.outcome.metrics}};
-        if (!r.outcome.failure.empty()) j["error"] = r.outcome.failure;
-        if (!r.outcome.timeline.is_null()) j["timeline"] = r.outcome.timeline;
-        out["runs"].push_back(j);
-    }
-    // Ratios against the table's baseline: the first variant with a successful run.
-    nlohmann::json results = nlohmann::json::object();
-    nlohmann::json baselines = nlohmann::json::object();
-    for (const auto& [workload, by_variant] : values) {
-        const std::map<std::string, std::vector<double>>* base = nullptr;
-        for (const auto& name : variant_names) {
-            auto m = by_variant.find(name);
-            if (m == by_variant.end() || m->second.empty()) continue;
-            if (!base) {
-                base = &m->second;
-                baselines[workload] = name;
-                for (const auto& [metric, list] : m->second)
-                    results[workload][name][metric] = summary_json(list, nullptr);
-                continue;
-            }
-            for (const auto& [metric, list] : m->second) {
-                auto b = base->find(metric);
-                const AbSummary none{NAN, NAN, NAN, 0};
-                const AbSummary bs = b == base->end() ? none : summarize(b->second);
-                results[workload][name][metric] = summary_json(list, &bs);
-            }
-        }
-    }
-    out["baselines"] = baselines;
-    out["results"] = results;
-    return out;
-}
-
 // One measurement: the derived config written to r.dir, a child `netloom run` on it, and
 // what it left behind collected into r.
 void measure(const AbPlan& plan, const AbVariant& variant, const AbWorkload& workload,
-             const std::vector<std::string>& base_argv, RunRecord& r) {
+             const std::vector<std::string>& base_argv, AbRunRecord& r) {
     std::vector<AbReportSlot> reports;
     write_file(r.dir + "/config.yaml", to_yaml(plan.derive(variant, workload, r.dir, reports)));
     std::vector<std::string> argv = base_argv;
@@ -453,6 +239,7 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
                const AbOptions& o) {
     const auto wall_start = std::chrono::steady_clock::now();
     AbPlan plan = AbPlan::from_config(root);
+    if (o.shorten) plan.shorten(kAbShortDivisor);
     check_ab_plan(plan, catalog, logging);
     const int runs = o.quick ? 1 : (o.runs > 0 ? o.runs : plan.runs);
     const std::string json_path = o.json.empty() ? plan.json : o.json;
@@ -488,8 +275,8 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
 
     const std::size_t total = static_cast<std::size_t>(runs) * workloads.size() * active.size();
     std::size_t index = 0;
-    std::vector<RunRecord> records;
-    Values values;
+    std::vector<AbRunRecord> records;
+    AbValues values;
     std::map<std::string, nlohmann::json> timelines;  // variant -> first bulk timeline
     bool all_ok =
         active.size() == plan.variants.size() && workloads.size() == plan.workloads.size();
@@ -502,7 +289,7 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
             for (std::size_t k = 0; k < active.size() && !ab_interrupted(); ++k) {
                 const AbVariant& variant =
                     *active[(k + static_cast<std::size_t>(rep) - 1) % active.size()];
-                RunRecord r{rep, workload.name, variant.name, {}, {}, {}};
+                AbRunRecord r{rep, workload.name, variant.name, {}, {}, {}};
                 r.dir = top + "/" + file_safe(workload.name) + "-" + file_safe(variant.name) + "-" +
                         std::to_string(rep) + "-" + std::to_string(index + 1);
                 fs::create_directories(r.dir);
@@ -512,7 +299,7 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
                 measure(plan, variant, workload, base_argv, r);
                 const std::string log_path = r.dir + "/output.log";
                 if (r.outcome.failure.empty()) {
-                    std::fprintf(stderr, "%s (%.1f s)\n", headline(r.outcome.metrics).c_str(),
+                    std::fprintf(stderr, "%s (%.1f s)\n", run_headline(r.outcome.metrics).c_str(),
                                  r.child.wall_seconds);
                     for (const auto& [name, value] : r.outcome.metrics) {
                         values[workload.name][variant.name][name].push_back(value);
@@ -556,11 +343,11 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
         }
     }
 
-    const std::string text = tables_text(plan, variant_names, values, runs);
+    const std::string text = ab_tables_text(plan, variant_names, values, records, runs);
     std::fputs(text.c_str(), stdout);
     std::fflush(stdout);
 
-    nlohmann::json out = results_json(root, plan, runs, records, variant_names, values);
+    nlohmann::json out = ab_results_json(root, plan, runs, records, variant_names, values);
     if (linux_ref) out["linux_reference"] = linux_ref->to_json();
     out["wall_seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -568,8 +355,9 @@ int command_ab(const Config& root, const PluginCatalog& catalog, Logging& loggin
     write_file(json_path, out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     std::vector<std::string> workload_names;
     for (const auto& w : plan.workloads) workload_names.push_back(w.name);
-    write_file(chart_path, render_svg(chart_data("netloom A/B: " + root.mark().file, variant_names,
-                                                 workload_names, values, timelines)));
+    write_file(chart_path,
+               render_svg(ab_chart_data("netloom A/B: " + root.mark().file, variant_names,
+                                        workload_names, values, timelines)));
     std::fprintf(stderr, "netloom ab: results in %s, chart in %s\n", json_path.c_str(),
                  chart_path.c_str());
     run_directory.keep = o.keep || any_failed;

@@ -15,6 +15,7 @@
 // configuration errors. Its temporary directory is removed on every exit path unless kept.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -25,11 +26,15 @@
 
 namespace netloom::host {
 
+/// `--short`: how much smaller every workload's bytes, counts and durations become.
+inline constexpr std::uint64_t kAbShortDivisor = 10;
+
 struct AbOptions {
     int runs = 0;                          // 0: ab.runs
     std::string json;                      // empty: ab.json
     std::string chart;                     // empty: ab.chart
     bool quick = false;                    // one repetition
+    bool shorten = false;                  // workloads at 1/kAbShortDivisor of their size
     bool keep = false;                     // keep the run directories
     std::vector<std::string> plugin_path;  // passed on to the children
     std::string log_level;                 // passed on to the children

@@ -189,6 +189,34 @@ YAML::Node AbPlan::derive(const AbVariant& variant, const AbWorkload& workload,
     return doc;
 }
 
+void AbPlan::shorten(std::uint64_t divisor) {
+    if (divisor <= 1) return;
+    shortened *= divisor;
+    for (AbWorkload& workload : workloads) {
+        for (auto stack = workload.apps_by_stack.begin(); stack != workload.apps_by_stack.end();
+             ++stack) {
+            YAML::Node apps = stack->second;
+            if (!apps.IsSequence()) continue;
+            for (YAML::Node app : apps) {
+                // Counts and sizes shrink alike (a size parses plain numbers too).
+                for (const char* key : {"bytes", "count", "transactions"}) {
+                    const YAML::Node value = find_key(app, key);
+                    if (!value.IsScalar()) continue;
+                    if (auto n = parse_size(value.Scalar()))
+                        app[key] = std::to_string(std::max<std::uint64_t>(1, *n / divisor));
+                }
+                const YAML::Node duration = find_key(app, "duration");
+                if (!duration.IsScalar()) continue;
+                if (auto d = parse_duration(duration.Scalar())) {
+                    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(*d);
+                    app["duration"] =
+                        std::to_string(std::max<std::int64_t>(1000, us.count() / divisor)) + "us";
+                }
+            }
+        }
+    }
+}
+
 std::vector<std::string> AbPlan::plugins_named(const AbVariant& variant) {
     std::vector<std::string> names;
     for (const AbOverride& o : variant.overrides) {

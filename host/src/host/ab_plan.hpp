@@ -15,6 +15,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -59,12 +60,17 @@ struct AbPlan {
     std::string chart = "ab_chart.svg";
     bool linux_reference = false;
     std::chrono::nanoseconds timeout = std::chrono::seconds(60);
-    YAML::Node base;  // the whole document without `ab:`
+    YAML::Node base;              // the whole document without `ab:`
+    std::uint64_t shortened = 1;  // the divisor `shorten` applied (1: the workloads as written)
 
     /// Reads and validates `root`'s `ab:` section (required: ConfigError when absent).
     static AbPlan from_config(const Config& root);
     YAML::Node derive(const AbVariant& variant, const AbWorkload& workload,
                       const std::string& run_dir, std::vector<AbReportSlot>& reports) const;
+    /// Scales every workload down for a smoke run (`netloom ab --short`): each app's `bytes`,
+    /// `count` and `transactions` become 1/divisor of their value (at least 1), its
+    /// `duration` too (at least 1 ms). A value that does not parse is left for the checks.
+    void shorten(std::uint64_t divisor);
     /// Plugin names the variant's overrides select (`...use: x` or `{use: x, ...}` values).
     static std::vector<std::string> plugins_named(const AbVariant& variant);
     /// Plugin names the workload's apps use.

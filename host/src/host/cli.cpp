@@ -201,6 +201,8 @@ int run_cli(int argc, char** argv, const std::optional<EmbeddedConfig>& embedded
     ab->add_option("--json", o.ab.json, "Write the results here (overrides ab.json)");
     ab->add_option("--chart", o.ab.chart, "Write the SVG chart here (overrides ab.chart)");
     ab->add_flag("--quick", o.ab.quick, "One repetition");
+    ab->add_flag("--short", o.ab.shorten,
+                 "Every workload at 1/10 of its bytes, counts and durations (a smoke run)");
     ab->add_flag("--keep", o.ab.keep, "Keep the derived configs and logs of every run");
     auto* plugins = app.add_subcommand("plugins", "List the plugins found on the search path");
     plugins->add_flag("--json", o.json, "Print JSON");

@@ -50,7 +50,7 @@ void BulkTransfer::sample() {
     }
     const TcpInfo info = connection_->info();
     timeline.push_back({static_cast<double>((scheduler_.now() - started_).count()) / 1e6, info.cwnd,
-                        info.srtt_us, info.bytes_acked});
+                        info.srtt_us, info.bytes_in_flight, info.bytes_acked});
 }
 
 void BulkTransfer::start() {

@@ -10,7 +10,7 @@
 // is given and the content against the DataStream of `seed` when that is given, then closes.
 // Each transfer logs one info line (bytes, sha256, seconds, Gbit/s) and, with `report`, the
 // app writes a JSON report whose `metrics` object carries `throughput_gbit_s` (the A/B
-// harness's column) and, for a sender, a bounded `timeline` of cwnd/srtt/bytes_acked samples. A
+// harness's column) and, for a sender, a bounded `timeline` of cwnd/srtt/in-flight/acked samples. A
 // client is finite (one transfer); a server is finite when `connections` > 0 (it finishes after
 // that many transfers, status 0 only if all succeeded) and serves forever with 0. Seconds run from
 // the connection's establishment to EOF (receiver) or to the peer's FIN (sender), on
@@ -71,6 +71,7 @@ struct TcpBulkOptions {
 struct BulkSample {
     double t_ms = 0;  ///< since the connection was established
     std::uint32_t cwnd = 0, srtt_us = 0;
+    std::uint32_t bytes_in_flight = 0;  ///< with the rate, what SRTT must agree with (Little)
     std::uint64_t bytes_acked = 0;
 };
 

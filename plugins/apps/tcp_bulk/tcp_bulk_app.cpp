@@ -170,6 +170,7 @@ void TcpBulkApp::write_report() const {
         timeline.push_back({{"t_ms", s.t_ms},
                             {"cwnd", s.cwnd},
                             {"srtt_us", s.srtt_us},
+                            {"bytes_in_flight", s.bytes_in_flight},
                             {"bytes_acked", s.bytes_acked}});
     }
     if (!timeline.empty()) report["timeline"] = std::move(timeline);

@@ -26,9 +26,12 @@ void take_rtt_sample(Tcb& tcb, const Segment& segment, Time now) {
         }
         return;
     }
-    // Nothing timed (a retransmission cleared it): RFC 7323 4, an echoed timestamp identifies
-    // the transmission, retransmitted or not; it cannot be older than the handshake.
-    if (tcb.ts_ok) {
+    // Nothing timed. After a timeout (the RTO stays backed off until a sample) an echoed
+    // timestamp identifies the transmission, retransmitted or not (RFC 7323 4); it cannot be
+    // older than the handshake. Otherwise the next new segment is timed within a round trip,
+    // and echoes must not fill the gap: every ACK between two timed segments would feed SRTT
+    // the 1 ms clock's 0 or 1 ms, and at sub-millisecond RTTs SRTT sat near 0 or 999 us.
+    if (tcb.ts_ok && tcb.rto.backoff_count() > 0) {
         if (auto rtt = detail::rtt_from_echo(tcb, segment, now, now - tcb.rtt_start))
             tcb.rto.on_rtt_sample(*rtt);
     }
