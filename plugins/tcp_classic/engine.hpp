@@ -20,9 +20,9 @@
 
 #include "engine_config.hpp"
 #include "netloom/tcp.hpp"
+#include "netloom/tcp_common/challenge_ack.hpp"
 #include "netloom/tcp_common/ephemeral_ports.hpp"
 #include "netloom/tcp_common/secret_seed.hpp"
-#include "netloom/tcp_common/challenge_ack.hpp"
 #include "netloom/tcp_common/siphash.hpp"
 #include "netloom/tcp_common/syn_cookie.hpp"
 #include "pcb.hpp"

@@ -5,8 +5,8 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <memory>
 #include <functional>
+#include <memory>
 #include <span>
 
 #include "filter_device.hpp"
