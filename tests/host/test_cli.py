@@ -4,6 +4,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -98,7 +99,14 @@ class ConfigErrors(unittest.TestCase):
 
     def test_abi_mismatch(self):
         so = os.path.join(ARGS.fixtures, "netloom_wrongabi.so")
-        self.assert_error(VALID.replace("use: ref", f"use: {so}"), so, "ABI version 999", line=2)
+        p = self.assert_error(VALID.replace("use: ref", f"use: {so}"), so, "plugin ABI version",
+                              "rebuild the plugin against this SDK", line=2)
+        # The fixture carries this build's kAbiVersion + 1; the host names both.
+        m = re.search(r"plugin ABI version (\d+), this netloom expects (\d+)", p.stderr)
+        self.assertIsNotNone(m, p.stderr)
+        self.assertEqual((int(m.group(1)) - int(m.group(2))) % 2**32, 1, p.stderr)
+        version, _ = netloom("--version")
+        self.assertIn(f"(plugin ABI {m.group(2)})", version.stdout)
 
     def test_wrong_kind(self):
         self.assert_error(VALID.replace("use: epoll", "use: ref"),
