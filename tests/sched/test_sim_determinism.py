@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Deterministic simulation (DESIGN.md, testing shape): two stacks on the in-process wire, each
+"""Deterministic simulation (docs/design.md, testing shape): two stacks on the in-process wire, each
 device wrapped by a seeded `impair` (loss, reordering) and a `pcap`, under `scheduler: {use: sim}`,
 transfer a few MiB over TCP with SHA-256 checked. Two runs with the same seed must write
 byte-identical captures; a different seed must write different ones. No root needed."""
