@@ -34,7 +34,7 @@ for case in ET.parse(sys.argv[1]).getroot().iter("testcase"):
     if case.find("skipped") is None:
         continue
     out = case.findtext("system-out") or ""
-    reasons = [m.group(0).strip() for m in re.finditer(r"SKIP\([a-z]+\):[^\n]*", out)]
+    reasons = [m.group(0).strip() for m in re.finditer(r"^SKIP\([a-z]+\):.*$", out, re.M)]
     reasons = list(dict.fromkeys(reasons)) or ["SKIP(unknown): no reason printed"]
     print(case.get("name") + "\t" + " | ".join(reasons))
 PY
