@@ -17,8 +17,7 @@ import tempfile
 import time
 import unittest
 
-from netns import Namespace, Netloom, counter, require_plugins, require_root, tcp_config
-from netns import run_tests
+from netns import Namespace, Netloom, counter, require_plugins, require_root, run_tests, tcp_config
 
 ARGS = None
 TAP = "nlhttp0"

@@ -30,8 +30,7 @@ if (importlib.util.find_spec("scapy") is None and os.path.exists("/usr/bin/pytho
     os.environ["NETLOOM_TEST_REEXEC"] = "1"
     os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
 
-from netns import Namespace, Netloom, require_root, tshark_readable, wait_for
-from netns import run_tests, skip
+from netns import Namespace, Netloom, require_root, run_tests, skip, tshark_readable, wait_for
 
 ARGS = None
 TAP = "nlhost0"

@@ -17,8 +17,7 @@ import sys
 import tempfile
 import unittest
 
-from netns import Namespace, Netloom, require_root, tshark_check, wait_for
-from netns import run_tests
+from netns import Namespace, Netloom, require_root, run_tests, tshark_check, wait_for
 
 ARGS = None
 TAP = "nlip0"

@@ -12,8 +12,7 @@ import sys
 import tempfile
 import unittest
 
-from netns import tshark_check
-from netns import run_tests, skip
+from netns import run_tests, skip, tshark_check
 
 ARGS = None
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -24,8 +24,7 @@ import tempfile
 import unittest
 
 from netns import (Namespace, Netloom, counter, read_report, require_plugins, require_root,
-                   tcp_config, wait_for)
-from netns import run_tests
+                   run_tests, tcp_config, wait_for)
 
 ARGS = None
 TAP = "nlip0"

@@ -8,8 +8,7 @@ import sys
 import tempfile
 import unittest
 
-from netns import Namespace, require_root, stop, tshark_check, wait_for
-from netns import run_tests
+from netns import Namespace, require_root, run_tests, stop, tshark_check, wait_for
 
 ARGS = None
 

@@ -42,8 +42,7 @@ if (importlib.util.find_spec("scapy") is None and os.path.exists("/usr/bin/pytho
     os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
 
 from netns import (Background, Namespace, Netloom, receive_all, require_plugins, require_root,
-                   tcp_config, tshark_readable, wait_for)
-from netns import run_tests, skip
+                   run_tests, skip, tcp_config, tshark_readable, wait_for)
 
 ARGS = None
 TAP = "nlhtcp0"

@@ -19,8 +19,7 @@ import time
 import unittest
 
 from netns import (Background, Namespace, Netloom, linux_total_retrans, read_report, receive_all,
-                   require_plugins, require_root, tcp_config)
-from netns import run_tests
+                   require_plugins, require_root, run_tests, tcp_config)
 
 ARGS = None
 TAP = "nlimp0"

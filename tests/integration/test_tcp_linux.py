@@ -28,8 +28,7 @@ import time
 import unittest
 
 from netns import (Background, Namespace, Netloom, counter, read_report, receive_all,
-                   require_plugins, require_root, tcp_config, tshark_check)
-from netns import run_tests
+                   require_plugins, require_root, run_tests, tcp_config, tshark_check)
 
 ARGS = None
 TAP = "nltcp0"

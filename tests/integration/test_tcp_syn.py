@@ -20,8 +20,7 @@ import tempfile
 import unittest
 
 from netns import (Background, Namespace, Netloom, read_report, receive_all, require_plugins,
-                   require_root, tcp_config, tshark_check)
-from netns import run_tests
+                   require_root, run_tests, tcp_config, tshark_check)
 
 ARGS = None
 TAP = "nlsyn0"
