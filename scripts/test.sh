@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing (Debian 12, as root), builds, and runs every test
 # through CTest (unit, CLI, integration against Linux in network namespaces, static image), then
-# the unit tests again in an ASan+UBSan build. Tests that need root skip with a message otherwise.
+# the unit tests again in an ASan+UBSan build.
+#
+# The last line is `N passed, N failed, N skipped` (CI reads `N passed, N failed` and the optional
+# `, N skipped` after it). Skips: a test that cannot run on this machine exits with code 77
+# (CTest's SKIP_RETURN_CODE) after one line per reason, `SKIP(<kind>): <reason>`
+# (tests/support/skip.hpp for Catch2 cases, tests/support/skips.py for Python; tests/README.md).
+# CTest lists it as "Skipped" but counts it among the "tests passed" of its summary line, so the
+# skipped ones are taken out of `passed` here. The kinds: `cpu` (this CPU lacks AVX2, AVX-512,
+# SHA-NI...), `root`, `device` (/dev/net/tun), `tool` (tshark, iperf3, Scapy...), `plugin` (not
+# built). On CI (CI=true, run as root) only `cpu` may skip: the CI machine has everything else,
+# so any other skip is a test that silently stopped running, and it counts as failed, named.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
@@ -9,16 +19,54 @@ bash scripts/setup.sh || exit 1
 summary=()
 passed=0
 failed=0
-record() {  # record <name> <ctest log>
-  local line p f
+skipped=0
+strict_skips=0
+if [ "${CI:-}" = true ] && [ "$(id -u)" -eq 0 ]; then strict_skips=1; fi
+
+# Prints `<test name>\t<its SKIP(...) lines, joined by " | ">` for each skipped test of a CTest
+# JUnit file (CTest writes a skipped test's output there; a test that printed no SKIP line gets
+# "SKIP(unknown): no reason printed").
+skipped_tests() {  # skipped_tests <junit xml>
+  python3 - "$1" <<'PY'
+import re, sys
+import xml.etree.ElementTree as ET
+for case in ET.parse(sys.argv[1]).getroot().iter("testcase"):
+    if case.find("skipped") is None:
+        continue
+    out = case.findtext("system-out") or ""
+    reasons = [m.group(0).strip() for m in re.finditer(r"^SKIP\([a-z]+\):.*$", out, re.M)]
+    reasons = list(dict.fromkeys(reasons)) or ["SKIP(unknown): no reason printed"]
+    print(case.get("name") + "\t" + " | ".join(reasons))
+PY
+}
+
+record() {  # record <name> <ctest log> <ctest junit xml>
+  local line p f s total name reasons
   line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$2" | tail -n 1)
   if [ -z "$line" ]; then
     summary+=("$1: ctest ran no tests"); failed=$((failed + 1)); return
   fi
   f=$(echo "$line" | sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/')
-  p=$(( $(echo "$line" | sed -E 's/.* out of ([0-9]+).*/\1/') - f ))
-  passed=$((passed + p)); failed=$((failed + f))
-  summary+=("$1: $line")
+  total=$(echo "$line" | sed -E 's/.* out of ([0-9]+).*/\1/')
+  s=$(grep -cE '^[[:space:]]*[0-9]+ - .* \(Skipped\)$' "$2")
+  p=$((total - f - s))
+  summary+=("$1: $line ($s skipped)")
+  if [ "$s" -gt 0 ]; then
+    if [ ! -s "$3" ]; then
+      summary+=("  $3 is missing: the reasons of $s skipped tests are unknown")
+      if [ "$strict_skips" -eq 1 ]; then f=$((f + s)); s=0; fi
+    else
+      while IFS=$'\t' read -r name reasons; do
+        if [ "$strict_skips" -eq 1 ] && sed 's/ | /\n/g' <<<"$reasons" | grep -qvE '^SKIP\(cpu\):'; then
+          summary+=("  FAILED on CI: $name skipped for a reason other than a missing CPU feature: $reasons")
+          f=$((f + 1)); s=$((s - 1))
+        else
+          summary+=("  skipped: $name: $reasons")
+        fi
+      done < <(skipped_tests "$3")
+    fi
+  fi
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 }
 
 echo "== build (RelWithDebInfo)"
@@ -36,14 +84,17 @@ nice -n 19 bash scripts/build.sh build-asan -DNETLOOM_SANITIZE=ON -DNETLOOM_BENC
 asan_build=$!
 
 echo "== tests"
-(cd build && ctest --output-on-failure --timeout 1200 -j 2) 2>&1 | tee build/ctest.log
-record "main build" build/ctest.log
+rm -f build/ctest-junit.xml build-asan/ctest-junit.xml
+(cd build && ctest --output-on-failure --timeout 1200 -j 2 --output-junit "$PWD/ctest-junit.xml") \
+  2>&1 | tee build/ctest.log
+record "main build" build/ctest.log build/ctest-junit.xml
 
 echo "== ASan+UBSan unit tests"
 if wait "$asan_build"; then
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-     ctest --output-on-failure -L unit -j 2) 2>&1 | tee build-asan/ctest.log
-  record "asan+ubsan unit" build-asan/ctest.log
+     ctest --output-on-failure -L unit -j 2 --output-junit "$PWD/ctest-junit.xml") 2>&1 \
+     | tee build-asan/ctest.log
+  record "asan+ubsan unit" build-asan/ctest.log build-asan/ctest-junit.xml
 else
   tail -n 40 build-asan/build.log
   summary+=("asan+ubsan: build failed (build-asan/build.log)"); failed=$((failed + 1))
@@ -51,5 +102,5 @@ fi
 
 echo
 printf '%s\n' "${summary[@]}"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -20,5 +20,5 @@ std::unique_ptr<netloom::PluginObject> create(const netloom::Config& config, net
 NETLOOM_PLUGIN(netloom_tcp_classic, tcp, "tcp_classic", "0.1.0",
                "Event-driven TCP engine with per-connection objects, queues and timers "
                "(RFC 9293, 7323, 2018, 6675, 5681/6582, 3042, 9438, 6298, 5961, 6528, 4987); "
-               "tail-loss probe but no RACK",
+               "RACK-style loss detection (RFC 8985 reordering window, tail-loss probe)",
                &create, nullptr);

@@ -19,6 +19,9 @@ import sys
 import tempfile
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from skips import run_tests, skip  # noqa: E402
+
 ARGS = None
 
 VANISH = """\
@@ -76,7 +79,7 @@ class AppFailures(unittest.TestCase):
         missing = [n for n in ("sim", "wire", "impair", "ipv4", "tcp_bulk", ARGS.engine)
                    if n not in found]
         if missing:
-            self.skipTest("plugin(s) not built: " + ", ".join(missing))
+            skip(self, "plugin", "plugin(s) not built: " + ", ".join(missing))
         self.dir = tempfile.mkdtemp(prefix="netloom-fail-")
         self.addCleanup(lambda: subprocess.run(["rm", "-rf", self.dir], check=False))
 
@@ -144,7 +147,7 @@ def main():
     parser.add_argument("--netloom", required=True)
     parser.add_argument("--engine", default="tcp_utcp")
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
+    sys.exit(run_tests(rest))
 
 
 if __name__ == "__main__":

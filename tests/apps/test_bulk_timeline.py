@@ -21,6 +21,9 @@ import sys
 import tempfile
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from skips import run_tests, skip  # noqa: E402
+
 ARGS = None
 
 CONFIG = """\
@@ -60,7 +63,7 @@ class BulkTimeline(unittest.TestCase):
         missing = [n for n in ("sim", "epoll", "wire", "ipv4", "tcp_bulk", ARGS.engine)
                    if n not in found]
         if missing:
-            self.skipTest("plugin(s) not built: " + ", ".join(missing))
+            skip(self, "plugin", "not built: " + ", ".join(missing))
         self.dir = tempfile.mkdtemp(prefix="netloom-timeline-")
         self.addCleanup(shutil.rmtree, self.dir, True)
 
@@ -111,4 +114,4 @@ if __name__ == "__main__":
     parser.add_argument("--netloom", required=True)
     parser.add_argument("--engine", required=True)
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
+    sys.exit(run_tests(rest))

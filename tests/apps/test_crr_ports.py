@@ -16,6 +16,9 @@ import sys
 import tempfile
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from skips import run_tests, skip  # noqa: E402
+
 ARGS = None
 PORTS = 300
 SECONDS = 5
@@ -77,4 +80,4 @@ if __name__ == "__main__":
     parser.add_argument("--netloom", required=True)
     parser.add_argument("--engine", required=True)
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+    sys.exit(run_tests(rest))

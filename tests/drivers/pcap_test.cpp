@@ -12,6 +12,7 @@
 
 #include "driver_test_support.hpp"
 #include "manual_scheduler.hpp"
+#include "skip.hpp"
 
 using namespace netloom;
 using namespace netloom::testing;
@@ -171,8 +172,7 @@ TEST_CASE("pcap: an unwritable path is a clear error") {
 
 TEST_CASE("pcap: tshark reads the capture without warnings") {
     if (std::system("command -v tshark >/dev/null 2>&1") != 0) {
-        WARN("skipped: tshark is not installed");
-        return;
+        NETLOOM_SKIP(tool, "tshark is not installed (run scripts/setup.sh)");
     }
     const std::string err_path = temp_path("tshark.err");
     const std::string out_path = temp_path("tshark.out");

@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include "driver_test_support.hpp"
+#include "skip.hpp"
 
 using namespace netloom;
 using namespace netloom::testing;
@@ -23,10 +24,19 @@ namespace {
 
 const MacAddress kNetloom = mac_of("02:00:00:00:00:0a");
 
-// Non-empty when this process cannot run the TAP tests.
-std::string tap_unavailable() {
-    if (::geteuid() != 0) return "not root";
-    if (::access("/dev/net/tun", R_OK | W_OK) != 0) return "no usable /dev/net/tun";
+// Non-empty when this process cannot run the TAP tests: why, as a skip kind and a message.
+struct TapUnavailable {
+    netloom::test::SkipKind kind = netloom::test::SkipKind::root;
+    std::string message;
+    bool empty() const { return message.empty(); }
+};
+
+TapUnavailable tap_unavailable() {
+    using netloom::test::SkipKind;
+    if (::geteuid() != 0) return {SkipKind::root, "the TAP tests need root"};
+    if (::access("/dev/net/tun", R_OK | W_OK) != 0) {
+        return {SkipKind::device, "the TAP tests need a usable /dev/net/tun"};
+    }
     return {};
 }
 
@@ -49,7 +59,7 @@ std::string test_ifname() {
 
 TEST_CASE("tap: creates an interface, sets its MTU, brings it up, moves frames both ways") {
     if (auto why = tap_unavailable(); !why.empty()) {
-        WARN("skipped: TAP test needs root and /dev/net/tun (" << why << ")");
+        netloom::test::record_skip(why.kind, why.message);
         return;
     }
     TapOptions o;
@@ -60,8 +70,7 @@ TEST_CASE("tap: creates an interface, sets its MTU, brings it up, moves frames b
     try {
         device.emplace(o);
     } catch (const std::runtime_error& e) {
-        WARN("skipped: cannot create a TAP interface here: " << e.what());
-        return;
+        NETLOOM_SKIP(device, "cannot create a TAP interface here: " << e.what());
     }
     CHECK(sysfs(o.name, "mtu") == "1400");
     const auto flags = std::stoul(sysfs(o.name, "flags"), nullptr, 16);
@@ -111,7 +120,7 @@ TEST_CASE("tap: creates an interface, sets its MTU, brings it up, moves frames b
 
 TEST_CASE("tap: an interface name taken by another kind of device is a clear error") {
     if (auto why = tap_unavailable(); !why.empty()) {
-        WARN("skipped: TAP test needs root and /dev/net/tun (" << why << ")");
+        netloom::test::record_skip(why.kind, why.message);
         return;
     }
     TapOptions o;

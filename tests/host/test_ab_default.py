@@ -10,6 +10,9 @@ import subprocess
 import sys
 import tempfile
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from skips import run_tests, skip  # noqa: E402
 import xml.etree.ElementTree as ET
 
 ARGS = None
@@ -61,4 +64,4 @@ if __name__ == "__main__":
     parser.add_argument("--netloom", required=True)
     parser.add_argument("--source", required=True)
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
+    sys.exit(run_tests(rest))

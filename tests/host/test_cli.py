@@ -4,6 +4,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -12,6 +13,9 @@ import tempfile
 import time
 import unittest
 import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from skips import run_tests, skip  # noqa: E402
 
 ARGS = None
 
@@ -95,7 +99,14 @@ class ConfigErrors(unittest.TestCase):
 
     def test_abi_mismatch(self):
         so = os.path.join(ARGS.fixtures, "netloom_wrongabi.so")
-        self.assert_error(VALID.replace("use: ref", f"use: {so}"), so, "ABI version 999", line=2)
+        p = self.assert_error(VALID.replace("use: ref", f"use: {so}"), so, "plugin ABI version",
+                              "rebuild the plugin against this SDK", line=2)
+        # The fixture carries this build's kAbiVersion + 1; the host names both.
+        m = re.search(r"plugin ABI version (\d+), this netloom expects (\d+)", p.stderr)
+        self.assertIsNotNone(m, p.stderr)
+        self.assertEqual((int(m.group(1)) - int(m.group(2))) % 2**32, 1, p.stderr)
+        version, _ = netloom("--version")
+        self.assertIn(f"(plugin ABI {m.group(2)})", version.stdout)
 
     def test_wrong_kind(self):
         self.assert_error(VALID.replace("use: epoll", "use: ref"),
@@ -130,7 +141,7 @@ class ConfigErrors(unittest.TestCase):
 
     def test_tap_under_the_sim_scheduler(self):
         if not os.path.exists("/dev/net/tun"):
-            self.skipTest("the tap plugin is unavailable without /dev/net/tun")
+            skip(self, "device", "the tap plugin is unavailable without /dev/net/tun")
         self.assert_error(VALID.replace("use: epoll", "use: sim")
                           .replace("device: {use: wire, link: lan0}\n  b", "device: {use: tap, name: nl0}\n  b"),
                           "tap needs a scheduler that watches fds", line=5)
@@ -200,8 +211,8 @@ ab:
 """
 
 
-class AbHarness(unittest.TestCase):
-    """`netloom ab`: a tiny A/B (two engines, small bulk and conns, one run) end to end."""
+class AbRun:
+    """Runs `netloom ab` on a config with its JSON and chart in a temporary directory."""
 
     def run_ab(self, config, *extra):
         self.tmp = tempfile.mkdtemp(prefix="netloom-ab-test-")
@@ -211,39 +222,9 @@ class AbHarness(unittest.TestCase):
         return netloom("ab", "--json", self.json_path, "--chart", self.chart_path, *extra,
                        config=config)[0]
 
-    def test_linux_reference_row_as_root(self):
-        """The Linux kernel over veth in two namespaces, measured in the same run (root only):
-        bulk (iperf3) and rr (a Python client) rows with numbers, nothing left behind."""
-        if os.geteuid() != 0:
-            self.skipTest("the Linux reference row needs root (network namespaces)")
-        for tool in ("ip", "iperf3", "timeout"):
-            if shutil.which(tool) is None:
-                self.skipTest(f"{tool} is not installed")
-        config = AB_CONFIG.replace("  runs: 1\n", "  runs: 1\n  linux_reference: true\n").replace(
-            """    conns:
-      server: [{use: tcp_conns, role: server, port: 5002}]
-      client: [{use: tcp_conns, role: client, target: 10.0.0.2, port: 5002, count: 100,
-                settle: 10ms, hold: 10ms}]""",
-            """    rr:
-      server: [{use: rr, role: server, port: 5003}]
-      client: [{use: rr, role: client, target: 10.0.0.2, port: 5003, mode: rr, size: 64,
-                duration: 300ms}]""")
-        p = self.run_ab(config)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        with open(self.json_path) as f:
-            result = json.load(f)
-        self.assertGreater(result["results"]["bulk"]["linux"]["throughput_gbit_s"]["median"], 0)
-        self.assertGreater(result["results"]["rr"]["linux"]["rr_per_s"]["median"], 0)
-        self.assertGreater(result["results"]["rr"]["linux"]["latency_p50_us"]["median"], 0)
-        self.assertTrue(any(l.startswith("linux ") for l in p.stdout.splitlines()), p.stdout)
-        # Only the harness's own namespaces (nlab-*) and scripts: other tests may be running
-        # theirs in parallel.
-        namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True,
-                                    text=True).stdout
-        self.assertFalse([n for n in namespaces.split() if n.startswith("nlab-")], namespaces)
-        leftovers = subprocess.run(["pgrep", "-f", "netloom-ab-linux-"], capture_output=True,
-                                   text=True).stdout
-        self.assertEqual(leftovers, "")
+
+class AbHarness(AbRun, unittest.TestCase):
+    """`netloom ab`: a tiny A/B (two engines, small bulk and conns, one run) end to end."""
 
     def test_table_json_and_chart_agree(self):
         p = self.run_ab(AB_CONFIG)
@@ -429,6 +410,45 @@ class AbHarness(unittest.TestCase):
         self.assertIn("no `ab:` section", p.stderr)
 
 
+class AbLinuxReference(AbRun, unittest.TestCase):
+    """Needs root: CTest runs it as its own test (cli_ab_linux_reference), so a run as another
+    user skips only it and still runs every other test of this file (cli_errors)."""
+
+    def test_linux_reference_row_as_root(self):
+        """The Linux kernel over veth in two namespaces, measured in the same run (root only):
+        bulk (iperf3) and rr (a Python client) rows with numbers, nothing left behind."""
+        if os.geteuid() != 0:
+            skip(self, "root", "the Linux reference row needs root (network namespaces)")
+        for tool in ("ip", "iperf3", "timeout"):
+            if shutil.which(tool) is None:
+                skip(self, "tool", f"{tool} is not installed")
+        config = AB_CONFIG.replace("  runs: 1\n", "  runs: 1\n  linux_reference: true\n").replace(
+            """    conns:
+      server: [{use: tcp_conns, role: server, port: 5002}]
+      client: [{use: tcp_conns, role: client, target: 10.0.0.2, port: 5002, count: 100,
+                settle: 10ms, hold: 10ms}]""",
+            """    rr:
+      server: [{use: rr, role: server, port: 5003}]
+      client: [{use: rr, role: client, target: 10.0.0.2, port: 5003, mode: rr, size: 64,
+                duration: 300ms}]""")
+        p = self.run_ab(config)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(self.json_path) as f:
+            result = json.load(f)
+        self.assertGreater(result["results"]["bulk"]["linux"]["throughput_gbit_s"]["median"], 0)
+        self.assertGreater(result["results"]["rr"]["linux"]["rr_per_s"]["median"], 0)
+        self.assertGreater(result["results"]["rr"]["linux"]["latency_p50_us"]["median"], 0)
+        self.assertTrue(any(l.startswith("linux ") for l in p.stdout.splitlines()), p.stdout)
+        # Only the harness's own namespaces (nlab-*) and scripts: other tests may be running
+        # theirs in parallel.
+        namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True,
+                                    text=True).stdout
+        self.assertFalse([n for n in namespaces.split() if n.startswith("nlab-")], namespaces)
+        leftovers = subprocess.run(["pgrep", "-f", "netloom-ab-linux-"], capture_output=True,
+                                   text=True).stdout
+        self.assertEqual(leftovers, "")
+
+
 class Listing(unittest.TestCase):
     def test_plugins_json(self):
         p, _ = netloom("plugins", "--json")
@@ -471,4 +491,4 @@ if __name__ == "__main__":
     parser.add_argument("--fixtures", required=True)
     parser.add_argument("--source", required=True)
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
+    sys.exit(run_tests(rest))

@@ -2,7 +2,8 @@
 
 A test creates its own namespace (removed on exit, whatever happens), runs netloom inside it on a
 TAP device, and uses the namespace's kernel stack as the real peer. Tests that need root call
-`require_root()`, which skips with a clear message when not root.
+`require_root()`, which skips (tests/support/skips.py: kind root, device or tool) when this
+machine cannot run them.
 """
 import contextlib
 import ctypes
@@ -12,19 +13,23 @@ import shutil
 import signal
 import subprocess
 import time
+import sys
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from skips import run_tests, skip  # noqa: E402,F401  (re-exported for the tests)
 
 CLONE_NEWNET = 0x40000000
 
 
 def require_root(test: unittest.TestCase, *tools: str) -> None:
     if os.geteuid() != 0:
-        test.skipTest("needs root (creates a network namespace and a TAP device); run as root")
+        skip(test, "root", "needs root (creates a network namespace and a TAP device)")
     if not os.path.exists("/dev/net/tun"):
-        test.skipTest("needs /dev/net/tun")
+        skip(test, "device", "needs /dev/net/tun")
     for tool in ("ip", *tools):
         if shutil.which(tool) is None:
-            test.skipTest(f"needs '{tool}' (run scripts/setup.sh)")
+            skip(test, "tool", f"needs '{tool}' (run scripts/setup.sh)")
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.02):
@@ -259,7 +264,7 @@ def require_plugins(test: unittest.TestCase, netloom: str, *names: str) -> None:
     found = {entry["name"] for entry in json.loads(p.stdout) if entry.get("available", True)}
     missing = [n for n in names if n not in found]
     if missing:
-        test.skipTest("plugin(s) not built or unavailable: " + ", ".join(missing))
+        skip(test, "plugin", "plugin(s) not built or unavailable: " + ", ".join(missing))
 
 
 def counter(stats: dict, component: str, *names: str) -> int:

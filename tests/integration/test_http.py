@@ -17,7 +17,7 @@ import tempfile
 import time
 import unittest
 
-from netns import Namespace, Netloom, counter, require_plugins, require_root, tcp_config
+from netns import Namespace, Netloom, counter, require_plugins, require_root, run_tests, tcp_config
 
 ARGS = None
 TAP = "nlhttp0"
@@ -162,4 +162,4 @@ if __name__ == "__main__":
     parser.add_argument("--engine", default="tcp_utcp")
     parser.add_argument("--bytes", type=int, default=100 * MiB, help="size of the big file")
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
+    sys.exit(run_tests(rest))

@@ -16,7 +16,8 @@ import sys
 import tempfile
 import unittest
 
-from netns import (Namespace, Netloom, counter, require_plugins, require_root, tcp_config,
+from netns import (Namespace, Netloom, counter, require_plugins, require_root, run_tests,
+                   tcp_config,
                    wait_for)
 
 ARGS = None
@@ -151,4 +152,4 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=2000, help="ab -n")
     parser.add_argument("--concurrency", type=int, default=8, help="ab -c")
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
+    sys.exit(run_tests(rest))

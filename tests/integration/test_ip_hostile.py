@@ -30,7 +30,7 @@ if (importlib.util.find_spec("scapy") is None and os.path.exists("/usr/bin/pytho
     os.environ["NETLOOM_TEST_REEXEC"] = "1"
     os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
 
-from netns import Namespace, Netloom, require_root, tshark_readable, wait_for
+from netns import Namespace, Netloom, require_root, run_tests, skip, tshark_readable, wait_for
 
 ARGS = None
 TAP = "nlhost0"
@@ -73,7 +73,7 @@ class HostileTraffic(unittest.TestCase):
     def setUp(self):
         require_root(self, "tshark", "ping")
         if importlib.util.find_spec("scapy") is None:
-            self.skipTest("needs Scapy (python3-scapy; run scripts/setup.sh)")
+            skip(self, "tool", "needs Scapy (python3-scapy; run scripts/setup.sh)")
 
     def test_netloom_survives_hostile_traffic(self):
         with Namespace("nlhx") as ns, tempfile.TemporaryDirectory() as tmp:
@@ -332,4 +332,4 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--netloom", required=True)
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
+    sys.exit(run_tests(rest))

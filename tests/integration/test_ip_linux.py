@@ -17,7 +17,7 @@ import sys
 import tempfile
 import unittest
 
-from netns import Namespace, Netloom, require_root, tshark_check, wait_for
+from netns import Namespace, Netloom, require_root, run_tests, tshark_check, wait_for
 
 ARGS = None
 TAP = "nlip0"
@@ -181,4 +181,4 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--netloom", required=True)
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
+    sys.exit(run_tests(rest))

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import unittest
 
-from netns import tshark_check
+from netns import run_tests, skip, tshark_check
 
 ARGS = None
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -105,7 +105,7 @@ class IpOverWire(unittest.TestCase):
 
     def test_captures_are_clean_for_tshark(self):
         if shutil.which("tshark") is None:
-            self.skipTest("needs 'tshark' (run scripts/setup.sh)")
+            skip(self, "tool", "needs 'tshark' (run scripts/setup.sh)")
         with tempfile.TemporaryDirectory() as tmp:
             client_pcap = os.path.join(tmp, "client.pcap")
             server_pcap = os.path.join(tmp, "server.pcap")
@@ -141,4 +141,4 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--netloom", required=True)
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
+    sys.exit(run_tests(rest))

@@ -24,7 +24,7 @@ import tempfile
 import unittest
 
 from netns import (Namespace, Netloom, counter, read_report, require_plugins, require_root,
-                   tcp_config, wait_for)
+                   run_tests, tcp_config, wait_for)
 
 ARGS = None
 TAP = "nlip0"
@@ -234,6 +234,6 @@ if __name__ == "__main__":
     parser.add_argument("--engine", default="tcp_utcp")
     parser.add_argument("--scheduler", default="epoll")
     ARGS, rest = parser.parse_known_args()
-    program = unittest.main(argv=[sys.argv[0], "-v", *rest], exit=False)
+    status = run_tests(rest)
     print_figures()
-    sys.exit(0 if program.result.wasSuccessful() else 1)
+    sys.exit(status)

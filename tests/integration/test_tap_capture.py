@@ -8,7 +8,7 @@ import sys
 import tempfile
 import unittest
 
-from netns import Namespace, require_root, stop, tshark_check, wait_for
+from netns import Namespace, require_root, run_tests, stop, tshark_check, wait_for
 
 ARGS = None
 
@@ -87,4 +87,4 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--netloom", required=True)
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
+    sys.exit(run_tests(rest))

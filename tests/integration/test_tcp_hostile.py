@@ -42,7 +42,7 @@ if (importlib.util.find_spec("scapy") is None and os.path.exists("/usr/bin/pytho
     os.execv("/usr/bin/python3", ["/usr/bin/python3", *sys.argv])
 
 from netns import (Background, Namespace, Netloom, receive_all, require_plugins, require_root,
-                   tcp_config, tshark_readable, wait_for)
+                   run_tests, skip, tcp_config, tshark_readable, wait_for)
 
 ARGS = None
 TAP = "nlhtcp0"
@@ -73,7 +73,7 @@ class HostileTcp(unittest.TestCase):
     def setUp(self):
         require_root(self, "ping", "tshark")
         if importlib.util.find_spec("scapy") is None:
-            self.skipTest("needs Scapy (python3-scapy; run scripts/setup.sh)")
+            skip(self, "tool", "needs Scapy (python3-scapy; run scripts/setup.sh)")
         require_plugins(self, ARGS.netloom, ARGS.engine, "tcp_echo", "ipv4", "tap", "pcap")
 
     def test_netloom_survives_hostile_segments(self):
@@ -554,4 +554,4 @@ if __name__ == "__main__":
     parser.add_argument("--netloom", required=True)
     parser.add_argument("--engine", default="tcp_utcp")
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
+    sys.exit(run_tests(rest))

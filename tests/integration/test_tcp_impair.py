@@ -19,7 +19,7 @@ import time
 import unittest
 
 from netns import (Background, Namespace, Netloom, linux_total_retrans, read_report, receive_all,
-                   require_plugins, require_root, tcp_config)
+                   require_plugins, require_root, run_tests, tcp_config)
 
 ARGS = None
 TAP = "nlimp0"
@@ -157,4 +157,4 @@ if __name__ == "__main__":
     parser.add_argument("--engine", default="tcp_utcp")
     parser.add_argument("--seed", type=int, default=7)
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
+    sys.exit(run_tests(rest))

@@ -28,7 +28,7 @@ import time
 import unittest
 
 from netns import (Background, Namespace, Netloom, counter, read_report, receive_all,
-                   require_plugins, require_root, tcp_config, tshark_check)
+                   require_plugins, require_root, run_tests, tcp_config, tshark_check)
 
 ARGS = None
 TAP = "nltcp0"
@@ -386,4 +386,4 @@ if __name__ == "__main__":
     parser.add_argument("--engine", default="tcp_utcp")
     parser.add_argument("--bytes", type=int, default=100 * MiB, help="bulk transfer size")
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
+    sys.exit(run_tests(rest))

@@ -20,7 +20,7 @@ import tempfile
 import unittest
 
 from netns import (Background, Namespace, Netloom, read_report, receive_all, require_plugins,
-                   require_root, tcp_config, tshark_check)
+                   require_root, run_tests, tcp_config, tshark_check)
 
 ARGS = None
 TAP = "nlsyn0"
@@ -166,4 +166,4 @@ if __name__ == "__main__":
     parser.add_argument("--netloom", required=True)
     parser.add_argument("--engine", default="tcp_utcp")
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
+    sys.exit(run_tests(rest))

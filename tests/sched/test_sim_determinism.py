@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Deterministic simulation (DESIGN.md, testing shape): two stacks on the in-process wire, each
+"""Deterministic simulation (docs/design.md, testing shape): two stacks on the in-process wire, each
 device wrapped by a seeded `impair` (loss, reordering) and a `pcap`, under `scheduler: {use: sim}`,
 transfer a few MiB over TCP with SHA-256 checked. Two runs with the same seed must write
 byte-identical captures; a different seed must write different ones. No root needed."""
@@ -12,6 +12,9 @@ import subprocess
 import sys
 import tempfile
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from skips import run_tests, skip  # noqa: E402
 
 ARGS = None
 TRANSFER = "4MiB"
@@ -57,7 +60,7 @@ class SimDeterminism(unittest.TestCase):
         missing = [n for n in ("sim", "wire", "impair", "pcap", "ipv4", "tcp_bulk", ARGS.engine)
                    if n not in found]
         if missing:
-            self.skipTest("plugin(s) not built: " + ", ".join(missing))
+            skip(self, "plugin", "plugin(s) not built: " + ", ".join(missing))
 
     def run_once(self, seed):
         """Runs the transfer with impair seed `seed` in a fresh directory; returns the sha256 of
@@ -113,7 +116,7 @@ def main():
     parser.add_argument("--netloom", required=True)
     parser.add_argument("--engine", default="tcp_utcp")
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
+    sys.exit(run_tests(rest))
 
 
 if __name__ == "__main__":

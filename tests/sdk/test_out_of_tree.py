@@ -11,7 +11,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from netns import tshark_check  # noqa: E402
+from netns import run_tests, tshark_check  # noqa: E402
 
 ARGS = None
 
@@ -70,4 +70,4 @@ if __name__ == "__main__":
     parser.add_argument("--source", required=True)
     parser.add_argument("--build", required=True)
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
+    sys.exit(run_tests(rest))

@@ -9,6 +9,9 @@ import subprocess
 import sys
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from skips import run_tests  # noqa: E402
+
 ARGS = None
 
 
@@ -69,4 +72,4 @@ if __name__ == "__main__":
     parser.add_argument("--build", required=True)
     parser.add_argument("--config", required=True)
     ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0], "-v", *rest])
+    sys.exit(run_tests(rest))

@@ -6,17 +6,19 @@
 // from what it expects. `create` builds the plugin's object from its config; the object is
 // `static_cast` by the host to the interface of `kind`, so it must derive from that interface.
 // Every object a plugin creates is handed out through a handle that keeps the plugin's library
-// loaded (see loader.hpp), so no object can outlive its code.
+// loaded (the host's `create_object`, host/src/host/catalog.hpp: the object's deleter holds the
+// library), so no object can outlive its code.
+// `kAbiVersion` comes from netloom/abi_version.hpp, generated at build time from a hash of every
+// header of this directory (cmake/netloom_abi_version.cmake): changing any of them changes it.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string_view>
 
-namespace netloom {
+#include "netloom/abi_version.hpp"  // kAbiVersion (generated)
 
-/// Bumped whenever a public header changes in a way that breaks compiled plugins.
-inline constexpr std::uint32_t kAbiVersion = 2;
+namespace netloom {
 
 enum class PluginKind : std::uint32_t {
     driver = 1,     ///< NetDevice (netdev.hpp)

@@ -4,7 +4,7 @@
 // the file loads, exports a descriptor, has our ABI version, has the expected kind and is
 // available on this machine; each failure throws PluginError naming the file, what was expected
 // and what was found. `instantiate` runs the factory and returns a shared_ptr whose deleter holds
-// the library, so no object can outlive its code (DESIGN.md, lifetime rule).
+// the library, so no object can outlive its code (docs/design.md, lifetime rule).
 #pragma once
 
 #include <memory>

@@ -19,7 +19,7 @@
 // smaller).
 // Not done here: the timestamp-based multi-sample adjustment of RFC 7323 Appendix G (each valid
 // timestamp echo is fed as an ordinary sample), and RFC 6298 5.7's 3 s fallback after a
-// handshake timeout (the engine may call set_initial_rto()).
+// handshake timeout (both engines apply it through set_initial_rto()).
 #pragma once
 
 #include <chrono>
