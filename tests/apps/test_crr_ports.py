@@ -74,6 +74,44 @@ class CrrPorts(unittest.TestCase):
         self.assertGreater(client_tcp["ephemeral_exhausted"], 0, client_tcp)
         self.assertEqual(client_tcp["time_wait_overflows"], 0, client_tcp)
 
+    def test_more_open_connections_than_ports_fail_alone(self):
+        # tcp_conns holds every connection open: nothing is in TIME-WAIT, so the ports past
+        # the range fail at connect() (TcpNoFreePort, nothing to wait for); the app reports
+        # them and ends instead of waiting for connections that never open.
+        tmp = tempfile.mkdtemp(prefix="netloom-conns-")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", tmp], check=False))
+        config = os.path.join(tmp, "conns.yaml")
+        with open(config, "w") as f:
+            f.write(CONNS.format(engine=ARGS.engine, dir=tmp))
+        p = subprocess.run([ARGS.netloom, "run", "--no-stats", config], capture_output=True,
+                           text=True, timeout=240)
+        self.assertEqual(p.returncode, 1, p.stderr[-3000:])
+        with open(os.path.join(tmp, "conns.json")) as f:
+            report = json.load(f)
+        self.assertEqual(report.get("established"), 10, report)
+        self.assertEqual(report.get("failed"), 10, report)
+        self.assertIn("no free ephemeral port", p.stderr)
+
+
+CONNS = """\
+log: {{level: warn}}
+scheduler: {{use: sim}}
+run: {{duration: 600s}}
+stacks:
+  server:
+    device: {{use: wire, link: conns0, rate: 1Gbit, latency: 50us}}
+    ip: {{use: ipv4, address: 10.0.0.2/24}}
+    tcp: {{use: {engine}}}
+    apps: [{{use: tcp_conns, role: server, port: 5002}}]
+  client:
+    device: {{use: wire, link: conns0, rate: 1Gbit, latency: 50us}}
+    ip: {{use: ipv4, address: 10.0.0.1/24}}
+    tcp: {{use: {engine}, ephemeral_ports: 40000-40009}}
+    apps:
+      - {{use: tcp_conns, role: client, target: 10.0.0.2, port: 5002, count: 20,
+         settle: 10ms, hold: 10ms, report: {dir}/conns.json}}
+"""
+
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()

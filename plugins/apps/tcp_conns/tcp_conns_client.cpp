@@ -37,7 +37,16 @@ void TcpConnsClient::start(std::function<void(int)> finished) {
 
 void TcpConnsClient::open(std::uint32_t index) {
     Slot& slot = slots_[index];
-    slot.connection = tcp_.connect({options_.target, options_.port});
+    try {
+        slot.connection = tcp_.connect({options_.target, options_.port});
+    } catch (const std::exception& e) {
+        // A local refusal (no free ephemeral port, max_connections): this connection fails,
+        // the others go on, and the report says why (an escaping exception would leave run()
+        // waiting for a connection that never opens).
+        slot.phase = Phase::failed;
+        if (++failed_ == 1) log_->warn("tcp_conns: connection {} not opened: {}", index, e.what());
+        return;
+    }
     slot.phase = Phase::opening;
     ++opening_;
     // Two words of capture: std::function keeps them inline, no allocation per connection.
