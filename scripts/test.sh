@@ -77,10 +77,11 @@ bash scripts/build.sh build -DNETLOOM_TESTS=ON -DNETLOOM_BENCH=ON || exit 1
 # fills idle time and the suite takes minutes less on the 2-core CI machine.
 echo "== build (ASan+UBSan) started in the background (log: build-asan/build.log)"
 mkdir -p build-asan
-# -O1 -g1 (ASan's own advice: -O1 keeps reports exact) compiles in half the time of -O2 -g under
-# the sanitizers; line tables are all a report needs.
+# -O0 -g1: under the sanitizers -O0 compiles 25-33 % faster than -O1 (measured per file here);
+# the unit tests run slower (~80 s instead of ~35 s) but the build is what the suite waits for.
+# Line tables are all a report needs.
 nice -n 19 bash scripts/build.sh build-asan -DNETLOOM_SANITIZE=ON -DNETLOOM_BENCH=OFF \
-  -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" >build-asan/build.log 2>&1 &
+  -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g1" >build-asan/build.log 2>&1 &
 asan_build=$!
 
 echo "== tests"

