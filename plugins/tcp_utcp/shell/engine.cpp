@@ -480,17 +480,13 @@ tcp::PortCandidate Engine::probe_port(const tcp::FourTuple& tuple) const {
 std::uint16_t Engine::ephemeral_port(tcp::FourTuple tuple,
                                      std::optional<tcp::TimeWaitRecord>& reused) {
     const Time now = scheduler_.now();
-    const auto result = ports_.choose(tuple, now, config_.time_wait_reuse_delay,
-                                      [this](const tcp::FourTuple& t) { return probe_port(t); });
-    if (!result.choice) {
-        ++counters_.ephemeral_exhausted;
-        throw TcpNoFreePort(tcp::no_free_port_message("tcp_utcp", ports_, result.retry_at, now),
-                            result.retry_at);
-    }
-    tuple.local_port = result.choice->port;
-    if (result.choice->reused) {
+    const tcp::EphemeralPorts::Choice choice = ports_.choose_or_throw(
+        "tcp_utcp", tuple, now, config_.time_wait_reuse_delay,
+        [this](const tcp::FourTuple& t) { return probe_port(t); }, counters_.ephemeral_exhausted);
+    tuple.local_port = choice.port;
+    if (choice.reused) {
         ++counters_.time_wait_reused_active;
-        reused = result.choice->reused;
+        reused = choice.reused;
         const std::shared_ptr<Socket> old = table_.at(tuple);  // retire() erases the table's copy
         retire(old);
     }

@@ -17,7 +17,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "netloom/tcp.hpp"
 #include "netloom/tcp_common/isn.hpp"
 #include "netloom/tcp_common/seq.hpp"
 #include "netloom/tcp_common/siphash.hpp"
@@ -61,6 +63,14 @@ ReuseVerdict time_wait_reuse(const TimeWaitRecord& old, std::uint32_t new_tsval,
 /// when it lies beyond the old sequence space and the old peer's largest unscaled window, else
 /// just past them (Linux: SND.NXT + 65535 + 2), so no old duplicate can fall in the new window.
 SeqNum reuse_iss(SeqNum isn, SeqNum old_snd_nxt) noexcept;
+
+class EphemeralPorts;
+
+/// "ENGINE: no free ephemeral port for this destination (FIRST-LAST ...)": what connect() says
+/// when `choose` found nothing, with how long until a TIME-WAIT may be reused, if known.
+std::string no_free_port_message(std::string_view engine, const EphemeralPorts& ports,
+                                 std::optional<std::chrono::nanoseconds> retry_at,
+                                 std::chrono::nanoseconds now);
 
 class EphemeralPorts {
 public:
@@ -106,6 +116,20 @@ public:
         return result;
     }
 
+    /// `choose`, but a walk that finds nothing counts it in `exhausted` and throws
+    /// TcpNoFreePort (message from no_free_port_message, `retry_at` from the walk): what
+    /// both engines' connect() do.
+    template <class Probe>
+    Choice choose_or_throw(std::string_view engine, const FourTuple& tuple,
+                           std::chrono::nanoseconds now, std::chrono::nanoseconds delay,
+                           Probe&& probe, std::uint64_t& exhausted) {
+        Result result = choose(tuple, now, delay, std::forward<Probe>(probe));
+        if (result.choice) return *result.choice;
+        ++exhausted;
+        throw TcpNoFreePort(no_free_port_message(engine, *this, result.retry_at, now),
+                            result.retry_at);
+    }
+
     std::uint16_t first() const noexcept { return first_; }
     std::uint16_t last() const noexcept { return last_; }
 
@@ -120,11 +144,5 @@ private:
     SipKey key_;
     std::uint32_t counter_;
 };
-
-/// "ENGINE: no free ephemeral port for this destination (FIRST-LAST ...)": what connect() says
-/// when `choose` found nothing, with how long until a TIME-WAIT may be reused, if known.
-std::string no_free_port_message(std::string_view engine, const EphemeralPorts& ports,
-                                 std::optional<std::chrono::nanoseconds> retry_at,
-                                 std::chrono::nanoseconds now);
 
 }  // namespace netloom::tcp
