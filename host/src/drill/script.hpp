@@ -211,8 +211,18 @@ struct ScriptOption {
     SourceLocation at;
 };
 
+/// A netloom directive in a comment, invisible to other packetdrill tools: `//! NAME: TEXT`.
+/// `//! config: {tcp: {sack: false}}` (YAML merged into the engine stack's config);
+/// `//! diverges linux: why` (this target is expected to fail the script; reported as such).
+struct ScriptDirective {
+    std::string name;      ///< "config", "diverges linux", "diverges tcp_classic"
+    std::string argument;  ///< the text after the first ':', trimmed
+    SourceLocation at;
+};
+
 struct Script {
     std::string path;
+    std::vector<ScriptDirective> directives;
     std::vector<ScriptOption> options;       ///< in order, as written in the file
     std::optional<std::string> init_command; ///< untimed backquote before the first event
     std::optional<std::string> cleanup_command;
