@@ -142,12 +142,13 @@ void Lexer::advance(std::size_t count) {
 }
 
 void Lexer::add_define(const std::string& name, const std::string& value) {
-    script_defines_[name] = value;
+    script_define_values_.push_back(value);
+    script_defines_[name] = &script_define_values_.back();
 }
 
 const std::string* Lexer::lookup_define(const std::string& name) const {
     if (auto it = defines_.find(name); it != defines_.end()) return &it->second;
-    if (auto it = script_defines_.find(name); it != script_defines_.end()) return &it->second;
+    if (auto it = script_defines_.find(name); it != script_defines_.end()) return it->second;
     return nullptr;
 }
 

@@ -103,7 +103,9 @@ private:
     std::string_view text_;
     std::string path_;
     const std::map<std::string, std::string>& defines_;
-    std::map<std::string, std::string> script_defines_;
+    // Script defines; values stay put (tokens point into them) even when a name is redefined.
+    std::map<std::string, const std::string*> script_defines_;
+    std::deque<std::string> script_define_values_;
     std::vector<ScriptDirective> directives_;
     std::deque<Token> pending_;  // the rest of a define's tokens
     std::size_t pos_ = 0;

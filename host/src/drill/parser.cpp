@@ -3,8 +3,9 @@
 #include "drill/parser.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <memory>
 
 #include "drill/parser_internal.hpp"
 
@@ -168,7 +169,7 @@ void Parser::parse_option(Script& script) {
             }
         }
     }
-    if (option.name == "define" || option.name == "D") {
+    if (option.name == "define") {
         // `--define=NAME=VALUE`: later words NAME become VALUE.
         const auto eq = t.option_value.find('=');
         const auto name = t.option_value.substr(0, eq);
@@ -437,23 +438,25 @@ Script parse_script(std::string_view text, const std::string& path, const ParseO
 }
 
 Script parse_script_file(const std::string& path, const ParseOptions& options) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw ScriptError(ScriptError::Kind::syntax, path, {0, 0},
-                          std::string("cannot read script: ") + std::strerror(errno));
-    in.seekg(0, std::ios::end);
-    const auto size = static_cast<std::streamoff>(in.tellg());
-    if (size < 0) throw ScriptError(ScriptError::Kind::syntax, path, {0, 0}, "cannot read script");
-    if (static_cast<std::uint64_t>(size) > kMaxScriptBytes)
+    // Read in chunks up to one byte past the cap, so pipes and devices are capped too.
+    auto fail = [&](const std::string& why) {
+        throw ScriptError(ScriptError::Kind::syntax, path, {0, 0}, "cannot read script: " + why);
+    };
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                         &std::fclose);
+    if (!file) fail(std::strerror(errno));
+    std::string text;
+    char buffer[1 << 16];
+    while (text.size() <= kMaxScriptBytes) {
+        const std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get());
+        text.append(buffer, n);
+        if (n < sizeof buffer) break;
+    }
+    if (std::ferror(file.get())) fail(std::strerror(errno));
+    if (text.size() > kMaxScriptBytes)
         throw ScriptError(
             ScriptError::Kind::unsupported, path, {0, 0},
             "unsupported: script is larger than " + std::to_string(kMaxScriptBytes >> 20) + " MiB");
-    std::string text(static_cast<std::size_t>(size), '\0');
-    in.seekg(0, std::ios::beg);
-    in.read(text.data(), size);
-    if (in.gcount() != size)
-        throw ScriptError(ScriptError::Kind::syntax, path, {0, 0},
-                          "cannot read script: short read");
     return parse_script(text, path, options);
 }
 
