@@ -145,7 +145,6 @@ Script Parser::parse() {
         script.events.push_back(parse_event());
     }
     if (script.events.empty()) syntax_error(peek(), "at least one timed event");
-    script.options.shrink_to_fit();
     script.directives = std::move(lexer_.directives());
     return script;
 }
