@@ -17,8 +17,12 @@
 #include <dirent.h>
 #include <linux/sockios.h>
 #include <cerrno>
+#include <chrono>
+#include <future>
+#include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "../wire/wire_test_support.hpp"
@@ -32,7 +36,8 @@ using namespace netloom::wire;
 
 namespace {
 
-constexpr std::uint8_t kEstablished = 1, kSynSent = 2, kSynRecv = 3, kListen = 10;
+constexpr std::uint8_t kEstablished = 1, kSynSent = 2, kSynRecv = 3, kTimeWait = 6, kClose = 7,
+                       kListen = 10;
 constexpr std::uint16_t kPeerPort = 40000;
 constexpr std::int64_t kSecond = 1'000'000;
 
@@ -43,13 +48,15 @@ bool is_root() {
     return ::geteuid() == 0;
 }
 
-/// A datagram from the script's peer (remote_ip:kPeerPort) to local_ip:8080, built the way the
-/// interpreter builds inbound lines: TTL 255, ID 0, no DF, correct checksums.
+/// A datagram from the script's peer (remote_ip:kPeerPort) to local_ip:8080 by default, built the
+/// way the interpreter builds inbound lines: TTL 255, ID 0, no DF, correct checksums.
 std::vector<std::uint8_t> inbound(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack,
-                                  const TcpOptions& options = {}) {
+                                  const TcpOptions& options = {},
+                                  std::uint16_t source_port = kPeerPort,
+                                  std::uint16_t destination_port = 8080) {
     TcpRepr tcp;
-    tcp.source_port = kPeerPort;
-    tcp.destination_port = 8080;
+    tcp.source_port = source_port;
+    tcp.destination_port = destination_port;
     tcp.sequence_number = seq;
     tcp.acknowledgment_number = ack;
     tcp.flags = flags;
@@ -182,8 +189,79 @@ TEST_CASE("linux target: passive open gets a SYN-ACK acking the SYN, with the MT
             .value == 0);
     CHECK(std::string(algorithm.bytes.begin(), algorithm.bytes.end()).c_str() ==
           std::string("cubic"));  // the stock kernel's, whatever the host's default
+
+    // Active close: FIN, the peer's FIN-ACK, the last ACK, and the socket is in TIME_WAIT.
     CHECK(target->close(static_cast<int>(accepted.value)).value == 0);
     CHECK(target->close(static_cast<int>(accepted.value)).error == EBADF);
+    const auto fin = next_segment(*target);
+    REQUIRE(fin);
+    CHECK(fin->tcp.flags == (tcp_flag::fin | tcp_flag::ack));
+    target->inject(inbound(tcp_flag::fin | tcp_flag::ack, 1001, fin->tcp.sequence_number + 1));
+    const auto last_ack = next_segment(*target);
+    REQUIRE(last_ack);
+    CHECK(last_ack->tcp.flags == tcp_flag::ack);
+    CHECK(last_ack->tcp.acknowledgment_number == 1002);
+    CHECK(target->count_connections(kTimeWait) == 1u);
+    CHECK(target->count_connections(kEstablished) == 0u);
+}
+
+TEST_CASE("linux target: packets are captured while a blocking call waits in another thread",
+          "[drill][linux]") {
+    if (!is_root()) NETLOOM_SKIP(root, "the linux target needs root");
+    // A 5 s limit: whatever fails, the connect thread returns before the future is destroyed.
+    auto target = make_linux_target(TargetOptions{}, 5 * kSecond);
+    const int fd = open_socket(*target);  // blocking
+    std::future<CallResult> connected =
+        std::async(std::launch::async, [&] { return target->connect(fd, false); });
+    const auto syn = next_segment(*target);
+    REQUIRE(syn);
+    CHECK(syn->tcp.flags == tcp_flag::syn);
+    target->run_until(syn->packet.at_us + 100'000);
+    CHECK(connected.wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
+
+    const std::int64_t answered_at = target->now_us();
+    TcpOptions options;
+    options.mss = 1000;
+    target->inject(inbound(tcp_flag::syn | tcp_flag::ack, 5000, syn->tcp.sequence_number + 1,
+                           options, 8080, syn->tcp.source_port));
+    const CallResult result = connected.get();
+    CHECK(result.value == 0);
+    const auto ack = next_segment(*target);
+    REQUIRE(ack);
+    CHECK(ack->tcp.flags == tcp_flag::ack);
+    CHECK(ack->tcp.acknowledgment_number == 5001);
+    CHECK(ack->packet.at_us >= answered_at);
+    CHECK(syn->packet.at_us < answered_at - 100'000);
+}
+
+TEST_CASE("linux target: a thread outside its namespace cannot reach the host through it",
+          "[drill][linux]") {
+    if (!is_root()) NETLOOM_SKIP(root, "the linux target needs root");
+    // The thread exists before the target, so it stays in the original namespace.
+    std::unique_ptr<Target> target;
+    std::promise<void> go;
+    struct Release {  // the thread must never wait forever, whatever fails below
+        std::promise<void>& go;
+        bool done = false;
+        void now() {
+            if (!done) go.set_value();
+            done = true;
+        }
+        ~Release() { now(); }
+    } release{go};
+    auto outside = std::async(std::launch::async, [&target, ready = go.get_future()] {
+        ready.wait();
+        if (!target) return std::make_tuple(std::string(), std::string(), true);
+        return std::make_tuple(target->socket(AF_INET, SOCK_STREAM, 0).unsupported,
+                               target->set_sysctl("tcp_sack", "0"),
+                               target->count_connections(kListen).has_value());
+    });
+    target = make_linux_target(TargetOptions{});
+    release.now();
+    const auto [socket_refusal, sysctl_refusal, counted] = outside.get();
+    CHECK(socket_refusal == "socket() from a thread outside the namespace");
+    CHECK(sysctl_refusal == "set_sysctl from a thread outside the namespace");
+    CHECK_FALSE(counted);
 }
 
 TEST_CASE("linux target: a non-blocking connect gives EINPROGRESS and its SYN is captured",
@@ -257,6 +335,7 @@ TEST_CASE("linux target: fds it did not open are refused, options and ioctls rea
     CHECK(target->socket(AF_UNIX, SOCK_STREAM, 0).unsupported == "socket domain 1");
 
     const int fd = open_socket(*target);
+    CHECK(target->count_connections(kClose) == 1u);  // not hashed: counted through TCP_INFO
     OptionValue one;
     one.integer = 1;
     CHECK(target->setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one).value == 0);

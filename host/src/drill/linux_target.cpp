@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,6 +133,12 @@ SocketAddress address_for(int fd, in_addr ip, std::uint16_t port) {
     return address;
 }
 
+/// Inode of the calling thread's network namespace (0 if unreadable).
+ino_t current_namespace_inode() {
+    struct stat info {};
+    return ::stat("/proc/thread-self/ns/net", &info) == 0 ? info.st_ino : 0;
+}
+
 /// Counts rows of a /proc/net/tcp-style table whose `st` column is `state`.
 std::size_t count_rows(const char* path, std::uint8_t state) {
     std::ifstream table(path);
@@ -181,7 +188,8 @@ public:
           remote_(linux_target_detail::parse_ipv4(options.remote_ip, "remote_ip")),
           sandbox_(options),
           epoch_ns_(monotonic_ns()),
-          capture_(sandbox_.tun_fd(), epoch_ns_) {
+          capture_(sandbox_.tun_fd(), epoch_ns_),
+          namespace_inode_(current_namespace_inode()) {
         if (!sandbox_.congestion_control_is_default()) {
             socket_congestion_control_ = linux_target_detail::kCongestionControl;
         }
@@ -209,6 +217,7 @@ public:
     void inject(std::span<const std::uint8_t> datagram) override { capture_.inject(datagram); }
 
     std::string set_sysctl(const std::string& name, const std::string& value) override {
+        if (!in_target_namespace()) return "set_sysctl from a thread outside the namespace";
         const std::string path = sysctl_path(name);
         if (path.empty()) return "not a sysctl name: '" + name + "'";
         if (value.size() > 4096) return "value too long for " + name;
@@ -233,6 +242,7 @@ public:
     }
 
     std::optional<std::size_t> count_connections(std::uint8_t linux_state) override {
+        if (!in_target_namespace()) return std::nullopt;
         if (linux_state == kTcpClose) {
             std::size_t count = 0;
             for (const int fd : open_fds()) {
@@ -246,6 +256,9 @@ public:
     }
 
     CallResult socket(int domain, int type, int protocol) override {
+        if (!in_target_namespace()) {
+            return CallResult::not_supported("socket() from a thread outside the namespace");
+        }
         if (domain != AF_INET && domain != AF_INET6) {
             return CallResult::not_supported("socket domain " + std::to_string(domain));
         }
@@ -439,6 +452,9 @@ public:
 private:
     static constexpr std::int64_t kMaxSleepUs = 1'000'000'000'000'000;  // 31 years
 
+    /// The calling thread is in the namespace the constructor made (see the header).
+    bool in_target_namespace() const { return current_namespace_inode() == namespace_inode_; }
+
     bool owns(int fd) {
         const std::lock_guard lock(fds_mutex_);
         return fds_.count(fd) != 0;
@@ -463,6 +479,7 @@ private:
     linux_target_detail::LinuxSandbox sandbox_;  // declared before capture_: outlives it
     std::int64_t epoch_ns_;
     linux_target_detail::TunCapture capture_;
+    ino_t namespace_inode_;
     // Set on each new TCP socket when the namespace's default cannot be (host restriction).
     std::string socket_congestion_control_;
     std::mutex fds_mutex_;  // a blocking call may run on another thread of the interpreter

@@ -21,8 +21,13 @@
 //   MSG_NOSIGNAL (a write to a reset connection returns EPIPE instead of killing the process)
 //   and, with MSG_FASTOPEN, passes remote_ip:connect_port (sendto, TCP Fast Open). Buffers are
 //   at most kMaxBufferBytes (larger: unsupported). A call that blocks longer than the limit
-//   (kBlockingLimitUs) is interrupted by a thread-directed timer signal (kBlockingSignal, a
+//   (kBlockingLimitUs) is interrupted by a thread-directed timer signal (SIGRTMIN + 4, a
 //   no-op handler without SA_RESTART) and returns unsupported "blocking call never completes".
+//   Calls on an existing fd may come from any thread (a blocking call run aside); socket(),
+//   set_sysctl and count_connections depend on the calling thread's namespace, so from a
+//   thread outside the target's they refuse (unsupported / an error / nullopt) rather than
+//   touch the host. Closing an fd does not wake a thread blocked on it; shutdown(SHUT_RDWR)
+//   does (a listener's accept then fails with EINVAL).
 //   getsockopt: `value.is_int` asks for an int (4-byte buffer), else value.bytes.size() is the
 //   buffer size; on return `bytes` holds exactly the optlen bytes the kernel wrote (its size is
 //   the returned optlen) and `integer` the int when is_int. fcntl: F_GETFL F_SETFL F_GETFD
