@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <linux/sockios.h>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <future>
@@ -414,4 +415,26 @@ TEST_CASE("linux target: the namespace and its TUN go away with the target", "[d
     CHECK(report.index_after == 0);
     CHECK(::if_nametoindex("drill0") == 0);
     CHECK_FALSE(namespace_in_use(report.inside));
+}
+
+TEST_CASE("linux target: a datagram's time is when it left the kernel, not when it was taken",
+          "[drill][linux]") {
+    if (!is_root()) NETLOOM_SKIP(root, "the linux target needs root");
+    auto target = make_linux_target(TargetOptions{});
+    const int listener = open_socket(*target);
+    CHECK(target->bind(listener).value == 0);
+    CHECK(target->listen(listener, 16).value == 0);
+    std::vector<std::int64_t> delays;
+    for (std::uint16_t i = 0; i < 5; ++i) {
+        const std::int64_t sent_at = target->now_us();
+        target->inject(inbound(tcp_flag::syn, 1000, 0, {}, static_cast<std::uint16_t>(20000 + i)));
+        target->run_until(sent_at + 30'000);  // taken 30 ms after the SYN-ACK left
+        const auto syn_ack = next_segment(*target);
+        REQUIRE(syn_ack);
+        CHECK(syn_ack->tcp.destination_port == 20000 + i);
+        delays.push_back(syn_ack->packet.at_us - sent_at);
+    }
+    std::sort(delays.begin(), delays.end());
+    CHECK(delays.front() >= 0);
+    CHECK(delays[delays.size() / 2] < 5'000);  // the median: robust to one scheduling hiccup
 }

@@ -3,6 +3,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -89,6 +90,9 @@ bool TunCapture::drain(std::vector<std::uint8_t>& buffer) {
 }
 
 void TunCapture::read_loop() {
+    sched_param priority{};
+    priority.sched_priority = 1;
+    (void)pthread_setschedparam(pthread_self(), SCHED_FIFO, &priority);
     std::vector<std::uint8_t> buffer(kMaxDatagram);
     pollfd watched[2] = {{tun_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
     for (;;) {
