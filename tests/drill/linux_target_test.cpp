@@ -342,7 +342,16 @@ TEST_CASE("linux target: fds it did not open are refused, options and ioctls rea
     CHECK(target->setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one).value == 0);
     OptionValue reuse;
     CHECK(target->getsockopt(fd, SOL_SOCKET, SO_REUSEADDR, reuse).value == 0);
+    CHECK(reuse.is_int);
     CHECK(reuse.integer == 1);
+    OptionValue linger;  // struct linger {onoff, linger}: comes back as its 8 bytes
+    linger.is_int = false;
+    linger.bytes = {1, 0, 0, 0, 5, 0, 0, 0};
+    CHECK(target->setsockopt(fd, SOL_SOCKET, SO_LINGER, linger).value == 0);
+    OptionValue linger_now;
+    CHECK(target->getsockopt(fd, SOL_SOCKET, SO_LINGER, linger_now).value == 0);
+    CHECK_FALSE(linger_now.is_int);
+    CHECK(linger_now.bytes == linger.bytes);
     OptionValue bad_level;
     CHECK(target->getsockopt(fd, 12345, 1, bad_level).value == -1);
 

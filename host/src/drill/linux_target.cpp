@@ -36,6 +36,7 @@ using linux_target_detail::monotonic_ns;
 
 constexpr std::uint8_t kTcpClose = 7;  // tcp_states.h TCP_CLOSE
 constexpr std::size_t kMaxOptionBytes = 65536;
+constexpr std::size_t kDefaultOptionBuffer = 1024;
 
 // The signal that cuts a blocking call short; glibc keeps its own real-time signals below
 // SIGRTMIN, so SIGRTMIN + 4 belongs to the application.
@@ -347,18 +348,24 @@ public:
 
     CallResult getsockopt(int fd, int level, int name, OptionValue& value) override {
         if (!owns(fd)) return CallResult::fail(EBADF);
-        const std::size_t size = value.is_int ? sizeof(int) : value.bytes.size();
-        if (size > kMaxOptionBytes)
+        // The kernel says how long the value is: ask with room enough for any option the
+        // scripts read (strings, struct linger, tcp_info) unless the caller sized the buffer.
+        const std::size_t size =
+            !value.is_int && !value.bytes.empty() ? value.bytes.size() : kDefaultOptionBuffer;
+        if (size > kMaxOptionBytes) {
             return CallResult::not_supported("getsockopt buffer over 64 KiB");
+        }
         std::vector<std::uint8_t> buffer(size);
         socklen_t length = static_cast<socklen_t>(size);
         const int result = ::getsockopt(fd, level, name, buffer.data(), &length);
         if (result < 0) return CallResult::fail(errno);
         buffer.resize(std::min<std::size_t>(length, size));
+        value.is_int = buffer.size() == sizeof(int);
+        value.integer = 0;
         if (value.is_int) {
             int integer = 0;
-            std::memcpy(&integer, buffer.data(), std::min(buffer.size(), sizeof integer));
-            value.integer = buffer.size() == 1 ? buffer[0] : integer;
+            std::memcpy(&integer, buffer.data(), sizeof integer);
+            value.integer = integer;
         }
         value.bytes = std::move(buffer);
         return CallResult::ok(result);
@@ -395,13 +402,12 @@ public:
             case SIOCINQ:  // == FIONREAD
             case SIOCOUTQ:
             case SIOCOUTQNSD:
-            case SIOCATMARK:
-            case FIONBIO: break;
+            case SIOCATMARK: break;
             default: return CallResult::not_supported("ioctl request " + std::to_string(request));
         }
         const int result = ::ioctl(fd, request, &integer);
         if (result < 0) return CallResult::fail(errno);
-        if (request != FIONBIO) value = integer;
+        value = integer;
         return CallResult::ok(result);
     }
 

@@ -28,10 +28,12 @@
 //   thread outside the target's they refuse (unsupported / an error / nullopt) rather than
 //   touch the host. Closing an fd does not wake a thread blocked on it; shutdown(SHUT_RDWR)
 //   does (a listener's accept then fails with EINVAL).
-//   getsockopt: `value.is_int` asks for an int (4-byte buffer), else value.bytes.size() is the
-//   buffer size; on return `bytes` holds exactly the optlen bytes the kernel wrote (its size is
-//   the returned optlen) and `integer` the int when is_int. fcntl: F_GETFL F_SETFL F_GETFD
-//   F_SETFD; ioctl: FIONREAD/SIOCINQ SIOCOUTQ SIOCOUTQNSD SIOCATMARK (out), FIONBIO (in);
+//   getsockopt returns the value at the length the kernel gives it (a 1 KiB buffer, or
+//   value.bytes.size() when the caller passes !is_int with bytes): `bytes` holds exactly those
+//   optlen bytes, `is_int` says whether that is one int (4 bytes) and `integer` is it. So an
+//   int option, struct linger (8 bytes) and a string (TCP_CONGESTION) each come back whole.
+//   fcntl: F_GETFL F_SETFL F_GETFD F_SETFD; ioctl (value out): FIONREAD/SIOCINQ SIOCOUTQ
+//   SIOCOUTQNSD SIOCATMARK;
 //   anything else is unsupported (pointer arguments are not expressible).
 // - tcp_info: tcpi_options is passed through raw (Linux may add bits above ECN, e.g. SYN_DATA).
 // - count_connections: rows of /proc/thread-self/net/tcp and tcp6 in that state (listeners,
