@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -433,4 +434,166 @@ TEST_CASE("engine target: bad configs are reported where they are written",
     CHECK_NOTHROW(make_engine_target(o));
     o.engine = "tcp_nothing";
     CHECK_THROWS_AS(make_engine_target(o), std::invalid_argument);
+}
+
+TEST_CASE("engine target: close with SO_LINGER 0 resets, SHUT_WR sends FIN",
+          "[drill][engine_target]") {
+    const std::string engine = GENERATE("tcp_utcp", "tcp_classic");
+    INFO(engine);
+    SECTION("linger 0") {
+        auto target = make_engine_target(options_for(engine));
+        Peer peer{*target};
+        const int fd = passive_open(*target, peer);
+        OptionValue linger;
+        linger.is_int = false;
+        const int fields[2] = {1, 0};
+        linger.bytes.resize(sizeof fields);
+        std::memcpy(linger.bytes.data(), fields, sizeof fields);
+        REQUIRE(target->setsockopt(fd, SOL_SOCKET, SO_LINGER, linger).value == 0);
+        OptionValue back;
+        REQUIRE(target->getsockopt(fd, SOL_SOCKET, SO_LINGER, back).value == 0);
+        CHECK(back.bytes == linger.bytes);
+        REQUIRE(target->close(fd).value == 0);
+        const Segment rst = peer.expect();
+        CHECK(rst.has(flag::rst));
+        CHECK(target->count_connections(1) == 0u);
+    }
+    SECTION("shutdown(SHUT_WR)") {
+        auto target = make_engine_target(options_for(engine));
+        Peer peer{*target};
+        const int fd = passive_open(*target, peer);
+        REQUIRE(target->shutdown(fd, SHUT_WR).value == 0);
+        const Segment fin = peer.expect_not_ack();
+        CHECK(fin.has(flag::fin));
+        CHECK(target->send(fd, 1, 0).error == EPIPE);
+        CHECK(target->send(fd, 0, 0).error == EPIPE);
+        CHECK(target->shutdown(fd, SHUT_WR).value == 0);
+        std::vector<PollEntry> entries{{fd, POLLIN | POLLOUT, 0}};
+        CHECK(target->poll(entries, 0).value == 1);
+        CHECK(entries[0].revents == POLLOUT);
+        auto info = target->tcp_info(fd);
+        REQUIRE(info);
+        CHECK(info->state == 4);  // FIN_WAIT1
+    }
+    SECTION("a RST in CLOSE-WAIT reports EPIPE") {
+        auto target = make_engine_target(options_for(engine));
+        Peer peer{*target};
+        const int fd = passive_open(*target, peer);
+        peer.send(flag::ack | flag::fin);
+        CHECK(target->tcp_info(fd)->state == 8);  // CLOSE_WAIT
+        CHECK(target->recv(fd, 10, 0).value == 0);
+        peer.send(flag::rst);
+        CHECK(target->recv(fd, 10, 0).value == 0);  // SOCK_DONE comes before the error
+        CHECK(sock_error(*target, fd) == EPIPE);
+    }
+}
+
+TEST_CASE("engine target: a SYN before any socket builds the stack and is refused",
+          "[drill][engine_target]") {
+    const std::string engine = GENERATE("tcp_utcp", "tcp_classic");
+    INFO(engine);
+    auto target = make_engine_target(options_for(engine));
+    target->run_until(2 * kSecond);
+    CHECK(!target->next_packet(3 * kSecond));
+    CHECK(target->now_us() == 3 * kSecond);
+    Peer peer{*target};
+    peer.send(flag::syn, 0, 1460);
+    const Segment rst = peer.expect();
+    CHECK(rst.has(flag::rst));
+    CHECK(rst.ack == 1001);
+    CHECK(rst.at_us == 3 * kSecond);  // at once: the ARP exchange takes no virtual time
+}
+
+TEST_CASE("engine target: blocking calls run the clock", "[drill][engine_target]") {
+    const std::string engine = GENERATE("tcp_utcp", "tcp_classic");
+    INFO(engine);
+    SECTION("blocking connect times out") {
+        auto target = make_engine_target(options_for(engine));
+        REQUIRE(target->socket(AF_INET, SOCK_STREAM, 0).value == 3);
+        const CallResult c = target->connect(3, false);
+        CHECK(c.error == ETIMEDOUT);
+        CHECK(target->now_us() >= 75 * kSecond);
+        CHECK(target->now_us() <= 128 * kSecond);
+        CHECK(target->recv(3, 1, 0).error == ENOTCONN);  // sock_error disconnected it
+    }
+    SECTION("blocking accept with no peer never completes") {
+        auto target = make_engine_target(options_for(engine));
+        REQUIRE(target->socket(AF_INET, SOCK_STREAM, 0).value == 3);
+        REQUIRE(target->bind(3).value == 0);
+        REQUIRE(target->listen(3, 1).value == 0);
+        const CallResult a = target->accept(3);
+        CHECK(a.unsupported == "blocking call never completes");
+        CHECK(target->now_us() == kBlockingLimitUs);
+    }
+    SECTION("poll with a timeout") {
+        auto target = make_engine_target(options_for(engine));
+        Peer peer{*target};
+        const int fd = passive_open(*target, peer);
+        const std::int64_t before = target->now_us();
+        std::vector<PollEntry> entries{{fd, POLLIN, 0}};
+        CHECK(target->poll(entries, 250).value == 0);
+        CHECK(target->now_us() == before + 250'000);
+        CHECK(entries[0].revents == 0);
+    }
+    SECTION("a listener's unaccepted connection seen by poll is reset when it closes") {
+        auto target = make_engine_target(options_for(engine));
+        Peer peer{*target};
+        REQUIRE(target->socket(AF_INET, SOCK_STREAM, 0).value == 3);
+        REQUIRE(target->bind(3).value == 0);
+        REQUIRE(target->listen(3, 1).value == 0);
+        peer.send(flag::syn, 0, 1460);
+        const Segment syn_ack = peer.expect();
+        peer.ack = syn_ack.seq + 1;
+        peer.send(flag::ack);
+        std::vector<PollEntry> entries{{3, POLLIN, 0}};
+        CHECK(target->poll(entries, 0).value == 1);
+        CHECK(entries[0].revents == POLLIN);
+        REQUIRE(target->close(3).value == 0);
+        const Segment rst = peer.expect_not_ack();
+        CHECK(rst.has(flag::rst));
+    }
+}
+
+TEST_CASE("engine target: connections nobody accepted make some counts unknown",
+          "[drill][engine_target]") {
+    const std::string engine = GENERATE("tcp_utcp", "tcp_classic");
+    INFO(engine);
+    auto target = make_engine_target(options_for(engine));
+    Peer peer{*target};
+    REQUIRE(target->socket(AF_INET, SOCK_STREAM, 0).value == 3);
+    REQUIRE(target->bind(3).value == 0);
+    REQUIRE(target->listen(3, 1).value == 0);
+    CHECK(target->count_connections(3) == 0u);
+    peer.send(flag::syn, 0, 1460);
+    CHECK(!target->count_connections(3));  // SYN_RECV: the engine does not say
+    CHECK(target->count_connections(10) == 1u);
+    CHECK(target->count_connections(6) == 0u);
+}
+
+TEST_CASE("engine target: a bad --config file is reported at its line", "[drill][engine_target]") {
+    const std::string path = "engine_target_test_config.yaml";
+    {
+        FILE* f = std::fopen(path.c_str(), "w");
+        REQUIRE(f);
+        std::fputs("# drill base config\ntcp:\n  sack: false\n  cc: vegas\n", f);
+        std::fclose(f);
+    }
+    TargetOptions o = options_for("tcp_classic");
+    o.base_config = path;
+    try {
+        make_engine_target(o);
+        FAIL("no error");
+    } catch (const ConfigError& e) {
+        CHECK(e.mark().file == path);
+        CHECK(e.mark().line == 4);
+    }
+    {
+        FILE* f = std::fopen(path.c_str(), "w");
+        std::fputs("tcp: {sack: false}\n", f);
+        std::fclose(f);
+    }
+    auto target = make_engine_target(o);
+    Peer peer{*target};
+    passive_open(*target, peer);
+    std::remove(path.c_str());
 }

@@ -125,8 +125,9 @@ void EngineSockets::disconnect(EngineSocket& s) {
         s.connection->abort();
         s.connection.reset();
     }
-    s.listener.reset();
+    for (auto& c : s.ready) c->abort();  // unaccepted: a closing listener resets them
     s.ready.clear();
+    s.listener.reset();
     s.rcv_shutdown = s.snd_shutdown = s.done = false;
     s.error_taken = false;
     s.last_open_state = TcpState::closed;
@@ -519,6 +520,7 @@ CallResult EngineSockets::close(int fd) {
         }
         orphan(*s);
     }
+    for (auto& c : s->ready) c->abort();  // taken by poll(), still unaccepted for Linux
     fds_.erase(fd);  // a listener's handle goes: the engine resets what nobody accepted
     observe_all();
     return CallResult::ok();
@@ -528,8 +530,10 @@ void EngineSockets::close_all() {
     std::vector<int> fds;
     for (const auto& [fd, s] : fds_) fds.push_back(fd);
     for (int fd : fds) {
-        if (EngineSocket* s = find(fd); s && s->connection) s->connection->close();
-        if (EngineSocket* s = find(fd)) orphan(*s);
+        EngineSocket& s = *fds_.at(fd);
+        if (s.connection) s.connection->close();
+        orphan(s);
+        for (auto& c : s.ready) c->abort();
         fds_.erase(fd);
     }
     observe_all();
