@@ -144,11 +144,16 @@ int sock_error(Target& t, int fd) {
     return static_cast<int>(v.integer);
 }
 
-/// socket, bind, listen, and a completed handshake from `peer`; returns the accepted fd.
-int passive_open(Target& t, Peer& peer) {
+/// socket (3), bind, listen.
+void listen_on(Target& t) {
     REQUIRE(t.socket(AF_INET, SOCK_STREAM, IPPROTO_TCP).value == 3);
     REQUIRE(t.bind(3).value == 0);
     REQUIRE(t.listen(3, 1).value == 0);
+}
+
+/// listen_on, and a completed handshake from `peer`; returns the accepted fd.
+int passive_open(Target& t, Peer& peer) {
+    listen_on(t);
     peer.send(flag::syn, 0, 1460);
     const Segment syn_ack = peer.expect();
     CHECK(syn_ack.has(flag::syn));
@@ -518,9 +523,7 @@ TEST_CASE("engine target: blocking calls run the clock", "[drill][engine_target]
     }
     SECTION("blocking accept with no peer never completes") {
         auto target = make_engine_target(options_for(engine));
-        REQUIRE(target->socket(AF_INET, SOCK_STREAM, 0).value == 3);
-        REQUIRE(target->bind(3).value == 0);
-        REQUIRE(target->listen(3, 1).value == 0);
+        listen_on(*target);
         const CallResult a = target->accept(3);
         CHECK(a.unsupported == "blocking call never completes");
         CHECK(target->now_us() == kBlockingLimitUs);
@@ -538,9 +541,7 @@ TEST_CASE("engine target: blocking calls run the clock", "[drill][engine_target]
     SECTION("a listener's unaccepted connection seen by poll is reset when it closes") {
         auto target = make_engine_target(options_for(engine));
         Peer peer{*target};
-        REQUIRE(target->socket(AF_INET, SOCK_STREAM, 0).value == 3);
-        REQUIRE(target->bind(3).value == 0);
-        REQUIRE(target->listen(3, 1).value == 0);
+        listen_on(*target);
         peer.send(flag::syn, 0, 1460);
         const Segment syn_ack = peer.expect();
         peer.ack = syn_ack.seq + 1;
@@ -560,9 +561,7 @@ TEST_CASE("engine target: connections nobody accepted make some counts unknown",
     INFO(engine);
     auto target = make_engine_target(options_for(engine));
     Peer peer{*target};
-    REQUIRE(target->socket(AF_INET, SOCK_STREAM, 0).value == 3);
-    REQUIRE(target->bind(3).value == 0);
-    REQUIRE(target->listen(3, 1).value == 0);
+    listen_on(*target);
     CHECK(target->count_connections(3) == 0u);
     peer.send(flag::syn, 0, 1460);
     CHECK(!target->count_connections(3));  // SYN_RECV: the engine does not say
