@@ -596,3 +596,67 @@ TEST_CASE("engine target: a bad --config file is reported at its line", "[drill]
     passive_open(*target, peer);
     std::remove(path.c_str());
 }
+
+TEST_CASE("engine target: connect(AF_UNSPEC) resets and leaves the socket reusable",
+          "[drill][engine_target]") {
+    const std::string engine = GENERATE("tcp_utcp", "tcp_classic");
+    INFO(engine);
+    auto target = make_engine_target(options_for(engine));
+    Peer peer{*target};
+    const int fd = active_open(*target, peer);
+    CHECK(target->connect(fd, false).value == 0);
+    REQUIRE(target->connect(fd, true).value == 0);
+    CHECK(peer.expect().has(flag::rst));
+    CHECK(sock_error(*target, fd) == ECONNRESET);
+    CHECK(target->recv(fd, 1, 0).error == ENOTCONN);
+    CHECK(target->send(fd, 1, 0).error == EPIPE);
+    CHECK(target->connect(fd, false).error == EINPROGRESS);
+    CHECK(peer.expect().has(flag::syn));
+}
+
+TEST_CASE("engine target: keepalive options become engine keys", "[drill][engine_target]") {
+    const std::string engine = GENERATE("tcp_utcp", "tcp_classic");
+    INFO(engine);
+    auto target = make_engine_target(options_for(engine));
+    REQUIRE(target->socket(AF_INET, SOCK_STREAM, 0).value == 3);
+    auto set = [&](int level, int name, int value) {
+        OptionValue v;
+        v.integer = value;
+        return target->setsockopt(3, level, name, v);
+    };
+    REQUIRE(set(SOL_SOCKET, SO_KEEPALIVE, 1).value == 0);
+    REQUIRE(set(IPPROTO_TCP, TCP_KEEPIDLE, 10).value == 0);
+    REQUIRE(set(IPPROTO_TCP, TCP_KEEPINTVL, 5).value == 0);
+    REQUIRE(set(IPPROTO_TCP, TCP_KEEPCNT, 2).value == 0);
+    CHECK(set(IPPROTO_TCP, TCP_KEEPCNT, 0).error == EINVAL);
+    REQUIRE(target->bind(3).value == 0);
+    REQUIRE(target->listen(3, 1).value == 0);
+    Peer peer{*target};
+    peer.send(flag::syn, 0, 1460);
+    const Segment syn_ack = peer.expect();
+    peer.ack = syn_ack.seq + 1;
+    const std::int64_t quiet_from = target->now_us();
+    peer.send(flag::ack);
+    REQUIRE(target->accept(3).value == 4);
+    OptionValue v;
+    REQUIRE(target->getsockopt(4, IPPROTO_TCP, TCP_KEEPIDLE, v).value == 0);
+    CHECK(v.integer == 10);  // inherited from the listener
+    const Segment probe = peer.expect(20 * kSecond);
+    CHECK(probe.at_us - quiet_from == 10 * kSecond);
+    CHECK(probe.seq == peer.ack - 1);  // RFC 1122 4.2.3.6: SEG.SEQ = SND.NXT - 1
+    const Segment second = peer.expect(20 * kSecond);
+    CHECK(second.at_us - probe.at_us == 5 * kSecond);
+    target->run_until(target->now_us() + 30 * kSecond);
+    CHECK(sock_error(*target, 4) == ETIMEDOUT);
+}
+
+TEST_CASE("engine target: absurd times saturate instead of overflowing", "[drill][engine_target]") {
+    auto target = make_engine_target(options_for("tcp_utcp"));
+    Peer peer{*target};
+    passive_open(*target, peer);
+    target->run_until(INT64_MAX);
+    CHECK(target->now_us() > 0);
+    CHECK(!target->next_packet(INT64_MAX));
+    std::vector<PollEntry> entries{{4, POLLIN, 0}};
+    CHECK(target->poll(entries, -1).unsupported == "blocking call never completes");
+}

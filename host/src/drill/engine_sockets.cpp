@@ -222,8 +222,9 @@ CallResult EngineSockets::listen(int fd, int backlog) {
         return CallResult::fail(EADDRINUSE);
     }
     if (!stack_.built() && !stack_.explicitly_set("syn_backlog")) {
-        // Linux bounds a listener's half-open requests by its backlog (past it: SYN cookies).
-        stack_.set("syn_backlog", std::to_string(std::max<std::uint32_t>(1, clamped)));
+        // Linux bounds a listener's half-open requests by its backlog too (past it: SYN
+        // cookies); inet_csk_reqsk_queue_is_full is `queued > backlog` since Linux 6.x.
+        stack_.set("syn_backlog", std::to_string(clamped + 1));
     }
     try {
         // sk_acceptq_is_full is `queued > backlog`: Linux queues backlog + 1 connections; the

@@ -2,6 +2,7 @@
 // host::Runtime, and the sim-driven clock.
 #include "engine_stack.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace netloom::drill {
@@ -23,6 +24,12 @@ std::string generated_root(const TargetOptions& o) {
            "    ip: {use: ipv4, address: \"" +
            o.local_ip + "/" + std::to_string(o.prefix_length) + "\", gateway: \"" + o.gateway_ip +
            "\"}\n";
+}
+
+/// Microseconds as scheduler time, saturated so that absurd script times cannot overflow.
+Time from_us(std::int64_t us) {
+    constexpr std::int64_t kMaxUs = std::int64_t{1} << 50;  // about 35 years
+    return Time{std::clamp<std::int64_t>(us, 0, kMaxUs) * 1000};
 }
 
 /// The `tcp:` keys of a YAML document holding only `tcp:`, checked the way the engines read them
@@ -164,9 +171,12 @@ std::optional<std::uint64_t> EngineStack::engine_counter(std::string_view name) 
     return found;
 }
 
+Time EngineStack::now() const noexcept {
+    return pre_build_ + (runtime_ ? runtime_->scheduler().now() : Time{0});
+}
+
 std::int64_t EngineStack::now_us() const noexcept {
-    const Time local = runtime_ ? runtime_->scheduler().now() : Time{0};
-    return (pre_build_ + local).count() / 1000;
+    return now().count() / 1000;
 }
 
 void EngineStack::run_to(Time local) {
@@ -186,7 +196,7 @@ void EngineStack::run_to(Time local) {
 }
 
 void EngineStack::run_until(std::int64_t t_us) {
-    const Time target{t_us * 1000};
+    const Time target = from_us(t_us);
     if (!runtime_) {
         pre_build_ = std::max(pre_build_, target);
         return;
@@ -198,7 +208,7 @@ void EngineStack::run_until(std::int64_t t_us) {
 
 std::optional<CapturedPacket> EngineStack::next_packet(std::int64_t deadline_us) {
     if (device_ && !device_->empty()) return device_->pop();
-    const Time deadline{deadline_us * 1000};
+    const Time deadline = from_us(deadline_us);
     if (!runtime_) {
         pre_build_ = std::max(pre_build_, deadline);
         return std::nullopt;
@@ -216,15 +226,16 @@ void EngineStack::inject(std::span<const std::uint8_t> datagram) {
 }
 
 bool EngineStack::wait_for(const std::function<bool()>& ready, std::int64_t limit_us) {
+    const Time limit = from_us(limit_us);
     while (!ready()) {
-        if (now_us() >= limit_us) return false;
+        if (now() >= limit) return false;
         if (!runtime_) {
             // Nothing exists that could make it ready: the time just passes.
-            pre_build_ = std::max(pre_build_, Time{limit_us * 1000});
+            pre_build_ = limit;
             continue;
         }
         waiting_ = true;
-        run_to(Time{limit_us * 1000} - pre_build_);
+        run_to(limit - pre_build_);
     }
     return true;
 }

@@ -70,6 +70,7 @@ public:
     void wake() noexcept;
 
 private:
+    Time now() const noexcept;  // target time, as scheduler time
     Config merged_tcp(const std::vector<std::pair<std::string, std::string>>& settings) const;
     /// Runs the loop until `local` (scheduler time) or an earlier stop.
     void run_to(Time local);
