@@ -11,6 +11,7 @@ namespace {
 
 constexpr const char* kStack = "drill";
 constexpr const char* kDevice = "drill";
+constexpr const char* kGeneratedName = "(drill engine stack)";
 
 std::string generated_root(const TargetOptions& o) {
     return "scheduler: {use: sim}\n"
@@ -67,7 +68,7 @@ EngineStack::EngineStack(const TargetOptions& options)
         "");
     catalog_ =
         std::make_unique<host::PluginCatalog>(host::default_search_path(options.plugin_path, {}));
-    root_ = Config::load_string(generated_root(options), "(drill engine stack)");
+    root_ = Config::load_string(generated_root(options), kGeneratedName);
 
     const Config base = options.base_config.empty() ? Config::load_string("{}", "(no --config)")
                                                     : Config::load_file(options.base_config);
@@ -89,7 +90,11 @@ EngineStack::EngineStack(const TargetOptions& options)
     try {
         host::Runtime check(root_, *catalog_, logging_, true, std::move(hooks));
     } catch (const ConfigError& e) {
-        throw std::invalid_argument("engine target " + options.engine + ": " + e.what());
+        // An error inside a file or directive keeps its mark; one about what this target wrote
+        // itself (addresses, `use:` of a plugin that cannot be loaded) names the target.
+        const std::string& file = e.mark().file;
+        if (e.mark().line > 0 && file != kGeneratedName) throw;
+        throw std::invalid_argument("engine target " + options.engine + ": " + e.detail());
     }
 }
 

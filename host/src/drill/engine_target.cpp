@@ -14,11 +14,19 @@ namespace netloom::drill {
 
 namespace {
 
-std::optional<std::int64_t> number(const std::string& text) {
+std::string trimmed(const std::string& text) {
+    const auto first = text.find_first_not_of(" \t\n");
+    if (first == std::string::npos) return {};
+    return text.substr(first, text.find_last_not_of(" \t\n") - first + 1);
+}
+
+/// A whole decimal number, surrounding blanks allowed ("1", " 0\n").
+std::optional<std::int64_t> number(const std::string& raw) {
+    const std::string text = trimmed(raw);
     std::int64_t value = 0;
     const char* end = text.data() + text.size();
     const auto [stop, error] = std::from_chars(text.data(), end, value);
-    if (error != std::errc{} || stop != end) return std::nullopt;
+    if (text.empty() || error != std::errc{} || stop != end) return std::nullopt;
     return value;
 }
 
@@ -143,8 +151,9 @@ std::string EngineTarget::set_sysctl(const std::string& name, const std::string&
                           std::to_string((*values)[1] / 2));
     }
     if (name == "tcp_congestion_control") {
-        if (value == "cubic") return stack_.set("cc", "cubic");
-        if (value == "reno") return stack_.set("cc", "newreno");
+        const std::string name_text = trimmed(value);
+        if (name_text == "cubic") return stack_.set("cc", "cubic");
+        if (name_text == "reno") return stack_.set("cc", "newreno");
         return "sysctl tcp_congestion_control=" + value + ": the engines have cubic and reno";
     }
     if (name == "tcp_keepalive_time" || name == "tcp_keepalive_intvl" ||
@@ -153,39 +162,40 @@ std::string EngineTarget::set_sysctl(const std::string& name, const std::string&
         const char* key = name == "tcp_keepalive_time"    ? "keepalive_idle"
                           : name == "tcp_keepalive_intvl" ? "keepalive_interval"
                                                           : "fin_wait_2_timeout";
-        return stack_.set(key, value + "s");
+        return stack_.set(key, std::to_string(*v) + "s");
     }
     if (name == "tcp_keepalive_probes") {
         if (!positive()) return invalid();
-        return stack_.set("keepalive_count", value);
+        return stack_.set("keepalive_count", std::to_string(*v));
     }
     if (name == "tcp_syn_retries" || name == "tcp_synack_retries") {
         // The engines have one count for SYN and SYN-ACK retransmissions.
         if (!positive()) return invalid();
         const std::string other =
             name == "tcp_syn_retries" ? "tcp_synack_retries" : "tcp_syn_retries";
-        if (auto it = sysctls_.find(other); it != sysctls_.end() && it->second != value)
+        if (auto it = sysctls_.find(other);
+            it != sysctls_.end() && it->second != std::to_string(*v))
             return "sysctl " + name + "=" + value + ": the engines share one count with " + other +
                    " (" + it->second + ")";
-        std::string why = stack_.set("syn_retransmits", value);
-        if (why.empty()) sysctls_[name] = value;
+        std::string why = stack_.set("syn_retransmits", std::to_string(*v));
+        if (why.empty()) sysctls_[name] = std::to_string(*v);
         return why;
     }
     if (name == "tcp_retries2") {
         if (!positive()) return invalid();
-        return stack_.set("max_retransmits", value);
+        return stack_.set("max_retransmits", std::to_string(*v));
     }
     if (name == "tcp_max_syn_backlog") {
         if (!positive()) return invalid();
-        return stack_.set("syn_backlog", value);
+        return stack_.set("syn_backlog", std::to_string(*v));
     }
     if (name == "tcp_max_tw_buckets") {
         if (!v || *v < 0) return invalid();
-        return stack_.set("max_time_wait", value);
+        return stack_.set("max_time_wait", std::to_string(*v));
     }
     if (name == "tcp_challenge_ack_limit") {
         if (!positive()) return invalid();
-        return stack_.set("challenge_ack_limit", value);
+        return stack_.set("challenge_ack_limit", std::to_string(*v));
     }
     if (name == "ip_local_port_range") {
         const auto values = numbers(value);
