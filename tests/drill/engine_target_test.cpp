@@ -433,6 +433,14 @@ TEST_CASE("engine target: bad configs are reported where they are written",
         CHECK(e.mark().line == 1);
         CHECK(std::string(e.what()).find("did you mean 'sack'") != std::string::npos);
     }
+    o.extra_config = "{tcp: {sack: false}}\n\n{tcp: {cc: vegas}}";  // one directive a line
+    try {
+        make_engine_target(o);
+        FAIL("no error");
+    } catch (const ConfigError& e) {
+        CHECK(e.mark().file == "config directive");
+        CHECK(e.mark().line == 3);
+    }
     o.extra_config = "{tcp: {rcvbuf: 1}}";
     CHECK_THROWS_AS(make_engine_target(o), ConfigError);
     o.extra_config = "{tcp: {sack: false}}";

@@ -332,7 +332,6 @@ CallResult EngineSockets::ioctl(int fd, unsigned long request, std::int64_t& val
             value = queued;
             return CallResult::ok();
         }
-        case FIONBIO: s->nonblocking = value != 0; return CallResult::ok();
         default: return CallResult::not_supported("ioctl request " + std::to_string(request));
     }
 }

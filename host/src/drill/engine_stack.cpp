@@ -75,9 +75,19 @@ EngineStack::EngineStack(const TargetOptions& options)
     const auto base_pairs = checked_tcp_keys(base);
     base_tcp_ = base_pairs.empty() ? Config::load_string("tcp: {}", "(no --config)") : base;
     base_tcp_ = base_tcp_.with_override("tcp.use", options.engine);
-    if (!options.extra_config.empty())
-        directive_ =
-            checked_tcp_keys(Config::load_string(options.extra_config, "config directive"));
+    // One `//! config:` directive per line, each its own YAML mapping, later ones winning; an
+    // error's line is the directive's line in extra_config (blank lines keep the numbering).
+    std::size_t line = 0;
+    for (std::size_t begin = 0; begin <= options.extra_config.size(); ++line) {
+        const std::size_t end =
+            std::min(options.extra_config.find('\n', begin), options.extra_config.size());
+        const std::string text = options.extra_config.substr(begin, end - begin);
+        begin = end + 1;
+        if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+        const auto pairs = checked_tcp_keys(
+            Config::load_string(std::string(line, '\n') + text, "config directive"));
+        directive_.insert(directive_.end(), pairs.begin(), pairs.end());
+    }
     effective_ = tcp::read_engine_options(merged_tcp({}));
 
     // Load every plugin now (check only: nothing is acquired), so a missing one is reported
