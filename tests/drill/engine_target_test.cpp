@@ -668,3 +668,33 @@ TEST_CASE("engine target: absurd times saturate instead of overflowing", "[drill
     std::vector<PollEntry> entries{{4, POLLIN, 0}};
     CHECK(target->poll(entries, -1).unsupported == "blocking call never completes");
 }
+
+TEST_CASE("engine target: a TIME-WAIT holds its port as Linux's bind sees it",
+          "[drill][engine_target]") {
+    const std::string engine = GENERATE("tcp_utcp", "tcp_classic");
+    const bool reuse = GENERATE(false, true);
+    INFO(engine << (reuse ? " with" : " without") << " SO_REUSEADDR on the first listener");
+    auto target = make_engine_target(options_for(engine));
+    OptionValue one;
+    one.integer = 1;
+    Peer peer{*target};
+    REQUIRE(target->socket(AF_INET, SOCK_STREAM, 0).value == 3);
+    if (reuse) REQUIRE(target->setsockopt(3, SOL_SOCKET, SO_REUSEADDR, one).value == 0);
+    REQUIRE(target->bind(3).value == 0);
+    REQUIRE(target->listen(3, 1).value == 0);
+    peer.send(flag::syn, 0, 1460);
+    peer.ack = peer.expect().seq + 1;
+    peer.send(flag::ack);
+    REQUIRE(target->accept(3).value == 4);
+    REQUIRE(target->close(3).value == 0);
+    REQUIRE(target->close(4).value == 0);
+    const Segment fin = peer.expect_not_ack();
+    peer.ack = fin.seq + 1;
+    peer.send(flag::fin | flag::ack);
+    REQUIRE(target->count_connections(6) == 1u);
+    REQUIRE(target->socket(AF_INET, SOCK_STREAM, 0).value == 3);
+    CHECK(target->bind(3).error == EADDRINUSE);
+    REQUIRE(target->setsockopt(3, SOL_SOCKET, SO_REUSEADDR, one).value == 0);
+    // inet_bind_conflict: both sockets must have SO_REUSEADDR (the TIME-WAIT keeps its flag).
+    CHECK(target->bind(3).value == (reuse ? 0 : -1));
+}

@@ -137,8 +137,9 @@ void EngineSockets::disconnect(EngineSocket& s) {
 
 void EngineSockets::orphan(EngineSocket& s) {
     if (!s.connection) return;
+    const std::uint16_t port = port_of(s).value_or(0);  // before the handle moves out
     if (s.connection->state() != TcpState::closed)
-        orphans_.push_back({std::move(s.connection), port_of(s).value_or(0), s.reuseaddr});
+        orphans_.push_back({std::move(s.connection), port, s.reuseaddr});
     s.connection.reset();
 }
 
