@@ -185,10 +185,6 @@ std::string EngineTarget::set_sysctl(const std::string& name, const std::string&
         if (!positive()) return invalid();
         return stack_.set("max_retransmits", std::to_string(*v));
     }
-    if (name == "tcp_max_syn_backlog") {
-        if (!positive()) return invalid();
-        return stack_.set("syn_backlog", std::to_string(*v));
-    }
     if (name == "tcp_max_tw_buckets") {
         if (!v || *v < 0) return invalid();
         return stack_.set("max_time_wait", std::to_string(*v));
