@@ -698,3 +698,23 @@ TEST_CASE("engine target: a TIME-WAIT holds its port as Linux's bind sees it",
     // inet_bind_conflict: both sockets must have SO_REUSEADDR (the TIME-WAIT keeps its flag).
     CHECK(target->bind(3).value == (reuse ? 0 : -1));
 }
+
+TEST_CASE("engine target: an fd whose connection is in TIME-WAIT sees CLOSE, as on Linux",
+          "[drill][engine_target]") {
+    const std::string engine = GENERATE("tcp_utcp", "tcp_classic");
+    INFO(engine);
+    auto target = make_engine_target(options_for(engine));
+    Peer peer{*target};
+    const int fd = passive_open(*target, peer);
+    REQUIRE(target->shutdown(fd, SHUT_WR).value == 0);
+    const Segment fin = peer.expect_not_ack();
+    peer.ack = fin.seq + 1;
+    peer.send(flag::fin | flag::ack);
+    CHECK(target->tcp_info(fd)->state == 7);    // CLOSE
+    CHECK(target->count_connections(6) == 1u);  // the engine's TIME-WAIT
+    CHECK(target->shutdown(fd, SHUT_WR).error == ENOTCONN);
+    CHECK(target->recv(fd, 10, 0).value == 0);
+    std::vector<PollEntry> entries{{fd, POLLIN | POLLOUT | POLLRDHUP, 0}};
+    CHECK(target->poll(entries, 0).value == 1);
+    CHECK(entries[0].revents == (POLLIN | POLLOUT | POLLRDHUP | POLLHUP));
+}

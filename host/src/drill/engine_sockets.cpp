@@ -84,7 +84,11 @@ bool EngineSockets::blocking(const EngineSocket& s, int flags) const {
 
 TcpState EngineSockets::state_of(const EngineSocket& s) const {
     if (s.listener) return TcpState::listen;
-    return s.connection ? s.connection->state() : TcpState::closed;
+    if (!s.connection) return TcpState::closed;
+    const TcpState state = s.connection->state();
+    // tcp_time_wait hands the connection to a timewait socket and closes the one the
+    // application holds: the fd sees CLOSE (the engine's count still has the TIME-WAIT).
+    return state == TcpState::time_wait ? TcpState::closed : state;
 }
 
 std::optional<std::uint16_t> EngineSockets::port_of(const EngineSocket& s) const {
@@ -107,7 +111,7 @@ void EngineSockets::observe(EngineSocket& s) {
         s.error_taken = true;
         s.sk_err = linux_errno(s.connection->error(), s.last_open_state);
     }
-    if (state == TcpState::closed) {
+    if (state == TcpState::closed || state == TcpState::time_wait) {
         s.rcv_shutdown = s.snd_shutdown = true;  // tcp_done: SHUTDOWN_MASK
     } else {
         s.last_open_state = state;
