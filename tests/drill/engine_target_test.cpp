@@ -718,3 +718,20 @@ TEST_CASE("engine target: an fd whose connection is in TIME-WAIT sees CLOSE, as 
     CHECK(target->poll(entries, 0).value == 1);
     CHECK(entries[0].revents == (POLLIN | POLLOUT | POLLRDHUP | POLLHUP));
 }
+
+TEST_CASE("engine target: many settings of one option stay one engine key",
+          "[drill][engine_target]") {
+    auto target = make_engine_target(options_for("tcp_classic"));
+    REQUIRE(target->socket(AF_INET, SOCK_STREAM, 0).value == 3);
+    OptionValue size;
+    for (int i = 0; i < 2000; ++i) {
+        size.integer = 10000 + i % 7;
+        REQUIRE(target->setsockopt(3, SOL_SOCKET, SO_RCVBUF, size).value == 0);
+        REQUIRE(target->set_sysctl("tcp_sack", i % 2 ? "1" : "0") == "");
+    }
+    REQUIRE(target->bind(3).value == 0);
+    REQUIRE(target->listen(3, 1).value == 0);
+    OptionValue v;
+    REQUIRE(target->getsockopt(3, SOL_SOCKET, SO_RCVBUF, v).value == 0);
+    CHECK(v.integer == 2 * size.integer);
+}

@@ -46,6 +46,20 @@ std::vector<std::pair<std::string, std::string>> checked_tcp_keys(const Config& 
     return pairs;
 }
 
+/// Sets `key` in `pairs` (one entry per key, so merging stays linear however often a script
+/// sets it); false when it already had `value`.
+bool assign(std::vector<std::pair<std::string, std::string>>& pairs, const std::string& key,
+            const std::string& value) {
+    for (auto& [k, v] : pairs) {
+        if (k != key) continue;
+        if (v == value) return false;
+        v = value;
+        return true;
+    }
+    pairs.emplace_back(key, value);
+    return true;
+}
+
 std::map<std::string, std::string, std::less<>> values_of(const tcp::EngineOptions& options) {
     std::map<std::string, std::string, std::less<>> values;
     tcp::visit_engine_options(options, [&](std::string_view key, std::string value) {
@@ -86,7 +100,7 @@ EngineStack::EngineStack(const TargetOptions& options)
         if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
         const auto pairs = checked_tcp_keys(
             Config::load_string(std::string(line, '\n') + text, "config directive"));
-        directive_.insert(directive_.end(), pairs.begin(), pairs.end());
+        for (const auto& [key, value] : pairs) assign(directive_, key, value);
     }
     effective_ = tcp::read_engine_options(merged_tcp({}));
 
@@ -120,7 +134,7 @@ Config EngineStack::merged_tcp(
 
 std::string EngineStack::set(const std::string& key, const std::string& value) {
     auto settings = settings_;
-    settings.emplace_back(key, value);
+    if (!assign(settings, key, value)) return "";  // the same value again: nothing to check
     tcp::EngineOptions candidate;
     try {
         candidate = tcp::read_engine_options(merged_tcp(settings));
