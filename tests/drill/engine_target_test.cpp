@@ -6,11 +6,13 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -578,7 +580,9 @@ TEST_CASE("engine target: connections nobody accepted make some counts unknown",
 }
 
 TEST_CASE("engine target: a bad --config file is reported at its line", "[drill][engine_target]") {
-    const std::string path = "engine_target_test_config.yaml";
+    const std::string path = (std::filesystem::temp_directory_path() /
+                              ("engine_target_test_" + std::to_string(::getpid()) + ".yaml"))
+                                 .string();
     {
         FILE* f = std::fopen(path.c_str(), "w");
         REQUIRE(f);
