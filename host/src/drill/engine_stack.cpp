@@ -126,9 +126,11 @@ EngineStack::~EngineStack() = default;
 
 Config EngineStack::merged_tcp(
     const std::vector<std::pair<std::string, std::string>>& settings) const {
+    // A `//! config:` directive is the script's explicit engine knob: it wins over what its
+    // sysctls and socket options map to (they are written for Linux and only approximate).
     Config root = base_tcp_;
-    for (const auto& [key, value] : directive_) root = root.with_override("tcp." + key, value);
     for (const auto& [key, value] : settings) root = root.with_override("tcp." + key, value);
+    for (const auto& [key, value] : directive_) root = root.with_override("tcp." + key, value);
     return root.child("tcp");
 }
 

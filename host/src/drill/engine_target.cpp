@@ -212,6 +212,9 @@ std::string EngineTarget::set_sysctl(const std::string& name, const std::string&
         return only(name, value, "0", "the engines do not autotune their buffers");
     if (name == "tcp_abort_on_overflow")
         return only(name, value, "0", "the engines drop (not reset) a SYN on a full queue");
+    if (name == "tcp_syn_linear_timeouts")
+        return only(name, value, "0",
+                    "the engines back off every SYN retransmission exponentially (RFC 6298 5.5)");
     if (name == "tcp_no_metrics_save")
         return only(name, value, "1", "the engines keep no per-destination metrics");
     return "sysctl " + name + ": no engine key for it";

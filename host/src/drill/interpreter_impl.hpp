@@ -73,7 +73,7 @@ private:
     void check_result(const Event& event, const SyscallEvent& call, const CallResult& result);
 
     // commands.cpp
-    void command(const Event& event, const std::string& text);
+    void command(const Event& event, const std::string& text, bool cleanup = false);
     void code_block(const Event& event, const CodeEvent& code);
     void evaluate_code_blocks();
 
