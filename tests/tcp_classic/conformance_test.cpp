@@ -1,0 +1,110 @@
+// tcp_classic against hand-made peers, for the rules the conformance scripts
+// (tests/conformance/*.pkt) found broken: which segments carry PSH (RFC 9293 3.9.1, RFC 1122
+// 4.2.2.2). A RawPeer takes the place of one node's engine: it records every segment the other
+// node's engine sends and injects the segments a script would, so each test replays the
+// exchange of its script in virtual time.
+#include <catch2/catch.hpp>
+#include <deque>
+
+#include "harness.hpp"
+
+using namespace netloom;
+using namespace netloom::classic::test;
+using namespace wire::tcp_flag;
+
+namespace {
+
+/// Stands in for `node`'s TCP engine (restored on destruction): records what arrives, sends
+/// hand-made segments from `port` to `remote`:`remote_port`.
+struct RawPeer final : Transport {
+    struct Received {
+        wire::TcpRepr repr;
+        Time at;
+    };
+    RawPeer(Net& net_, Node& node_, Ipv4Address remote_, std::uint16_t remote_port_)
+        : net(net_), node(node_), remote(remote_), remote_port(remote_port_) {
+        node.layer->register_transport(IpProtocol::tcp, this);
+    }
+    ~RawPeer() override { node.layer->register_transport(IpProtocol::tcp, &node.engine); }
+    RawPeer(const RawPeer&) = delete;
+    RawPeer& operator=(const RawPeer&) = delete;
+
+    void ip_input(const IpMeta&, Packet&& packet) override {
+        storage.emplace_back(packet.bytes().begin(), packet.bytes().end());
+        auto view = wire::TcpView::parse(storage.back());
+        if (!view) return;
+        if (auto repr = wire::TcpRepr::parse(*view))
+            segments.push_back({*repr, net.scheduler.now()});
+    }
+    void ip_error(const IcmpErrorReport&) override {}
+
+    /// Sends a segment carrying `payload` bytes; seq and ack are relative to the ISNs (ours is
+    /// 0, the engine's is `iss`, taken from its SYN-ACK), as in a script.
+    void send(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack, std::size_t payload = 0,
+              const wire::TcpOptions& options = {}) {
+        auto repr = segment_to(port, remote_port, flags, seq,
+                               (flags & wire::tcp_flag::ack) ? iss + ack : 0);
+        repr.window = 65535;
+        repr.options = options;
+        const Bytes data(payload, 0x61);
+        repr.payload = data;
+        inject(node, remote, repr);
+        net.scheduler.run_until_idle();
+    }
+    /// Runs the network until a segment more than `seen` arrived (false after `limit`).
+    bool wait_for(std::size_t seen, Time limit = 10s) {
+        return net.run_until([&] { return segments.size() > seen; }, limit);
+    }
+    std::uint32_t rel_seq(const Received& r) const { return r.repr.sequence_number - iss; }
+
+    Net& net;
+    Node& node;
+    Ipv4Address remote;
+    std::uint16_t remote_port;
+    std::uint16_t port = 40000;
+    std::uint32_t iss = 0;
+    std::deque<Bytes> storage;  // TcpRepr payloads view into these
+    std::vector<Received> segments;
+};
+
+/// The scripts' passive open: SYN <mss 1000[, sackOK]>, the engine's SYN-ACK, and `rtt` later
+/// the ACK; returns the accepted connection.
+std::unique_ptr<TcpConnection> passive_open(RawPeer& peer, TcpListener& listener, Time rtt,
+                                            bool sack = false) {
+    wire::TcpOptions options;
+    options.mss = 1000;
+    options.sack_permitted = sack;
+    const std::size_t seen = peer.segments.size();
+    peer.send(syn, 0, 0, 0, options);
+    REQUIRE(peer.segments.size() == seen + 1);
+    REQUIRE(peer.segments.back().repr.flags == (syn | ack));
+    peer.iss = peer.segments.back().repr.sequence_number;
+    peer.net.scheduler.advance(rtt);
+    peer.send(ack, 1, 1);
+    auto connection = listener.accept();
+    REQUIRE(connection != nullptr);
+    return connection;
+}
+
+}  // namespace
+
+TEST_CASE("a retransmitted bare FIN carries no PSH (RFC 9293 3.9.1: PSH marks data)",
+          "[tcp_classic][conformance]") {
+    Net net("classic-conf-fin-psh");
+    auto listener = net.server.engine.listen(7301, 0);
+    RawPeer peer(net, net.client, kServer, 7301);
+    auto connection = passive_open(peer, *listener, 100ms);
+    SECTION("FIN-WAIT-1") {}
+    SECTION("LAST-ACK") {
+        peer.send(fin | ack, 1, 1);
+        REQUIRE(connection->state() == TcpState::close_wait);
+    }
+    const std::size_t seen = peer.segments.size();
+    connection->shutdown_write();
+    // Never acknowledged: the FIN goes, then twice again after the RTO.
+    REQUIRE(net.run_until([&] { return peer.segments.size() >= seen + 3; }, 30s));
+    for (std::size_t i = seen; i < peer.segments.size(); ++i) {
+        CHECK(peer.segments[i].repr.flags == (fin | ack));
+        CHECK(peer.segments[i].repr.payload.empty());
+    }
+}
