@@ -129,7 +129,10 @@ void Pcb::sack_output() {
         if (offset >= tx_.size()) break;
         segment.length = std::min({segment.length, room, tx_.size() - offset});
         if (segment.length == 0) break;
-        send_segment(segment.start, segment.length, 0);
+        // RFC 1122 4.2.2.2: PSH on the segment that empties the transmit queue, as output()
+        // sets it outside recovery.
+        const bool last = offset + segment.length == tx_.size();
+        send_segment(segment.start, segment.length, last ? psh : 0);
         const tcp::SeqNum end = segment.start + segment.length;
         if (gt(end, snd_.max)) snd_.max = end;
         snd_.nxt = snd_.max;

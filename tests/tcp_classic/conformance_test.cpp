@@ -86,6 +86,15 @@ std::unique_ptr<TcpConnection> passive_open(RawPeer& peer, TcpListener& listener
     return connection;
 }
 
+/// An ACK of `ack` SACKing the relative ranges `blocks` (relative to the engine's ISN).
+void sack(RawPeer& peer, std::uint32_t ack_rel,
+          std::initializer_list<std::pair<std::uint32_t, std::uint32_t>> blocks) {
+    wire::TcpOptions options;
+    for (const auto& [left, right] : blocks)
+        options.sack_blocks[options.sack_count++] = {peer.iss + left, peer.iss + right};
+    peer.send(ack, 1, ack_rel, 0, options);
+}
+
 }  // namespace
 
 TEST_CASE("a retransmitted bare FIN carries no PSH (RFC 9293 3.9.1: PSH marks data)",
@@ -107,4 +116,39 @@ TEST_CASE("a retransmitted bare FIN carries no PSH (RFC 9293 3.9.1: PSH marks da
         CHECK(peer.segments[i].repr.flags == (fin | ack));
         CHECK(peer.segments[i].repr.payload.empty());
     }
+}
+
+TEST_CASE(
+    "new data sent during SACK recovery sets PSH on the last buffered segment (RFC 1122 4.2.2.2)",
+    "[tcp_classic][conformance][sack]") {
+    // sack-sender-new-data-in-recovery.pkt: segments 1 and 3 of ten are lost, cwnd = ssthresh
+    // = 5 segments; new data written during recovery goes out as pipe falls (RFC 6675 5 (C)).
+    Net net("classic-conf-sack-psh", "{cc: newreno}");
+    auto listener = net.server.engine.listen(7302, 0);
+    RawPeer peer(net, net.client, kServer, 7302);
+    auto connection = passive_open(peer, *listener, 100ms, true);
+    const Bytes chunk = generated(2000, 1);
+    for (int i = 0; i < 5; ++i) REQUIRE(connection->send(chunk) == chunk.size());
+    net.scheduler.run_until_idle();
+    net.scheduler.advance(100ms);
+    sack(peer, 1, {{1001, 2001}});
+    sack(peer, 1, {{3001, 4001}, {1001, 2001}});
+    sack(peer, 1, {{3001, 5001}, {1001, 2001}});
+    net.scheduler.advance(10ms);
+    sack(peer, 1, {{3001, 6001}, {1001, 2001}});
+    net.scheduler.advance(10ms);
+    sack(peer, 1, {{3001, 7001}, {1001, 2001}});
+    REQUIRE(connection->send(chunk) == chunk.size());
+    net.scheduler.run_until_idle();
+    const std::size_t seen = peer.segments.size();
+    net.scheduler.advance(10ms);
+    sack(peer, 1, {{3001, 8001}, {1001, 2001}});
+    net.scheduler.advance(10ms);
+    sack(peer, 1, {{3001, 9001}, {1001, 2001}});
+    REQUIRE(peer.segments.size() == seen + 2);
+    CHECK(peer.rel_seq(peer.segments[seen]) == 10001);
+    CHECK(peer.segments[seen].repr.flags == ack);
+    CHECK(peer.rel_seq(peer.segments[seen + 1]) == 11001);
+    CHECK(peer.segments[seen + 1].repr.flags == (psh | ack));  // the end of what was written
+    CHECK(connection->info().sack_recoveries == 1);
 }
