@@ -152,3 +152,26 @@ TEST_CASE(
     CHECK(peer.segments[seen + 1].repr.flags == (psh | ack));  // the end of what was written
     CHECK(connection->info().sack_recoveries == 1);
 }
+
+TEST_CASE("a FIN beyond a gap draws an immediate duplicate ACK (RFC 9293 3.10.7.4, RFC 5681 4.2)",
+          "[tcp_classic][conformance]") {
+    // accept-fin-after-gap.pkt.
+    Net net("classic-conf-fin-gap");
+    auto listener = net.server.engine.listen(7303, 0);
+    RawPeer peer(net, net.client, kServer, 7303);
+    auto connection = passive_open(peer, *listener, 100ms);
+    net.scheduler.advance(100ms);
+    std::size_t seen = peer.segments.size();
+    peer.send(fin | ack, 1001, 1);
+    REQUIRE(peer.segments.size() == seen + 1);
+    CHECK(peer.segments[seen].repr.flags == ack);
+    CHECK(peer.segments[seen].repr.acknowledgment_number == 1);
+    CHECK(connection->state() == TcpState::established);
+    // The gap filled: the ACK covers the FIN.
+    net.scheduler.advance(100ms);
+    seen = peer.segments.size();
+    peer.send(psh | ack, 1, 1, 1000);
+    REQUIRE(peer.segments.size() == seen + 1);
+    CHECK(peer.segments[seen].repr.acknowledgment_number == 1002);
+    CHECK(connection->state() == TcpState::close_wait);
+}
