@@ -90,7 +90,7 @@ void Pcb::enter_timeout_recovery() {
     // SACKed data is never sent again, and later SACKs reveal lost retransmissions. RFC 2018 8:
     // when the same data times out again the receiver may have reneged, so the information
     // is dropped then (every byte from SND.UNA becomes a hole).
-    if (!board_ || snd_.rto.backoff_count() > 1)
+    if (!board_ || snd_.timeouts > 1)
         board_ = std::make_unique<tcp::SackScoreboard>(snd_.una, payload_room());
     board_->begin_timeout_recovery(snd_.max);
     rxt_fence_ = snd_.max;

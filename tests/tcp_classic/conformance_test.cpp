@@ -175,3 +175,39 @@ TEST_CASE("a FIN beyond a gap draws an immediate duplicate ACK (RFC 9293 3.10.7.
     CHECK(peer.segments[seen].repr.acknowledgment_number == 1002);
     CHECK(connection->state() == TcpState::close_wait);
 }
+
+TEST_CASE("Karn: the backed-off RTO stays until an RTT sample from an unretransmitted segment",
+          "[tcp_classic][conformance][karn]") {
+    // rto-karn-backoff-kept.pkt (RFC 6298 3 and 5): RTT 500 ms gives RTO 1.5 s.
+    Net net("classic-conf-karn");
+    auto listener = net.server.engine.listen(7304, 0);
+    RawPeer peer(net, net.client, kServer, 7304);
+    auto connection = passive_open(peer, *listener, 500ms);
+    const Bytes chunk = generated(100, 2);
+    // Sends `chunk`, lets it be lost once; returns the time until its retransmission.
+    auto lost_once = [&] {
+        const std::size_t seen = peer.segments.size();
+        REQUIRE(connection->send(chunk) == chunk.size());
+        REQUIRE(peer.wait_for(seen));
+        REQUIRE(peer.wait_for(seen + 1));
+        const auto& first = peer.segments[seen];
+        const auto& again = peer.segments[seen + 1];
+        CHECK(again.repr.sequence_number == first.repr.sequence_number);
+        return again.at - first.at;
+    };
+    CHECK(lost_once() == 1500ms);
+    // The ACK of the retransmission gives no sample (it may answer the first copy).
+    net.scheduler.advance(100ms);
+    peer.send(ack, 1, 101);
+    CHECK(connection->info().rto_us == 3'000'000);
+    CHECK(lost_once() == 3000ms);
+    // A sample from a segment sent once collapses the RTO (RFC 6298 5, after 5.7).
+    net.scheduler.advance(100ms);
+    peer.send(ack, 1, 201);
+    const std::size_t seen = peer.segments.size();
+    REQUIRE(connection->send(chunk) == chunk.size());
+    REQUIRE(peer.wait_for(seen));
+    net.scheduler.advance(500ms);
+    peer.send(ack, 1, 301);
+    CHECK(connection->info().rto_us < 3'000'000);
+}
