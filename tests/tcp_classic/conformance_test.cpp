@@ -211,3 +211,30 @@ TEST_CASE("Karn: the backed-off RTO stays until an RTT sample from an unretransm
     peer.send(ack, 1, 301);
     CHECK(connection->info().rto_us < 3'000'000);
 }
+
+TEST_CASE("ICMP port or protocol unreachable in SYN-SENT refuses the connection like a RST",
+          "[tcp_classic][conformance][icmp]") {
+    // icmp-port-unreachable-syn-sent-refused.pkt (RFC 1122 4.2.3.9: codes 2-4 are hard errors;
+    // Linux reports ECONNREFUSED for port unreachable). Other codes stay `unreachable`.
+    const auto [code, expected] = GENERATE(table<std::uint8_t, TcpError>(
+        {{2, TcpError::refused}, {3, TcpError::refused}, {1, TcpError::unreachable}}));
+    Net net("classic-conf-icmp-refused");
+    RawPeer peer(net, net.server, kClient, 0);  // swallows the SYN
+    auto connection = net.client.engine.connect({kServer, 7305});
+    REQUIRE(peer.wait_for(0));
+    REQUIRE(peer.segments[0].repr.flags == syn);
+    IcmpErrorReport report;
+    report.type = 3;
+    report.code = code;
+    report.reporter = kServer;
+    report.source = connection->local().address;
+    report.destination = kServer;
+    report.protocol = IpProtocol::tcp;
+    report.source_port = connection->local().port;
+    report.destination_port = 7305;
+    report.quoted_word = peer.segments[0].repr.sequence_number;  // the ISN, in flight
+    net.client.engine.ip_error(report);
+    net.scheduler.run_until_idle();
+    CHECK(connection->state() == TcpState::closed);
+    CHECK(connection->error() == expected);
+}
