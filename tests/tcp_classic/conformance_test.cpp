@@ -86,6 +86,21 @@ std::unique_ptr<TcpConnection> passive_open(RawPeer& peer, TcpListener& listener
     return connection;
 }
 
+/// The scripts' setup: a listener of the server's engine on `port`, a RawPeer on the client
+/// node, and the connection passive_open() accepted from it.
+struct Accepted {
+    Accepted(const std::string& link, std::uint16_t port, Time rtt, bool sack = false,
+             const std::string& server_yaml = "{}")
+        : net(link, server_yaml),
+          listener(net.server.engine.listen(port, 0)),
+          peer(net, net.client, kServer, port),
+          connection(passive_open(peer, *listener, rtt, sack)) {}
+    Net net;
+    std::unique_ptr<TcpListener> listener;
+    RawPeer peer;
+    std::unique_ptr<TcpConnection> connection;
+};
+
 /// An ACK of `ack` SACKing the relative ranges `blocks` (relative to the engine's ISN).
 void sack(RawPeer& peer, std::uint32_t ack_rel,
           std::initializer_list<std::pair<std::uint32_t, std::uint32_t>> blocks) {
@@ -99,10 +114,10 @@ void sack(RawPeer& peer, std::uint32_t ack_rel,
 
 TEST_CASE("a retransmitted bare FIN carries no PSH (RFC 9293 3.9.1: PSH marks data)",
           "[tcp_classic][conformance]") {
-    Net net("classic-conf-fin-psh");
-    auto listener = net.server.engine.listen(7301, 0);
-    RawPeer peer(net, net.client, kServer, 7301);
-    auto connection = passive_open(peer, *listener, 100ms);
+    Accepted a("classic-conf-fin-psh", 7301, 100ms);
+    Net& net = a.net;
+    RawPeer& peer = a.peer;
+    TcpConnection* connection = a.connection.get();
     SECTION("FIN-WAIT-1") {}
     SECTION("LAST-ACK") {
         peer.send(fin | ack, 1, 1);
@@ -123,10 +138,10 @@ TEST_CASE(
     "[tcp_classic][conformance][sack]") {
     // sack-sender-new-data-in-recovery.pkt: segments 1 and 3 of ten are lost, cwnd = ssthresh
     // = 5 segments; new data written during recovery goes out as pipe falls (RFC 6675 5 (C)).
-    Net net("classic-conf-sack-psh", "{cc: newreno}");
-    auto listener = net.server.engine.listen(7302, 0);
-    RawPeer peer(net, net.client, kServer, 7302);
-    auto connection = passive_open(peer, *listener, 100ms, true);
+    Accepted a("classic-conf-sack-psh", 7302, 100ms, true, "{cc: newreno}");
+    Net& net = a.net;
+    RawPeer& peer = a.peer;
+    TcpConnection* connection = a.connection.get();
     const Bytes chunk = generated(2000, 1);
     for (int i = 0; i < 5; ++i) REQUIRE(connection->send(chunk) == chunk.size());
     net.scheduler.run_until_idle();
@@ -156,10 +171,10 @@ TEST_CASE(
 TEST_CASE("a FIN beyond a gap draws an immediate duplicate ACK (RFC 9293 3.10.7.4, RFC 5681 4.2)",
           "[tcp_classic][conformance]") {
     // accept-fin-after-gap.pkt.
-    Net net("classic-conf-fin-gap");
-    auto listener = net.server.engine.listen(7303, 0);
-    RawPeer peer(net, net.client, kServer, 7303);
-    auto connection = passive_open(peer, *listener, 100ms);
+    Accepted a("classic-conf-fin-gap", 7303, 100ms);
+    Net& net = a.net;
+    RawPeer& peer = a.peer;
+    TcpConnection* connection = a.connection.get();
     net.scheduler.advance(100ms);
     std::size_t seen = peer.segments.size();
     peer.send(fin | ack, 1001, 1);
@@ -179,10 +194,10 @@ TEST_CASE("a FIN beyond a gap draws an immediate duplicate ACK (RFC 9293 3.10.7.
 TEST_CASE("Karn: the backed-off RTO stays until an RTT sample from an unretransmitted segment",
           "[tcp_classic][conformance][karn]") {
     // rto-karn-backoff-kept.pkt (RFC 6298 3 and 5): RTT 500 ms gives RTO 1.5 s.
-    Net net("classic-conf-karn");
-    auto listener = net.server.engine.listen(7304, 0);
-    RawPeer peer(net, net.client, kServer, 7304);
-    auto connection = passive_open(peer, *listener, 500ms);
+    Accepted a("classic-conf-karn", 7304, 500ms);
+    Net& net = a.net;
+    RawPeer& peer = a.peer;
+    TcpConnection* connection = a.connection.get();
     const Bytes chunk = generated(100, 2);
     // Sends `chunk`, lets it be lost once; returns the time until its retransmission.
     auto lost_once = [&] {
