@@ -34,7 +34,10 @@ public:
     ScriptError(Kind kind, std::string path, SourceLocation at, const std::string& message)
         : std::runtime_error(path + ":" + std::to_string(at.line) + ":" +
                              std::to_string(at.column) + ": " + message),
-          kind_(kind), path_(std::move(path)), at_(at), message_(message) {}
+          kind_(kind),
+          path_(std::move(path)),
+          at_(at),
+          message_(message) {}
     Kind kind() const noexcept { return kind_; }
     const std::string& path() const noexcept { return path_; }
     SourceLocation at() const noexcept { return at_; }
@@ -74,14 +77,14 @@ struct StructField;
 
 struct Expression {
     enum class Kind {
-        integer,   ///< 42, -1, 0x02 (value)
-        symbol,    ///< O_NONBLOCK, SOL_SOCKET, AF_INET (text)
-        string,    ///< "abc" with C escapes already decoded (text); `"abc"...` sets ellipsis_after
-        ellipsis,  ///< `...`
-        list,      ///< [a, b] (elements)
-        structure, ///< {a=1, b=2} or {..., 100} (fields; unnamed elements have an empty name)
-        bit_or,    ///< A | B | C (elements, two or more)
-        call,      ///< inet_addr("1.2.3.4"), htons(8080) (text = function name, elements = args)
+        integer,    ///< 42, -1, 0x02 (value)
+        symbol,     ///< O_NONBLOCK, SOL_SOCKET, AF_INET (text)
+        string,     ///< "abc" with C escapes already decoded (text); `"abc"...` sets ellipsis_after
+        ellipsis,   ///< `...`
+        list,       ///< [a, b] (elements)
+        structure,  ///< {a=1, b=2} or {..., 100} (fields; unnamed elements have an empty name)
+        bit_or,     ///< A | B | C (elements, two or more)
+        call,       ///< inet_addr("1.2.3.4"), htons(8080) (text = function name, elements = args)
     };
     Kind kind = Kind::integer;
     std::int64_t value = 0;
@@ -104,9 +107,9 @@ struct StructField {
 struct SyscallEvent {
     std::string name;
     ExpressionList arguments;
-    Expression result;                  ///< integer (or symbol/ellipsis as written)
+    Expression result;                      ///< integer (or symbol/ellipsis as written)
     std::optional<std::string> errno_name;  ///< "EINPROGRESS"; not checked when absent
-    std::string note;                   ///< the text in parentheses after the errno, ignored
+    std::string note;                       ///< the text in parentheses after the errno, ignored
 };
 
 // ---- packets ---------------------------------------------------------------------------------
@@ -122,38 +125,36 @@ struct IpInfo {
     Ecn ecn = Ecn::unspecified;
     std::optional<std::uint8_t> ttl;  ///< `ttl` or BSD `hlim`
     std::optional<std::uint32_t> flow_label;
-    bool empty() const {
-        return !tos && !dscp && ecn == Ecn::unspecified && !ttl && !flow_label;
-    }
+    bool empty() const { return !tos && !dscp && ecn == Ecn::unspecified && !ttl && !flow_label; }
 };
 
 struct TcpOptionSpec {
     enum class Kind {
         nop,
         eol,
-        mss,             ///< value
-        window_scale,    ///< value
+        mss,           ///< value
+        window_scale,  ///< value
         sack_permitted,
-        sack,            ///< sack_blocks (script-space edges)
-        timestamp,       ///< ts_val, ts_ecr (script space)
-        fast_open,       ///< `FO [cookie]` (kind 34), bytes = cookie
-        fast_open_exp,   ///< `FOEXP [cookie]` (kind 254, magic 0xF989)
-        md5,             ///< `md5 hex` (bytes) or `md5 valid` (md5_valid)
-        generic,         ///< `gen-K hex`, `exp-XXXX hex`, raw: raw_kind + bytes
+        sack,           ///< sack_blocks (script-space edges)
+        timestamp,      ///< ts_val, ts_ecr (script space)
+        fast_open,      ///< `FO [cookie]` (kind 34), bytes = cookie
+        fast_open_exp,  ///< `FOEXP [cookie]` (kind 254, magic 0xF989)
+        md5,            ///< `md5 hex` (bytes) or `md5 valid` (md5_valid)
+        generic,        ///< `gen-K hex`, `exp-XXXX hex`, raw: raw_kind + bytes
     };
     Kind kind = Kind::nop;
     std::uint32_t value = 0;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> sack_blocks;
     std::uint32_t ts_val = 0, ts_ecr = 0;
-    bool ts_val_any = false;      ///< BSD `TS val ... ecr N`
-    bool ts_ecr_absolute = false; ///< BSD `ecr N!`
+    bool ts_val_any = false;       ///< BSD `TS val ... ecr N`
+    bool ts_ecr_absolute = false;  ///< BSD `ecr N!`
     bool md5_valid = false;
     std::uint8_t raw_kind = 0;
     std::vector<std::uint8_t> bytes;
 };
 
 struct TcpSegmentSpec {
-    std::string flags;  ///< as written: "S.", "F.", ".", "-" (none), "SEW", "P."
+    std::string flags;          ///< as written: "S.", "F.", ".", "-" (none), "SEW", "P."
     bool seq_any = false;       ///< `...(LEN)`: sequence not checked
     bool seq_absolute = false;  ///< `START:END(LEN)!`: sent / compared unmapped
     std::uint32_t seq_start = 0, seq_end = 0, length = 0;
@@ -163,7 +164,7 @@ struct TcpSegmentSpec {
     /// nullopt: no option list written (means "no options"); any_options: `<...>`.
     std::optional<std::vector<TcpOptionSpec>> options;
     bool any_options = false;
-    std::optional<std::pair<std::uint16_t, std::uint16_t>> ports;  ///< `SPORT>DPORT`
+    std::optional<std::pair<std::uint16_t, std::uint16_t>> ports;              ///< `SPORT>DPORT`
     std::optional<std::pair<std::uint16_t, std::uint16_t>> udp_encapsulation;  ///< `/udp(S > D)`
 };
 
@@ -223,8 +224,8 @@ struct ScriptDirective {
 struct Script {
     std::string path;
     std::vector<ScriptDirective> directives;
-    std::vector<ScriptOption> options;       ///< in order, as written in the file
-    std::optional<std::string> init_command; ///< untimed backquote before the first event
+    std::vector<ScriptOption> options;        ///< in order, as written in the file
+    std::optional<std::string> init_command;  ///< untimed backquote before the first event
     std::optional<std::string> cleanup_command;
     std::vector<Event> events;
 };

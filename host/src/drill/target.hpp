@@ -34,8 +34,9 @@ struct TargetOptions {
     std::uint32_t mtu = 1500;
     std::uint16_t bind_port = 8080;     ///< bind(fd, ..., ...) binds local_ip:bind_port
     std::uint16_t connect_port = 8080;  ///< connect(fd, ..., ...) goes to remote_ip:connect_port
-    std::string engine;       ///< "tcp_utcp", "tcp_classic" (engine targets)
-    std::string base_config;  ///< --config BASE.yaml: engine keys merged under the stack's tcp:
+    std::string engine;                 ///< "tcp_utcp", "tcp_classic" (engine targets)
+    std::string base_config;   ///< --config BASE.yaml: engine keys merged under the stack's tcp:
+    std::string extra_config;  ///< YAML text of the script's `//! config:` directives, merged last
     std::vector<std::string> plugin_path;  ///< --plugin-path, for engine targets
     bool verbose = false;
 };
