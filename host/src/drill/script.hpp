@@ -175,6 +175,8 @@ struct IcmpSpec {
     std::optional<std::uint32_t> id;
     enum class Echoed { tcp, udp, raw } echoed = Echoed::tcp;
     std::uint32_t echoed_start = 0, echoed_end = 0, echoed_length = 0;  ///< `[S:E(L)]`
+    /// BSD `[S:E(L)/udp(S > D)]`: the echoed TCP segment was carried in UDP with these ports.
+    std::optional<std::pair<std::uint16_t, std::uint16_t>> echoed_udp_encapsulation;
 };
 
 struct UdpSpec {
