@@ -60,4 +60,4 @@ if __name__ == "__main__":
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=1800)
     ARGS, rest = parser.parse_known_args()
-    sys.exit(run_tests([sys.argv[0]] + rest))
+    sys.exit(run_tests(rest))

@@ -30,7 +30,7 @@ TEST_CASE("parser: outer encapsulation prefixes are unsupported, named") {
     }
     const ScriptError e = error_of("0 < ipv4 192.0.2.1 > 192.168.0.1: S 0:0(0) win 1\n");
     CHECK(e.at().column == 5);
-    CHECK(e.message().rfind("unsupported: outer 'ipv4'", 0) == 0);
+    CHECK(e.message().rfind("outer 'ipv4'", 0) == 0);
     CHECK(error_of("0 < sctp: INIT[]\n").kind() == ScriptError::Kind::unsupported);
     CHECK(error_of("0 > S 0:0(0) <ECN e0b 1>\n").kind() == ScriptError::Kind::unsupported);
 }

@@ -101,6 +101,8 @@ void apply_options(Job& job, const DrillOptions& o) {
                 if (e == std::string::npos) break;
                 b = e + 1;
             }
+        } else if (name == "define") {
+            continue;  // applied by the parser
         } else if (name == "verbose" || name == "dry_run" || name == "strict_segments" ||
                    name == "speed" || name == "mss") {
             continue;  // no effect here (one segment per line is always matched)

@@ -144,7 +144,9 @@ void Interpreter::run() {
 }
 
 void Interpreter::finish() {
-    if (script_.cleanup_command) command(Event{}, *script_.cleanup_command);
+    // The cleanup command restores host settings the script changed; a target that cannot apply
+    // them now (an engine is built and about to be discarded) has nothing to restore.
+    if (script_.cleanup_command) command(Event{}, *script_.cleanup_command, true);
     evaluate_code_blocks();
 }
 

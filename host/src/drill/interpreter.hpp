@@ -20,7 +20,7 @@ namespace netloom::drill {
 
 struct RunSettings {
     std::int64_t tolerance_usecs = 4000;
-    double tolerance_percent = 0;
+    double tolerance_percent = 12.5;  // upstream packetdrill's default
     bool non_fatal_packet = false;
     bool non_fatal_syscall = false;
     std::uint16_t remote_port = 47123;  ///< the script peer's port (passive opens)

@@ -73,7 +73,7 @@ private:
     void check_result(const Event& event, const SyscallEvent& call, const CallResult& result);
 
     // commands.cpp
-    void command(const Event& event, const std::string& text);
+    void command(const Event& event, const std::string& text, bool cleanup = false);
     void code_block(const Event& event, const CodeEvent& code);
     void evaluate_code_blocks();
 
@@ -91,8 +91,18 @@ private:
     std::optional<std::int64_t> under_test_;  ///< label of the socket under test
     std::optional<std::int64_t> listener_;
 
-    // the connection under test
-    enum class Open { none, passive, active } open_ = Open::none;
+    // The socket under test moves through packetdrill's states (reference §6): its numbers are
+    // learned once per connection, at these steps only, never from later SYNs (a SYN in
+    // ESTABLISHED or TIME-WAIT keeps the old ISNs, so its seq maps like any other segment).
+    enum class TestState {
+        init,                  ///< socket() (or nothing yet)
+        listening,             ///< listen(): the next inbound SYN makes a child
+        passive_syn_received,  ///< a child: peer ISN known, ours from the next SYN-ACK
+        passive_synack_sent,   ///< both ISNs known
+        active_connecting,     ///< connect(): port and ISN from the next SYN
+        active_syn_sent,       ///< our ISN known, the peer's from its SYN-ACK
+        active_syn_acked,      ///< both ISNs known
+    } state_ = TestState::init;
     std::uint16_t local_port_ = 0;   ///< 0 until known
     std::uint16_t remote_port_ = 0;  ///< the script peer's port
     std::uint32_t local_ip_ = 0, remote_ip_ = 0;

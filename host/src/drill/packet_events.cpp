@@ -208,25 +208,21 @@ void Interpreter::inbound_tcp(const Event& event, const PacketEvent& packet,
         throw ScriptInvalid{event.at.line,
                             "semantic error: window must be specified for inbound "
                             "packets"};
-    if (syn && !ack && !spec.seq_absolute) {
-        // A new SYN from the peer: a passive open (reference §6), whose ISN anchors the peer's
-        // numbers from now on.
+    if (syn && !ack && (state_ == TestState::listening || state_ == TestState::init)) {
+        // A SYN for a listener (or with no socket at all) starts a child connection: a passive
+        // open whose peer ISN anchors the script's numbers from now on.
         map_.learn_remote_isn(spec.seq_start);
-        if (open_ != Open::active) {
-            open_ = Open::passive;
-            local_port_ = settings_.bind_port;
-        }
-    } else if (syn && ack && !spec.seq_absolute) {
-        map_.learn_remote_isn(spec.seq_start);  // SYN-ACK of an active open
-    }
-    if (open_ == Open::none) {
-        open_ = Open::passive;
+        state_ = TestState::passive_syn_received;
         local_port_ = settings_.bind_port;
+    } else if (syn && ack && state_ == TestState::active_syn_sent) {
+        map_.learn_remote_isn(spec.seq_start);  // the SYN-ACK answering our SYN
+        state_ = TestState::active_syn_acked;
     }
-    if (local_port_ == 0)
+    if (local_port_ == 0 && state_ == TestState::active_connecting)
         throw ScriptFailure{event.at.line,
                             "no connection under test yet to send this packet to "
                             "(the stack has not sent its SYN)"};
+    if (local_port_ == 0) local_port_ = settings_.bind_port;
     Ipv4Fields ip;
     ip.source = remote_ip_;
     ip.destination = local_ip_;
@@ -356,7 +352,7 @@ bool Interpreter::belongs_to_test(const DecodedPacket& p, const PacketEvent& exp
     if (p.protocol != 6) return !std::holds_alternative<TcpSegmentSpec>(expected.body);
     if (p.source != local_ip_ || p.destination != remote_ip_) return false;
     const bool syn_only = (p.tcp.flags & kSyn) && !(p.tcp.flags & kAck);
-    if (open_ == Open::active && local_port_ == 0 && syn_only &&
+    if (state_ == TestState::active_connecting && syn_only &&
         p.tcp.destination_port == settings_.connect_port) {
         local_port_ = p.tcp.source_port;  // the first SYN of an active open fixes the port
     }
@@ -459,10 +455,16 @@ void Interpreter::check_tcp(const Event& event, const PacketEvent& packet,
     }
     const Flags flags = parse_flags(spec.flags, event.at.line);
     const bool syn = p.tcp.flags & kSyn;
-    // The stack's ISN is learned from each SYN or SYN-ACK it sends (a new connection, or a SYN
-    // retransmission that changes nothing).
-    if (syn && !spec.seq_absolute)
-        map_.learn_local_isn(p.tcp.seq, spec.seq_any ? 0 : spec.seq_start);
+    // The stack's ISN is learned once per connection: from the SYN of an active open, or the
+    // SYN-ACK of a passive one (what the script wrote there is its script-space ISN, usually 0).
+    const std::uint32_t script_isn = spec.seq_any || spec.seq_absolute ? 0 : spec.seq_start;
+    if (syn && !(p.tcp.flags & kAck) && state_ == TestState::active_connecting) {
+        map_.learn_local_isn(p.tcp.seq, script_isn);
+        state_ = TestState::active_syn_sent;
+    } else if (syn && (p.tcp.flags & kAck) && state_ == TestState::passive_syn_received) {
+        map_.learn_local_isn(p.tcp.seq, script_isn);
+        state_ = TestState::passive_synack_sent;
+    }
 
     struct Bit {
         const char* name;

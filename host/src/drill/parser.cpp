@@ -103,7 +103,7 @@ void Parser::semantic_error(SourceLocation at, const std::string& message) {
 }
 
 void Parser::unsupported(SourceLocation at, const std::string& message) {
-    throw ScriptError(ScriptError::Kind::unsupported, lexer_.path(), at, "unsupported: " + message);
+    throw ScriptError(ScriptError::Kind::unsupported, lexer_.path(), at, message);
 }
 
 std::uint64_t Parser::check_unsigned(const Token& t, std::uint64_t max, const char* what) {
@@ -455,7 +455,7 @@ Script parse_script_file(const std::string& path, const ParseOptions& options) {
     if (text.size() > kMaxScriptBytes)
         throw ScriptError(
             ScriptError::Kind::unsupported, path, {0, 0},
-            "unsupported: script is larger than " + std::to_string(kMaxScriptBytes >> 20) + " MiB");
+            "script is larger than " + std::to_string(kMaxScriptBytes >> 20) + " MiB");
     return parse_script(text, path, options);
 }
 

@@ -2,10 +2,11 @@
 //
 // Contract: returns a Script holding every value exactly as written, or throws ScriptError with
 // the kind (syntax / semantic / unsupported), the line:column of the offending token and a
-// message modelled on packetdrill's ("parse error at 'X': syntax error", "semantic error: ...",
-// "unsupported: ..."). Nothing in the script is executed or looked up. Any input (binary garbage,
-// truncated text, NUL bytes, 10^6 lines) ends in one or the other, in time linear in its length;
-// memory is bounded by ParseOptions::max_events and, for files, by kMaxScriptBytes.
+// message modelled on packetdrill's ("parse error at 'X': syntax error", "semantic error: ...";
+// an unsupported construct's message only names it, the caller says "unsupported"). Nothing in the
+// script is executed or looked up. Any input (binary garbage, truncated text, NUL bytes, 10^6
+// lines) ends in one or the other, in time linear in its length; memory is bounded by
+// ParseOptions::max_events and, for files, by kMaxScriptBytes.
 #pragma once
 
 #include <cstddef>

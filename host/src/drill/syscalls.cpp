@@ -97,7 +97,10 @@ CallResult Interpreter::dispatch(const Event& event, const SyscallEvent& call) {
     }
     if (n == "listen") {
         need(2);
-        return target_.listen(fd_of(event, a[0]), static_cast<int>(eval(a[1])));
+        const int fd = fd_of(event, a[0]);
+        if (under_test_ && fds_.count(*under_test_) && fds_.at(*under_test_) == fd)
+            state_ = TestState::listening;
+        return target_.listen(fd, static_cast<int>(eval(a[1])));
     }
     if (n == "accept" || n == "accept4") {
         need(1);
@@ -112,8 +115,11 @@ CallResult Interpreter::dispatch(const Event& event, const SyscallEvent& call) {
             const Expression* family = field_named(a[1], "sa_family");
             unspec = family && eval(*family) == AF_UNSPEC;
         }
-        if (!unspec) {
-            open_ = Open::active;
+        const bool on_test_socket =
+            under_test_ && fds_.count(*under_test_) && fds_.at(*under_test_) == fd_of(event, a[0]);
+        if (!unspec && on_test_socket &&
+            (state_ == TestState::init || state_ == TestState::listening)) {
+            state_ = TestState::active_connecting;
             local_port_ = 0;  // learned from the SYN the stack is about to send
             remote_port_ = settings_.connect_port;
         }
@@ -303,7 +309,15 @@ void Interpreter::check_result(const Event& event, const SyscallEvent& call,
     if (labels && expected >= 0 && result.value >= 0) {
         // Label -> real fd (§6). The newest socket (or accepted child) is the one under test.
         fds_[expected] = static_cast<int>(result.value);
-        under_test_ = expected;
+        if (call.name == "socket") {
+            // packetdrill: the newest socket is the one under test, starting afresh (a passive
+            // child made by a SYN stays under test through accept()).
+            under_test_ = expected;
+            state_ = TestState::init;
+            remote_port_ = settings_.remote_port;
+        } else {
+            under_test_ = expected;  // the accepted child: the connection already under test
+        }
     } else if (result.value != expected) {
         message = "Expected result " + std::to_string(expected) + " but got " +
                   std::to_string(result.value);

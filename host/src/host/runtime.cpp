@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <utility>
 
 namespace netloom::host {
 
@@ -79,7 +80,13 @@ std::shared_ptr<NetDevice> Runtime::make_device(const Config& config, const std:
     Stack* owner = nullptr;
     for (auto& s : stacks_)
         if (s->name == stack) owner = s.get();
-    auto device = make<NetDevice>(config, PluginKind::driver, owner, name);
+    std::shared_ptr<NetDevice> device;
+    if (auto hook = hooks_.devices.find(config.get_string("use")); hook != hooks_.devices.end()) {
+        device = hook->second(config);
+        config.done();
+    } else {
+        device = make<NetDevice>(config, PluginKind::driver, owner, name);
+    }
     add_counted(stack + "/device/" + device->describe(), device);
     return device;
 }
@@ -94,10 +101,12 @@ void Runtime::build_stack(const std::string& name, const Config& s) {
         stack.ip = make<IpLayer>(s.child("ip"), PluginKind::ip, &stack, used);
         add_counted(name + "/ip", stack.ip);
     }
-    if (s.has("tcp")) {
+    const auto tcp_hook = hooks_.tcp.find(name);
+    if (s.has("tcp") || tcp_hook != hooks_.tcp.end()) {
         if (!stack.ip)
             s.fail_message("tcp", "a TCP engine needs an IP layer: add `ip:` to the stack");
-        stack.tcp = make<TcpEngine>(s.child("tcp"), PluginKind::tcp, &stack, used);
+        const Config tcp = tcp_hook != hooks_.tcp.end() ? tcp_hook->second : s.child("tcp");
+        stack.tcp = make<TcpEngine>(tcp, PluginKind::tcp, &stack, used);
         add_counted(name + "/tcp", stack.tcp);
     }
     std::size_t index = 0;
@@ -113,8 +122,12 @@ void Runtime::build_stack(const std::string& name, const Config& s) {
 }
 
 Runtime::Runtime(const Config& root, const PluginCatalog& catalog, Logging& logging,
-                 bool check_only)
-    : catalog_(catalog), logging_(logging), log_(logging.get("host")), check_only_(check_only) {
+                 bool check_only, RuntimeHooks hooks)
+    : catalog_(catalog),
+      logging_(logging),
+      log_(logging.get("host")),
+      check_only_(check_only),
+      hooks_(std::move(hooks)) {
     root.allow({"plugin_path", "log", "ab"});  // read by the CLI (`ab`: by `netloom ab`)
     Config run = root.child("run", true);
     if (run.has("duration")) duration_ = run.get_duration("duration");
@@ -169,9 +182,8 @@ extern "C" void on_signal(int number) {
 }
 }  // namespace
 
-int Runtime::run(std::optional<std::chrono::nanoseconds> duration,
-                 std::function<void()> on_stats_request) {
-    if (duration) duration_ = duration;
+void Runtime::start() {
+    if (std::exchange(started_, true)) return;
     for (auto& stack : stacks_) {
         if (stack->ip) {
             stack->ip->start();
@@ -181,6 +193,18 @@ int Runtime::run(std::optional<std::chrono::nanoseconds> duration,
             stack->device->attach(*scheduler_, [this, s] { poll_stack(*s); });
         }
     }
+}
+
+TcpEngine* Runtime::tcp(const std::string& name) const {
+    for (const auto& s : stacks_)
+        if (s->name == name) return s->tcp.get();
+    return nullptr;
+}
+
+int Runtime::run(std::optional<std::chrono::nanoseconds> duration,
+                 std::function<void()> on_stats_request) {
+    if (duration) duration_ = duration;
+    start();
     for (auto& stack : stacks_) {
         for (auto& app : stack->apps) {
             if (app->finite()) ++finite_apps_running_;

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,11 +34,21 @@ struct StatsRow {
     std::uint64_t value;
 };
 
+/// What a program embedding a runtime (`netloom drill`) adds to what the config describes.
+struct RuntimeHooks {
+    /// Devices the embedder implements itself, by `use:` name, tried before the plugin catalog.
+    /// The factory reads its keys from `config` (done() is checked after it returns).
+    std::map<std::string, std::function<std::shared_ptr<NetDevice>(const Config& config)>> devices;
+    /// By stack name: the `tcp:` section that stack's engine is built from, instead of the
+    /// stack's own `tcp:` key (errors keep this Config's own file:line:column marks).
+    std::map<std::string, Config> tcp;
+};
+
 class Runtime {
 public:
     /// `check_only`: validate everything, acquire nothing (see Env::check_only); do not `run`.
     Runtime(const Config& root, const PluginCatalog& catalog, Logging& logging,
-            bool check_only = false);
+            bool check_only = false, RuntimeHooks hooks = {});
     ~Runtime();
     Runtime(const Runtime&) = delete;
     Runtime& operator=(const Runtime&) = delete;
@@ -47,6 +58,12 @@ public:
     int run(std::optional<std::chrono::nanoseconds> duration,
             std::function<void()> on_stats_request = {});
     std::vector<StatsRow> stats() const;
+    /// Starts every stack (IP layer and TCP engine, or the device's frame counting) without
+    /// running the loop, for an embedder that drives the scheduler itself. Done once; `run`
+    /// calls it if nobody did.
+    void start();
+    /// The TCP engine of stack `name`, or null when it has none (or no such stack exists).
+    TcpEngine* tcp(const std::string& name) const;
 
     Scheduler& scheduler() { return *scheduler_; }
     std::size_t stack_count() const { return stacks_.size(); }
@@ -79,6 +96,8 @@ private:
     Logging& logging_;
     std::shared_ptr<spdlog::logger> log_;
     bool check_only_;
+    RuntimeHooks hooks_;
+    bool started_ = false;
     std::optional<std::chrono::nanoseconds> duration_;
     // Declaration order is destruction order reversed: stacks go first, the scheduler last.
     std::shared_ptr<Scheduler> scheduler_;
