@@ -56,6 +56,8 @@ private:
     void inbound_tcp(const Event& event, const PacketEvent& packet, const TcpSegmentSpec& spec);
     void inbound_icmp(const Event& event, const IcmpSpec& spec);
     bool belongs_to_test(const DecodedPacket& packet, const PacketEvent& expected);
+    void join_segments(const Event& event, const PacketEvent& packet, std::uint32_t length,
+                       std::int64_t deadline, DecodedPacket& joined, std::int64_t& at);
     void check_tcp(const Event& event, const PacketEvent& packet, const TcpSegmentSpec& spec,
                    const DecodedPacket& actual);
     void check_options(const Event& event, const TcpSegmentSpec& spec, const DecodedPacket& actual);
