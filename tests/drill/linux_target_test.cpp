@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -323,8 +324,10 @@ TEST_CASE("linux target: the wire is quiet and run_until lets real time pass", "
     if (!is_root()) NETLOOM_SKIP(root, "the linux target needs root");
     const auto thread = static_cast<id_t>(::syscall(SYS_gettid));
     const int nice_before = ::getpriority(PRIO_PROCESS, thread);
+    const int policy_before = ::sched_getscheduler(0);
     auto target = make_linux_target(TargetOptions{});
-    CHECK(::getpriority(PRIO_PROCESS, thread) == -20);  // the interpreter wakes on time
+    // The interpreter wakes on time: real-time round robin as upstream packetdrill (root may).
+    CHECK(::sched_getscheduler(0) == SCHED_RR);
     // No IPv6 router solicitation, MLD report or anything else appears by itself.
     const std::int64_t until = target->now_us() + 1'200'000;
     CHECK_FALSE(target->next_packet(until).has_value());
@@ -333,6 +336,7 @@ TEST_CASE("linux target: the wire is quiet and run_until lets real time pass", "
     CHECK(target->now_us() >= until + 50'000);
     target.reset();
     CHECK(::getpriority(PRIO_PROCESS, thread) == nice_before);
+    CHECK(::sched_getscheduler(0) == policy_before);
 }
 
 TEST_CASE("linux target: fds it did not open are refused, options and ioctls reach the kernel",
