@@ -205,3 +205,14 @@ TEST_CASE("symbols of upstream's Linux corpus are known, with the kernel's value
     CHECK(lookup_symbol("EPOLLEXCLUSIVE") == (1 << 28));
     CHECK(lookup_symbol("ENOMSG") == 42);
 }
+
+TEST_CASE("a buffer argument other than ... is unsupported, never silently replaced") {
+    for (const char* call : {"+0 write(4, NULL, 1000) = -1 EFAULT (Bad address)\n",
+                             "+0 recv(4, NULL, 1000, 0) = -1 EFAULT (Bad address)\n"}) {
+        FakeTarget target;
+        const ScriptResult r = run(std::string(kHandshake) + call, target);
+        INFO(r.message);
+        CHECK(r.outcome == Outcome::unsupported);
+        CHECK(r.message.find("buffer") != std::string::npos);
+    }
+}

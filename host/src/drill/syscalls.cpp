@@ -125,13 +125,21 @@ CallResult Interpreter::dispatch(const Event& event, const SyscallEvent& call) {
         }
         return target_.connect(fd_of(event, a[0]), unspec);
     }
+    // The target supplies the buffer (zero bytes out, any bytes in): a script that names one,
+    // such as NULL to provoke EFAULT, asks for something it cannot express.
+    auto own_buffer = [&] {
+        if (!is_ellipsis(a[1]))
+            throw ScriptUnsupported{event.at.line, n + " with a buffer other than ..."};
+    };
     if (n == "read" || n == "recv" || n == "recvfrom") {
         need(3);
+        own_buffer();
         const int flags = n == "read" || a.size() < 4 ? 0 : static_cast<int>(eval(a[3]));
         return target_.recv(fd_of(event, a[0]), static_cast<std::size_t>(eval(a[2])), flags);
     }
     if (n == "write" || n == "send" || n == "sendto") {
         need(3);
+        own_buffer();
         const int flags = n == "write" || a.size() < 4 ? 0 : static_cast<int>(eval(a[3]));
         if (n == "sendto" && a.size() >= 5 && !is_ellipsis(a[4]) &&
             a[4].kind != Expression::Kind::integer)
