@@ -28,6 +28,7 @@ public:
     std::vector<std::uint32_t> split;
     std::vector<std::uint32_t> seq_gaps;  ///< bytes skipped before each piece (0: contiguous)
     std::int64_t piece_gap_us = 100;
+    std::vector<std::uint16_t> syn_ports;  ///< source port of every SYN injected
 
     std::string name() const override { return "fake"; }
     std::int64_t now_us() override { return now; }
@@ -47,6 +48,7 @@ public:
         auto p = decode_ipv4(datagram, error);
         if (!p || !(p->tcp.flags & 0x02)) return;
         peer_port_ = p->tcp.source_port;
+        syn_ports.push_back(peer_port_);
         peer_next_ = p->tcp.seq + 1;
         send_segment(0x12, kIsn, 0);
         snd_next_ = kIsn + 1;
@@ -215,4 +217,21 @@ TEST_CASE("a buffer argument other than ... is unsupported, never silently repla
         CHECK(r.outcome == Outcome::unsupported);
         CHECK(r.message.find("buffer") != std::string::npos);
     }
+}
+
+TEST_CASE("each passive open comes from a peer port of its own, as upstream's does") {
+    // The first connection stays open: a second SYN from its 4-tuple would be a segment of it.
+    FakeTarget target;
+    const std::string second = R"(
++0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 5
++0 bind(5, ..., ...) = 0
++0 listen(5, 1) = 0
++0 < S 0:0(0) win 1000
++0 > S. 0:0(0) ack 1
+)";
+    const ScriptResult r = run(std::string(kHandshake) + second, target);
+    INFO(r.message);
+    CHECK(r.outcome == Outcome::pass);
+    REQUIRE(target.syn_ports.size() == 2);
+    CHECK(target.syn_ports[0] != target.syn_ports[1]);
 }
