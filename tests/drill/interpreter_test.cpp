@@ -235,3 +235,15 @@ TEST_CASE("each passive open comes from a peer port of its own, as upstream's do
     REQUIRE(target.syn_ports.size() == 2);
     CHECK(target.syn_ports[0] != target.syn_ports[1]);
 }
+
+TEST_CASE("sendmsg with MSG_ZEROCOPY over several iovecs is unsupported (one buffer is sent)") {
+    FakeTarget target;
+    const ScriptResult r =
+        run(std::string(kHandshake) +
+                "+0 sendmsg(4, {msg_name(...)=..., msg_iov(2)=[{..., 1}, {..., 1}], "
+                "msg_flags=0}, MSG_ZEROCOPY) = 2\n",
+            target);
+    INFO(r.message);
+    CHECK(r.outcome == Outcome::unsupported);
+    CHECK(r.message.find("MSG_ZEROCOPY") != std::string::npos);
+}

@@ -167,6 +167,13 @@ CallResult Interpreter::dispatch(const Event& event, const SyscallEvent& call) {
             throw ScriptUnsupported{event.at.line, n + " with control messages"};
         const std::size_t total = iov_total(*this, *iov, eval);
         const int flags = static_cast<int>(eval(a[2]));
+        // The target sends one contiguous buffer. With MSG_ZEROCOPY the kernel maps each iovec
+        // into fragments of its own, so their number shapes the segments; without it the bytes
+        // are copied and the layout does not matter.
+        if (n == "sendmsg" && (flags & MSG_ZEROCOPY) && iov->elements.size() > 1)
+            throw ScriptUnsupported{event.at.line, "sendmsg with MSG_ZEROCOPY over " +
+                                                       std::to_string(iov->elements.size()) +
+                                                       " iovecs (the target sends one buffer)"};
         return n == "recvmsg" ? target_.recv(fd_of(event, a[0]), total, flags)
                               : target_.send(fd_of(event, a[0]), total, flags);
     }
