@@ -77,8 +77,11 @@ public:
     }
     CallResult shutdown(int, int) override { return CallResult::ok(); }
     CallResult close(int) override { return CallResult::ok(); }
-    CallResult getsockopt(int, int, int, OptionValue&) override {
-        return CallResult::not_supported("getsockopt");
+    CallResult getsockopt(int, int, int, OptionValue& value) override {
+        value.is_int = true;  // every option is one int, -1 (as TCP_NOTSENT_LOWAT's default)
+        value.integer = -1;
+        value.bytes = {0xff, 0xff, 0xff, 0xff};
+        return CallResult::ok();
     }
     CallResult setsockopt(int, int, int, const OptionValue&) override { return CallResult::ok(); }
     CallResult fcntl(int, int, std::int64_t) override { return CallResult::ok(); }
@@ -246,4 +249,19 @@ TEST_CASE("sendmsg with MSG_ZEROCOPY over several iovecs is unsupported (one buf
     INFO(r.message);
     CHECK(r.outcome == Outcome::unsupported);
     CHECK(r.message.find("MSG_ZEROCOPY") != std::string::npos);
+}
+
+TEST_CASE("an int option compares as 32 bits: 4294967295 is the -1 the kernel returns") {
+    FakeTarget target;
+    ScriptResult r =
+        run(std::string(kHandshake) +
+                "+0 getsockopt(4, SOL_TCP, TCP_NOTSENT_LOWAT, [4294967295], [4]) = 0\n",
+            target);
+    INFO(r.message);
+    CHECK(r.outcome == Outcome::pass);
+    FakeTarget other;
+    r = run(
+        std::string(kHandshake) + "+0 getsockopt(4, SOL_TCP, TCP_NOTSENT_LOWAT, [5], [4]) = 0\n",
+        other);
+    CHECK(r.outcome == Outcome::fail);
 }
