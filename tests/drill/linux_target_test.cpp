@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <future>
 #include <memory>
 #include <optional>
@@ -328,6 +329,23 @@ TEST_CASE("linux target: the wire is quiet and run_until lets real time pass", "
     auto target = make_linux_target(TargetOptions{});
     // The interpreter wakes on time: real-time round robin as upstream packetdrill (root may).
     CHECK(::sched_getscheduler(0) == SCHED_RR);
+    // ... and the capture thread above it, so that no interpreter delays a datagram's stamp.
+    sched_param own{};
+    REQUIRE(::sched_getparam(0, &own) == 0);
+    int capture_threads = 0;
+    if (DIR* tasks = ::opendir("/proc/self/task")) {
+        while (const dirent* entry = ::readdir(tasks)) {
+            const pid_t tid = static_cast<pid_t>(std::atoi(entry->d_name));
+            sched_param other{};
+            if (tid <= 0 || tid == static_cast<pid_t>(thread) ||
+                ::sched_getscheduler(tid) != SCHED_FIFO || ::sched_getparam(tid, &other) != 0)
+                continue;
+            CHECK(other.sched_priority > own.sched_priority);
+            ++capture_threads;
+        }
+        ::closedir(tasks);
+    }
+    CHECK(capture_threads == 1);
     // No IPv6 router solicitation, MLD report or anything else appears by itself.
     const std::int64_t until = target->now_us() + 1'200'000;
     CHECK_FALSE(target->next_packet(until).has_value());
