@@ -21,6 +21,21 @@ TEST_CASE("sysctl -w with Linux names becomes target settings") {
     CHECK(q[0].value == "4096 131072 6291456");
 }
 
+TEST_CASE("sysctl writes NAME=VALUE with -q, -w, both or neither, as procps does") {
+    auto a = plan_command(
+        "sysctl -q net.ipv4.tcp_ecn=2\nsysctl net.ipv4.tcp_sack=0\n"
+        "sysctl -qw net.ipv4.tcp_fastopen=0x1");
+    REQUIRE(a.size() == 3);
+    CHECK(a[0].name == "tcp_ecn");
+    CHECK(a[0].value == "2");
+    CHECK(a[1].name == "tcp_sack");
+    CHECK(a[2].value == "0x1");
+    CHECK(plan_command("sysctl -q -w net.ipv4.tcp_rmem=\"1 2 3\"")[0].value == "1 2 3");
+    CHECK_THROWS_AS(plan_command("sysctl -q net.ipv4.tcp_sack"), std::invalid_argument);
+    CHECK_THROWS_AS(plan_command("sysctl -p /etc/x.conf"), std::invalid_argument);
+    CHECK_THROWS_AS(plan_command("sysctl -n net.ipv4.tcp_sack=1"), std::invalid_argument);
+}
+
 TEST_CASE("FreeBSD sysctls are mapped or accepted at their default") {
     auto a = plan_command("sysctl -w net.inet.tcp.rfc1323=0 && sysctl -w net.inet.tcp.blackhole=0");
     REQUIRE(a.size() == 2);
@@ -32,7 +47,8 @@ TEST_CASE("FreeBSD sysctls are mapped or accepted at their default") {
 }
 
 TEST_CASE("sockstat counting assertions are understood") {
-    auto a = plan_command("sockstat -4 -P tcp -p 8080 -s | grep packetdril | grep -c TIME_WAIT | grep 1");
+    auto a = plan_command(
+        "sockstat -4 -P tcp -p 8080 -s | grep packetdril | grep -c TIME_WAIT | grep 1");
     REQUIRE(a.size() == 1);
     CHECK(a[0].kind == CommandAction::Kind::count_state);
     CHECK(a[0].linux_state == 6);
@@ -51,8 +67,9 @@ TEST_CASE("code blocks: tcpi_state and tcpi_options assertions only") {
     auto a = plan_code("assert tcpi_state == TCPI_ESTABLISHED, \"state\"");
     REQUIRE(a.size() == 1);
     CHECK(a[0].expected == 1);
-    auto b = plan_code("assert tcpi_options == (TCPI_OPT_SACK | TCPI_OPT_TIMESTAMPS)\n"
-                       "assert tcpi_state == TCPI_TIME_WAIT");
+    auto b = plan_code(
+        "assert tcpi_options == (TCPI_OPT_SACK | TCPI_OPT_TIMESTAMPS)\n"
+        "assert tcpi_state == TCPI_TIME_WAIT");
     REQUIRE(b.size() == 2);
     CHECK(b[0].expected == 3);
     CHECK(b[1].expected == 6);

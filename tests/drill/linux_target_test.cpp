@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -21,6 +22,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <future>
 #include <memory>
 #include <optional>
@@ -323,8 +325,27 @@ TEST_CASE("linux target: the wire is quiet and run_until lets real time pass", "
     if (!is_root()) NETLOOM_SKIP(root, "the linux target needs root");
     const auto thread = static_cast<id_t>(::syscall(SYS_gettid));
     const int nice_before = ::getpriority(PRIO_PROCESS, thread);
+    const int policy_before = ::sched_getscheduler(0);
     auto target = make_linux_target(TargetOptions{});
-    CHECK(::getpriority(PRIO_PROCESS, thread) == -20);  // the interpreter wakes on time
+    // The interpreter wakes on time: real-time round robin as upstream packetdrill (root may).
+    CHECK(::sched_getscheduler(0) == SCHED_RR);
+    // ... and the capture thread above it, so that no interpreter delays a datagram's stamp.
+    sched_param own{};
+    REQUIRE(::sched_getparam(0, &own) == 0);
+    int capture_threads = 0;
+    if (DIR* tasks = ::opendir("/proc/self/task")) {
+        while (const dirent* entry = ::readdir(tasks)) {
+            const pid_t tid = static_cast<pid_t>(std::atoi(entry->d_name));
+            sched_param other{};
+            if (tid <= 0 || tid == static_cast<pid_t>(thread) ||
+                ::sched_getscheduler(tid) != SCHED_FIFO || ::sched_getparam(tid, &other) != 0)
+                continue;
+            CHECK(other.sched_priority > own.sched_priority);
+            ++capture_threads;
+        }
+        ::closedir(tasks);
+    }
+    CHECK(capture_threads == 1);
     // No IPv6 router solicitation, MLD report or anything else appears by itself.
     const std::int64_t until = target->now_us() + 1'200'000;
     CHECK_FALSE(target->next_packet(until).has_value());
@@ -333,6 +354,7 @@ TEST_CASE("linux target: the wire is quiet and run_until lets real time pass", "
     CHECK(target->now_us() >= until + 50'000);
     target.reset();
     CHECK(::getpriority(PRIO_PROCESS, thread) == nice_before);
+    CHECK(::sched_getscheduler(0) == policy_before);
 }
 
 TEST_CASE("linux target: fds it did not open are refused, options and ioctls reach the kernel",

@@ -60,13 +60,19 @@ constexpr BsdSysctl kBsd[] = {
 };
 
 void plan_sysctl(const std::vector<std::string>& w, std::vector<CommandAction>& out) {
+    // procps sysctl writes every NAME=VALUE argument with or without -w; -q only silences the
+    // echo of the new value. Other options (-n, -a, -p FILE, -e...) read or change semantics.
     std::size_t i = 1;
-    if (i < w.size() && w[i] == "-w") ++i;
+    for (; i < w.size() && w[i].size() > 1 && w[i][0] == '-'; ++i) {
+        if (w[i].find_first_not_of("wq", 1) != std::string::npos)
+            throw std::invalid_argument("sysctl option " + w[i] + " (only -w and -q)");
+    }
     if (i >= w.size()) throw std::invalid_argument("sysctl without NAME=VALUE");
     for (; i < w.size(); ++i) {
         const auto eq = w[i].find('=');
         if (eq == std::string::npos)
-            throw std::invalid_argument("sysctl reads a value (only -w NAME=VALUE is supported)");
+            throw std::invalid_argument(
+                "sysctl reads a value (only NAME=VALUE writes are supported)");
         std::string name = w[i].substr(0, eq);
         std::string value = w[i].substr(eq + 1);
         // sysctl -w net.ipv4.tcp_rmem="4096 87380 6291456" arrives split by the shell's rules;

@@ -103,9 +103,10 @@ void apply_options(Job& job, const DrillOptions& o) {
             }
         } else if (name == "define") {
             continue;  // applied by the parser
-        } else if (name == "verbose" || name == "dry_run" || name == "strict_segments" ||
-                   name == "speed" || name == "mss") {
-            continue;  // no effect here (one segment per line is always matched)
+        } else if (name == "strict_segments") {
+            job.settings.strict_segments = true;
+        } else if (name == "verbose" || name == "dry_run" || name == "speed" || name == "mss") {
+            continue;  // no effect here
         } else if (name == "udp_encapsulation" || name == "tcp_md5_secret" ||
                    name == "tcp_ts_ecr_scaled" || name == "tcp_ts_tick_usecs" ||
                    name.rfind("wire_", 0) == 0) {

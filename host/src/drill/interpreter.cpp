@@ -110,8 +110,10 @@ void Interpreter::run() {
     local_ip_ = parse_ipv4(settings_.local_ip);
     remote_ip_ = parse_ipv4(settings_.remote_ip);
     remote_port_ = settings_.remote_port;
-    start_us_ = target_.now_us();
+    // The untimed init command runs before the script's clock starts, as upstream packetdrill
+    // does: setting a dozen sysctls takes milliseconds that the events' times do not include.
     if (script_.init_command) command(Event{}, *script_.init_command);
+    start_us_ = target_.now_us();
     for (const Event& event : script_.events) {
         if (const auto* packet = std::get_if<PacketEvent>(&event.body)) {
             const bool in = packet->direction == Direction::inbound;

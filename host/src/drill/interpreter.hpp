@@ -23,6 +23,10 @@ struct RunSettings {
     double tolerance_percent = 12.5;  // upstream packetdrill's default
     bool non_fatal_packet = false;
     bool non_fatal_syscall = false;
+    /// --strict_segments: one live segment per `>` line. Without it, consecutive segments that a
+    /// TSO/GSO split could have made are joined to match a line with a bigger length, as
+    /// upstream packetdrill does (its Linux corpus writes TSO-sized segments).
+    bool strict_segments = false;
     std::uint16_t remote_port = 47123;  ///< the script peer's port (passive opens)
     std::string local_ip = "192.168.0.1", remote_ip = "192.0.2.1";  ///< as the target's options
     std::uint16_t bind_port = 8080, connect_port = 8080;

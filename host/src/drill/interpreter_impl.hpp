@@ -56,6 +56,8 @@ private:
     void inbound_tcp(const Event& event, const PacketEvent& packet, const TcpSegmentSpec& spec);
     void inbound_icmp(const Event& event, const IcmpSpec& spec);
     bool belongs_to_test(const DecodedPacket& packet, const PacketEvent& expected);
+    void join_segments(const Event& event, const PacketEvent& packet, std::uint32_t length,
+                       std::int64_t deadline, DecodedPacket& joined, std::int64_t& at);
     void check_tcp(const Event& event, const PacketEvent& packet, const TcpSegmentSpec& spec,
                    const DecodedPacket& actual);
     void check_options(const Event& event, const TcpSegmentSpec& spec, const DecodedPacket& actual);
@@ -103,8 +105,9 @@ private:
         active_syn_sent,       ///< our ISN known, the peer's from its SYN-ACK
         active_syn_acked,      ///< both ISNs known
     } state_ = TestState::init;
-    std::uint16_t local_port_ = 0;   ///< 0 until known
-    std::uint16_t remote_port_ = 0;  ///< the script peer's port
+    std::uint16_t local_port_ = 0;     ///< 0 until known
+    std::uint16_t remote_port_ = 0;    ///< the script peer's port
+    std::uint16_t passive_opens_ = 0;  ///< SYNs that made a child so far (each a new peer port)
     std::uint32_t local_ip_ = 0, remote_ip_ = 0;
 
     struct Snapshot {

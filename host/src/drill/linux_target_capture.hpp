@@ -6,12 +6,13 @@
 // the moment it was read (µs since `epoch_ns`). The thread keeps reading while the interpreter
 // is blocked in a system call, so arrival times stay right during blocking calls (the kernel
 // wakes the poll as soon as the datagram is queued on the device). The thread asks for
-// SCHED_FIFO priority 1 (root has it; ignored if refused): it sleeps except to read a datagram,
-// and on a busy machine it then wakes within tens of µs instead of after another task's time
-// slice (measured: p99 4 ms -> 50 µs with 3 CPU hogs on 2 cores). `next` hands datagrams out
-// FIFO, waiting on a condition variable until `deadline_us` at most (never a busy wait). It
-// throws std::runtime_error if reading the TUN failed or if more than kMaxQueued datagrams were
-// left untaken (memory stays bounded; later ones are dropped). Thread-safe.
+// SCHED_FIFO priority 2, above the interpreter's SCHED_RR 1 (root has it; ignored if refused): it
+// sleeps except to read a datagram, and on a busy machine it then wakes within tens of µs instead
+// of after another task's time slice (measured: p99 4 ms -> 50 µs with 3 CPU hogs on 2 cores).
+// `next` hands datagrams out FIFO, waiting on a condition variable until `deadline_us` at most
+// (never a busy wait). It throws std::runtime_error if reading the TUN failed or if more than
+// kMaxQueued datagrams were left untaken (memory stays bounded; later ones are dropped).
+// Thread-safe.
 #pragma once
 
 #include <condition_variable>

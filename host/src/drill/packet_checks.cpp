@@ -23,6 +23,11 @@ bool Interpreter::belongs_to_test(const DecodedPacket& p, const PacketEvent& exp
     return p.tcp.source_port == local_port_ && p.tcp.destination_port == remote_port_;
 }
 
+namespace {
+// A joined segment still fits one IPv4 datagram with the longest headers (as a TSO one does).
+constexpr std::uint32_t kMaxJoinedPayload = 65535 - 60 - 60;
+}  // namespace
+
 void Interpreter::outbound(const Event& event, const PacketEvent& packet, const Timing& timing) {
     // Give up 2 s after the time the packet was due (a `*` packet: after kBlockingLimitUs).
     const std::int64_t due = timing.start ? timing.end : previous_end_ + kBlockingLimitUs;
@@ -37,9 +42,13 @@ void Interpreter::outbound(const Event& event, const PacketEvent& packet, const 
         auto decoded = decode_ipv4(captured->datagram, error);
         if (!decoded) continue;  // not IPv4 (the target filters L2); nothing to compare
         if (!belongs_to_test(*decoded, packet)) continue;
-        const std::int64_t at = captured->at_us - start_us_;
+        std::int64_t at = captured->at_us - start_us_;
         previous_end_ = at;
         if (const auto* tcp = std::get_if<TcpSegmentSpec>(&packet.body)) {
+            if (!settings_.strict_segments && decoded->protocol == 6 &&
+                decoded->tcp.payload_length > 0 && decoded->tcp.payload_length < tcp->length &&
+                tcp->length <= kMaxJoinedPayload)
+                join_segments(event, packet, tcp->length, deadline, *decoded, at);
             check_tcp(event, packet, *tcp, *decoded);
         } else if (const auto* icmp = std::get_if<IcmpSpec>(&packet.body)) {
             (void)icmp;
@@ -65,6 +74,68 @@ void Interpreter::outbound(const Event& event, const PacketEvent& packet, const 
         }
         return;
     }
+}
+
+// A line whose length is bigger than the segment that came: the stack may have split what the
+// script wrote as one TSO/GSO super-segment (upstream packetdrill's Linux corpus is written for
+// a TSO device). The following segments join it while they continue it exactly: contiguous
+// sequence numbers, the same flags but FIN, PSH and CWR (which a split puts on the first or last
+// piece only), the same options length, and every piece but the last as big as the previous
+// one. The joined segment has the last piece's headers, the first one's seq and CWR, and the last
+// one's time. Unlike upstream, a segment without data never starts a join and a gap in sequence
+// numbers ends it: neither is something a segmentation offload makes.
+void Interpreter::join_segments(const Event& event, const PacketEvent& packet, std::uint32_t length,
+                                std::int64_t deadline, DecodedPacket& joined, std::int64_t& at) {
+    const DecodedPacket first = joined;
+    std::uint32_t total = first.tcp.payload_length;
+    std::uint32_t previous_length = total;
+    while (total < length) {
+        auto captured = target_.next_packet(start_us_ + deadline);
+        if (!captured) return;  // the length check then reports what did come
+        std::string error;
+        auto piece = decode_ipv4(captured->datagram, error);
+        if (!piece || !belongs_to_test(*piece, packet)) continue;
+        const std::int64_t piece_at = captured->at_us - start_us_;
+        previous_end_ = piece_at;
+        constexpr std::uint8_t kMayDiffer = kFin | kPsh | kCwr;
+        const bool continues =
+            piece->protocol == 6 && piece->tcp.seq == joined.tcp.seq + joined.tcp.payload_length &&
+            (piece->tcp.flags & ~kMayDiffer) == (joined.tcp.flags & ~kMayDiffer) &&
+            piece->tcp.reserved == joined.tcp.reserved &&
+            piece->tcp_data_offset == joined.tcp_data_offset;
+        if (!continues) {
+            return packet_mismatch(event,
+                                   "segment " + std::to_string(piece->tcp.payload_length) +
+                                       " bytes does not continue the " + std::to_string(total) +
+                                       " bytes before it toward the line's " +
+                                       std::to_string(length),
+                                   *piece, piece_at);
+        }
+        const std::uint32_t piece_length = piece->tcp.payload_length;
+        if (piece_length < length - total && piece_length != previous_length) {
+            return packet_mismatch(event,
+                                   "fragment payload: expected " + std::to_string(previous_length) +
+                                       " bytes vs actual " + std::to_string(piece_length) +
+                                       " bytes; total payload: expected " + std::to_string(length) +
+                                       " bytes vs actual " + std::to_string(total + piece_length) +
+                                       " bytes",
+                                   *piece, piece_at);
+        }
+        const bool all_zero = joined.payload_all_zero && piece->payload_all_zero;
+        const bool checksums_ok = joined.header_checksum_ok && piece->header_checksum_ok;
+        total += piece_length;
+        previous_length = piece_length;
+        joined = *piece;
+        joined.payload_all_zero = all_zero;
+        joined.header_checksum_ok = checksums_ok;
+        at = piece_at;
+    }
+    joined.total_length =
+        static_cast<std::uint16_t>(joined.total_length - joined.tcp.payload_length + total);
+    joined.tcp.payload_length = total;
+    joined.tcp.seq = first.tcp.seq;
+    joined.tcp.flags =
+        static_cast<std::uint8_t>((joined.tcp.flags & ~kCwr) | (first.tcp.flags & kCwr));
 }
 
 std::string Interpreter::describe_actual(const DecodedPacket& p, std::int64_t at_us) const {

@@ -103,6 +103,10 @@ void Interpreter::inbound_tcp(const Event& event, const PacketEvent& packet,
         map_.learn_remote_isn(spec.seq_start);
         state_ = TestState::passive_syn_received;
         local_port_ = settings_.bind_port;
+        // Each passive open comes from a peer port of its own, as upstream packetdrill picks a
+        // fresh ephemeral one: an earlier connection of the script may still be open, and its
+        // 4-tuple would turn this SYN into a segment of that connection.
+        remote_port_ = static_cast<std::uint16_t>(settings_.remote_port + passive_opens_++);
     } else if (syn && ack && state_ == TestState::active_syn_sent) {
         map_.learn_remote_isn(spec.seq_start);  // the SYN-ACK answering our SYN
         state_ = TestState::active_syn_acked;

@@ -2,11 +2,14 @@
 #include "drill/symbols.hpp"
 
 #include <fcntl.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -62,6 +65,31 @@ const std::unordered_map<std::string_view, std::int64_t>& table() {
         NL_SYM(SO_PRIORITY),
         NL_SYM(SO_MARK),
         NL_SYM(SO_TIMESTAMP),
+        NL_SYM(SO_TIMESTAMPING),
+        NL_SYM(SO_ZEROCOPY),
+        NL_SYM(SCM_TIMESTAMPING),
+        // SO_TIMESTAMPING flags and error-queue records (linux/net_tstamp.h, linux/errqueue.h)
+        NL_SYM(SOF_TIMESTAMPING_TX_HARDWARE),
+        NL_SYM(SOF_TIMESTAMPING_TX_SOFTWARE),
+        NL_SYM(SOF_TIMESTAMPING_RX_HARDWARE),
+        NL_SYM(SOF_TIMESTAMPING_RX_SOFTWARE),
+        NL_SYM(SOF_TIMESTAMPING_SOFTWARE),
+        NL_SYM(SOF_TIMESTAMPING_RAW_HARDWARE),
+        NL_SYM(SOF_TIMESTAMPING_OPT_ID),
+        NL_SYM(SOF_TIMESTAMPING_TX_SCHED),
+        NL_SYM(SOF_TIMESTAMPING_TX_ACK),
+        NL_SYM(SOF_TIMESTAMPING_OPT_CMSG),
+        NL_SYM(SOF_TIMESTAMPING_OPT_TSONLY),
+        NL_SYM(SOF_TIMESTAMPING_OPT_STATS),
+        NL_SYM(SCM_TSTAMP_SND),
+        NL_SYM(SCM_TSTAMP_SCHED),
+        NL_SYM(SCM_TSTAMP_ACK),
+        NL_SYM(SO_EE_ORIGIN_NONE),
+        NL_SYM(SO_EE_ORIGIN_LOCAL),
+        NL_SYM(SO_EE_ORIGIN_ICMP),
+        NL_SYM(SO_EE_ORIGIN_TIMESTAMPING),
+        NL_SYM(SO_EE_ORIGIN_ZEROCOPY),
+        NL_SYM(SO_EE_CODE_ZEROCOPY_COPIED),
         // IPPROTO_TCP options
         NL_SYM(TCP_NODELAY),
         NL_SYM(TCP_MAXSEG),
@@ -85,6 +113,9 @@ const std::unordered_map<std::string_view, std::int64_t>& table() {
         NL_SYM(TCP_SAVED_SYN),
         NL_SYM(TCP_REPAIR),
         NL_SYM(TCP_THIN_LINEAR_TIMEOUTS),
+        NL_SYM(TCP_FASTOPEN_KEY),
+        NL_SYM(TCP_INQ),
+        NL_SYM(TCP_CM_INQ),
         // IPPROTO_IP options and TOS values
         NL_SYM(IP_TOS),
         NL_SYM(IP_TTL),
@@ -94,6 +125,7 @@ const std::unordered_map<std::string_view, std::int64_t>& table() {
         NL_SYM(IP_PMTUDISC_DONT),
         NL_SYM(IP_PMTUDISC_WANT),
         NL_SYM(IP_RECVERR),
+        NL_SYM(IP_FREEBIND),
         NL_SYM(IPTOS_LOWDELAY),
         NL_SYM(IPTOS_THROUGHPUT),
         NL_SYM(IPTOS_RELIABILITY),
@@ -144,6 +176,19 @@ const std::unordered_map<std::string_view, std::int64_t>& table() {
         NL_SYM(POLLRDHUP),
         NL_SYM(POLLRDBAND),
         NL_SYM(POLLWRBAND),
+        // epoll
+        NL_SYM(EPOLLIN),
+        NL_SYM(EPOLLOUT),
+        NL_SYM(EPOLLERR),
+        NL_SYM(EPOLLHUP),
+        NL_SYM(EPOLLRDHUP),
+        NL_SYM(EPOLLPRI),
+        NL_SYM(EPOLLET),
+        NL_SYM(EPOLLONESHOT),
+        NL_SYM(EPOLLEXCLUSIVE),
+        NL_SYM(EPOLL_CTL_ADD),
+        NL_SYM(EPOLL_CTL_MOD),
+        NL_SYM(EPOLL_CTL_DEL),
         // errno
         NL_SYM(EPERM),
         NL_SYM(ENOENT),
@@ -192,6 +237,7 @@ const std::unordered_map<std::string_view, std::int64_t>& table() {
         NL_SYM(EINPROGRESS),
         NL_SYM(ENOSYS),
         NL_SYM(EPROTO),
+        NL_SYM(ENOMSG),
         // misc
         {"NULL", 0},
         {"INADDR_ANY", 0},

@@ -125,13 +125,21 @@ CallResult Interpreter::dispatch(const Event& event, const SyscallEvent& call) {
         }
         return target_.connect(fd_of(event, a[0]), unspec);
     }
+    // The target supplies the buffer (zero bytes out, any bytes in): a script that names one,
+    // such as NULL to provoke EFAULT, asks for something it cannot express.
+    auto own_buffer = [&] {
+        if (!is_ellipsis(a[1]))
+            throw ScriptUnsupported{event.at.line, n + " with a buffer other than ..."};
+    };
     if (n == "read" || n == "recv" || n == "recvfrom") {
         need(3);
+        own_buffer();
         const int flags = n == "read" || a.size() < 4 ? 0 : static_cast<int>(eval(a[3]));
         return target_.recv(fd_of(event, a[0]), static_cast<std::size_t>(eval(a[2])), flags);
     }
     if (n == "write" || n == "send" || n == "sendto") {
         need(3);
+        own_buffer();
         const int flags = n == "write" || a.size() < 4 ? 0 : static_cast<int>(eval(a[3]));
         if (n == "sendto" && a.size() >= 5 && !is_ellipsis(a[4]) &&
             a[4].kind != Expression::Kind::integer)
@@ -159,6 +167,13 @@ CallResult Interpreter::dispatch(const Event& event, const SyscallEvent& call) {
             throw ScriptUnsupported{event.at.line, n + " with control messages"};
         const std::size_t total = iov_total(*this, *iov, eval);
         const int flags = static_cast<int>(eval(a[2]));
+        // The target sends one contiguous buffer. With MSG_ZEROCOPY the kernel maps each iovec
+        // into fragments of its own, so their number shapes the segments; without it the bytes
+        // are copied and the layout does not matter.
+        if (n == "sendmsg" && (flags & MSG_ZEROCOPY) && iov->elements.size() > 1)
+            throw ScriptUnsupported{event.at.line, "sendmsg with MSG_ZEROCOPY over " +
+                                                       std::to_string(iov->elements.size()) +
+                                                       " iovecs (the target sends one buffer)"};
         return n == "recvmsg" ? target_.recv(fd_of(event, a[0]), total, flags)
                               : target_.send(fd_of(event, a[0]), total, flags);
     }
@@ -209,7 +224,12 @@ CallResult Interpreter::dispatch(const Event& event, const SyscallEvent& call) {
         const std::int64_t expected = eval(*item);
         if (!value.is_int)
             throw ScriptUnsupported{event.at.line, "getsockopt value of this option as an integer"};
-        if (value.integer != expected) {
+        // An int option is 32 bits: the script may write it unsigned (tcp_notsent_lowat's
+        // default 4294967295 comes back as -1), as upstream compares the int's bytes.
+        const bool same = value.bytes.size() == 4 ? static_cast<std::uint32_t>(value.integer) ==
+                                                        static_cast<std::uint32_t>(expected)
+                                                  : value.integer == expected;
+        if (!same) {
             std::string got = std::to_string(value.integer);
             if (item->kind == Expression::Kind::symbol && item->text.size() > 1 &&
                 item->text[0] == 'E') {
