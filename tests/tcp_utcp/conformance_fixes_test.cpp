@@ -1,0 +1,55 @@
+// Regression tests for the tcp_utcp failures found by the packetdrill conformance scripts
+// (tests/conformance/*.pkt): the ACK of a segment arriving at a zero window (RFC 9293 3.10.7.4),
+// receiver SWS avoidance after a zero window (RFC 9293 3.8.6.2.2), ICMP port unreachable while
+// opening (RFC 1122 4.2.3.9).
+#include <catch2/catch.hpp>
+
+#include "core_harness.hpp"
+
+using namespace utcp_test;
+
+namespace {
+
+/// An established pair whose server has a `rcvbuf`-byte window, filled by the client's data
+/// (1000-byte segments): the server's RCV.WND is 0 on return.
+CorePair pair_with_full_server_window(std::uint32_t rcvbuf, std::uint32_t& tsval) {
+    Config config = test_config();
+    config.rcvbuf = rcvbuf;
+    config.window_scaling = false;
+    CorePair pair = established_pair(config, config);
+    Tcb& server = *pair.server;
+    tsval = server.ts_recent + 1;
+    for (std::uint32_t sent = 0; sent < rcvbuf; sent += 1000)
+        deliver_in(server, data_from_peer(server, server.rcv_nxt, 1000, tsval++), pair.now());
+    REQUIRE(server.rcv_wnd() == 0);
+    return pair;
+}
+
+}  // namespace
+
+TEST_CASE("at a zero window the ACK of a data segment at RCV.NXT is taken, its text dropped") {
+    std::uint32_t ts = 0;
+    CorePair pair = pair_with_full_server_window(3000, ts);
+    Tcb& server = *pair.server;
+    const SeqNum rcv_nxt = server.rcv_nxt;
+    Outputs sent;
+    REQUIRE(send_1(server, std::vector<std::uint8_t>(100, 7), pair.now(), sent) == 100);
+    REQUIRE(server.snd_una != server.snd_nxt);
+    // The peer's next data acknowledges our 100 bytes; the window has no room for its text.
+    Outputs out = deliver_in(server, data_from_peer(server, rcv_nxt, 100, ts++), pair.now());
+    CHECK(server.snd_una == server.snd_nxt);  // RFC 9293 3.10.7.4: the ACK is processed
+    CHECK(server.rcv_nxt == rcv_nxt);         // the text is not
+    CHECK(server.recv_buffer.readable() == 3000);
+    REQUIRE(out.segments.size() == 1);  // and the dropped text is acknowledged
+    CHECK(out.segments[0].ack == rcv_nxt);
+    CHECK(out.segments[0].window == 0);
+    CHECK(out.segments[0].payload.empty());
+    // A segment past RCV.NXT is still unacceptable: its ACK is not taken.
+    send_1(server, std::vector<std::uint8_t>(100, 7), pair.now(), sent);
+    const SeqNum una = server.snd_una;
+    Outputs later =
+        deliver_in(server, data_from_peer(server, rcv_nxt + 100, 100, ts++), pair.now());
+    CHECK(server.snd_una == una);
+    REQUIRE(later.segments.size() == 1);
+    CHECK(later.segments[0].ack == rcv_nxt);
+}
