@@ -53,3 +53,32 @@ TEST_CASE("at a zero window the ACK of a data segment at RCV.NXT is taken, its t
     REQUIRE(later.segments.size() == 1);
     CHECK(later.segments[0].ack == rcv_nxt);
 }
+
+TEST_CASE(
+    "after a zero window, a read freeing Eff.snd.MSS reopens it at once (RFC 9293 3.8.6.2.2)") {
+    // The peer's MSS (1000) is below ours: Eff.snd.MSS is 1000 minus the timestamp option, and
+    // min(RCV.BUFF / 2, Eff.snd.MSS) = 988 is the opening that is worth announcing.
+    Config client_config = test_config();
+    client_config.mss = 1000;
+    Config server_config = test_config();
+    server_config.rcvbuf = 3000;
+    server_config.window_scaling = false;
+    CorePair pair = established_pair(client_config, server_config);
+    Tcb& server = *pair.server;
+    REQUIRE(server.max_payload() == 988);
+    std::uint32_t ts = server.ts_recent + 1;
+    for (int i = 0; i < 3; ++i)
+        deliver_in(server, data_from_peer(server, server.rcv_nxt, 1000, ts++), pair.now());
+    REQUIRE(server.rcv_wnd() == 0);
+    std::vector<std::uint8_t> buffer(1000);
+    Outputs small;
+    REQUIRE(recv_1(server, std::span(buffer).first(100), pair.now(), small) == 100);
+    CHECK(small.segments.empty());  // 100 bytes: silly window, the edge stays
+    CHECK(server.rcv_wnd() == 0);
+    Outputs enough;
+    REQUIRE(recv_1(server, buffer, pair.now(), enough) == 1000);
+    REQUIRE(enough.segments.size() == 1);  // 1100 bytes free >= 988: a window update
+    CHECK(enough.segments[0].window == 1100);
+    CHECK(enough.segments[0].ack == server.rcv_nxt);
+    CHECK(server.rcv_wnd() == 1100);
+}

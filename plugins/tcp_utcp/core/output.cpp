@@ -16,10 +16,14 @@ namespace {
 /// rounded *down* to the scale unit, so we never offer space the buffer does not have; the
 /// right edge we remember (RCV.ADV) never moves left, and data up to it is always accepted
 /// even when the rounded field makes it look up to one unit shorter to the peer. SYN segments
-/// carry the window unscaled (RFC 7323 2.2).
+/// carry the window unscaled (RFC 7323 2.2). Receiver SWS avoidance (RFC 9293 3.8.6.2.2)
+/// measures the opening against Eff.snd.MSS, the connection's effective send MSS (RFC 9293
+/// 3.7.1: the peer's MSS option or the path's, minus the TCP options we send), not the MSS we
+/// advertise: a peer limited to smaller segments would otherwise wait for more room than one
+/// of its full segments needs.
 std::uint16_t advertise_window(Tcb& tcb, bool syn) {
     const std::uint32_t window = tcp::receive_window_to_advertise(
-        tcb.rcv_free(), tcb.rcv_wnd(), tcb.config->rcvbuf, tcb.config->mss);
+        tcb.rcv_free(), tcb.rcv_wnd(), tcb.config->rcvbuf, tcb.max_payload());
     const std::uint8_t shift = syn ? 0 : tcb.rcv_wscale;
     const std::uint16_t field = tcp::encode_window(window, shift);
     tcb.rcv_adv = tcp::seq_max(tcb.rcv_adv, tcb.rcv_nxt + tcp::decode_window(field, shift));
