@@ -1,7 +1,7 @@
 // Regression tests for the tcp_utcp failures found by the packetdrill conformance scripts
 // (tests/conformance/*.pkt): the ACK of a segment arriving at a zero window (RFC 9293 3.10.7.4),
-// receiver SWS avoidance after a zero window (RFC 9293 3.8.6.2.2), ICMP port unreachable while
-// opening (RFC 1122 4.2.3.9).
+// receiver SWS avoidance after a zero window (RFC 9293 3.8.6.2.2) and the delayed ACK a read
+// must not swallow when it sends no window update.
 #include <catch2/catch.hpp>
 
 #include "core_harness.hpp"
@@ -10,27 +10,34 @@ using namespace utcp_test;
 
 namespace {
 
-/// An established pair whose server has a `rcvbuf`-byte window, filled by the client's data
-/// (1000-byte segments): the server's RCV.WND is 0 on return.
-CorePair pair_with_full_server_window(std::uint32_t rcvbuf, std::uint32_t& tsval) {
-    Config config = test_config();
-    config.rcvbuf = rcvbuf;
-    config.window_scaling = false;
-    CorePair pair = established_pair(config, config);
+/// An established pair whose server has a 3000-byte receive buffer (no window scaling) and
+/// whose client announced MSS 1000: the server's Eff.snd.MSS is 988 with timestamps.
+CorePair small_window_pair() {
+    Config client_config = test_config();
+    client_config.mss = 1000;
+    Config server_config = test_config();
+    server_config.rcvbuf = 3000;
+    server_config.window_scaling = false;
+    CorePair pair = established_pair(client_config, server_config);
+    REQUIRE(pair.server->max_payload() == 988);
+    return pair;
+}
+
+/// Fills the server's window of a small_window_pair with three 1000-byte segments.
+void fill_server_window(CorePair& pair, std::uint32_t& tsval) {
     Tcb& server = *pair.server;
-    tsval = server.ts_recent + 1;
-    for (std::uint32_t sent = 0; sent < rcvbuf; sent += 1000)
+    for (int i = 0; i < 3; ++i)
         deliver_in(server, data_from_peer(server, server.rcv_nxt, 1000, tsval++), pair.now());
     REQUIRE(server.rcv_wnd() == 0);
-    return pair;
 }
 
 }  // namespace
 
 TEST_CASE("at a zero window the ACK of a data segment at RCV.NXT is taken, its text dropped") {
-    std::uint32_t ts = 0;
-    CorePair pair = pair_with_full_server_window(3000, ts);
+    CorePair pair = small_window_pair();
     Tcb& server = *pair.server;
+    std::uint32_t ts = server.ts_recent + 1;
+    fill_server_window(pair, ts);
     const SeqNum rcv_nxt = server.rcv_nxt;
     Outputs sent;
     REQUIRE(send_1(server, std::vector<std::uint8_t>(100, 7), pair.now(), sent) == 100);
@@ -58,18 +65,10 @@ TEST_CASE(
     "after a zero window, a read freeing Eff.snd.MSS reopens it at once (RFC 9293 3.8.6.2.2)") {
     // The peer's MSS (1000) is below ours: Eff.snd.MSS is 1000 minus the timestamp option, and
     // min(RCV.BUFF / 2, Eff.snd.MSS) = 988 is the opening that is worth announcing.
-    Config client_config = test_config();
-    client_config.mss = 1000;
-    Config server_config = test_config();
-    server_config.rcvbuf = 3000;
-    server_config.window_scaling = false;
-    CorePair pair = established_pair(client_config, server_config);
+    CorePair pair = small_window_pair();
     Tcb& server = *pair.server;
-    REQUIRE(server.max_payload() == 988);
     std::uint32_t ts = server.ts_recent + 1;
-    for (int i = 0; i < 3; ++i)
-        deliver_in(server, data_from_peer(server, server.rcv_nxt, 1000, ts++), pair.now());
-    REQUIRE(server.rcv_wnd() == 0);
+    fill_server_window(pair, ts);
     std::vector<std::uint8_t> buffer(1000);
     Outputs small;
     REQUIRE(recv_1(server, std::span(buffer).first(100), pair.now(), small) == 100);
@@ -81,4 +80,25 @@ TEST_CASE(
     CHECK(enough.segments[0].window == 1100);
     CHECK(enough.segments[0].ack == server.rcv_nxt);
     CHECK(server.rcv_wnd() == 1100);
+}
+
+TEST_CASE("a read that does not reopen the window leaves the delayed ACK owed") {
+    CorePair pair = small_window_pair();
+    Tcb& server = *pair.server;
+    std::uint32_t ts = server.ts_recent + 1;
+    deliver_in(server, data_from_peer(server, server.rcv_nxt, 988, ts++), pair.now());
+    deliver_in(server, data_from_peer(server, server.rcv_nxt, 988, ts++), pair.now());
+    REQUIRE(server.last_ack_sent == server.rcv_nxt);  // two full segments: ACKed at once
+    const std::uint64_t sent_before = server.segments_sent;
+    deliver_in(server, data_from_peer(server, server.rcv_nxt, 500, ts++), pair.now());
+    REQUIRE(server.timers.delack.has_value());  // one small segment: its ACK is delayed
+    REQUIRE(server.rcv_wnd() < server.max_payload());
+    std::vector<std::uint8_t> buffer(100);
+    Outputs out;
+    REQUIRE(recv_1(server, buffer, pair.now(), out) == 100);
+    CHECK(out.segments.empty());  // 100 bytes: no window update (SWS avoidance)
+    // Nothing was sent, so the ACK is still owed and its timer still runs.
+    CHECK(server.timers.delack.has_value());
+    CHECK(server.last_ack_sent != server.rcv_nxt);
+    CHECK(server.segments_sent == sent_before);
 }

@@ -36,11 +36,10 @@ std::size_t recv_1(Tcb& tcb, std::span<std::uint8_t> buffer, Time now, Outputs& 
     if (n > 0 && tcb.synchronized() && tcb.state != TcpState::time_wait) {
         const std::uint32_t threshold =
             std::min<std::uint32_t>(tcb.max_payload(), tcb.config->rcvbuf / 2);
-        if (window_before < threshold) {
-            const SeqNum old_edge = tcb.rcv_adv;
-            Segment update = make_segment(tcb, tcb.snd_nxt, ack, now);
-            if (tcp::gt(tcb.rcv_adv, old_edge)) out.segments.push_back(std::move(update));
-        }
+        // Only a segment actually sent may touch the TCB (make_segment takes the owed ACK
+        // as sent and stops the delayed-ACK timer).
+        if (window_before < threshold && detail::window_would_open(tcb))
+            out.segments.push_back(make_segment(tcb, tcb.snd_nxt, ack, now));
     }
     return n;
 }
