@@ -99,6 +99,9 @@ struct SendWindow {
     tcp::RtoEstimator rto;
     tcp::CongestionControl cc;
     std::uint32_t dup_acks = 0;
+    /// RTOs in a row since the last new ACK: the give-up count. Not the RTO's backoff, which
+    /// Karn's rule keeps past that ACK until an RTT sample (RFC 6298 5).
+    std::uint32_t timeouts = 0;
     SeqNum recover;  ///< RFC 6582 "recover"
     bool in_recovery = false;
     bool recover_valid = false;

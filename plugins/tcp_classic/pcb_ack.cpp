@@ -89,8 +89,11 @@ void Pcb::handle_new_ack(const Segment& seg, std::uint32_t acked) {
     stats_.bytes_acked += data_acked;
     snd_.una = seg.ack;
     if (lt(snd_.nxt, snd_.una)) snd_.nxt = snd_.una;  // after a go-back-N rewind
+    // Karn (RFC 6298 3 and 5): the backed-off RTO stays until take_rtt_sample() finds a
+    // segment that was sent once (its sample recomputes the RTO); the ACK of a retransmission
+    // ends only the run of timeouts that leads to giving up.
     take_rtt_sample(seg, previous);
-    snd_.rto.reset_backoff();
+    snd_.timeouts = 0;
     backoff_probes_ = 0;
     snd_.dup_acks = 0;
     probe_sent_ = false;

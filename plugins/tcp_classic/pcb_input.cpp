@@ -246,7 +246,14 @@ void Pcb::process_text(const Segment& seg) {
     }
     if (seg.has(fin) && stored_all)
         rcv_.fin = seg.seq + static_cast<std::uint32_t>(seg.payload.size());
-    if (rcv_.fin && *rcv_.fin == rcv_.nxt) on_fin_received();
+    if (rcv_.fin && *rcv_.fin == rcv_.nxt) {
+        on_fin_received();
+    } else if (seg.has(fin) && data.empty()) {
+        // A FIN beyond a gap waits for the missing data, but like any out-of-order segment it
+        // is ACKed at once (RFC 9293 3.10.7.4, RFC 5681 4.2): the duplicate ACK tells the
+        // peer what is missing. (With data, the data's own ACK was sent above.)
+        send_ack_now();
+    }
 }
 
 }  // namespace netloom::classic

@@ -157,7 +157,10 @@ void Pcb::retransmit_first() {
     std::uint8_t flags = 0;
     if (length == tx_.size() && fin_queued_ && !fin_acked_ && gt(snd_.max, fin_seq())) flags |= fin;
     if (length == 0 && !(flags & fin)) return;
-    send_segment(snd_.una, length, flags | (length == tx_.size() ? psh : 0));
+    // PSH marks the last buffered data (RFC 1122 4.2.2.2); a bare FIN carries none (RFC 9293
+    // 3.9.1), as it did when first sent by output().
+    const bool last_data = length > 0 && length == tx_.size();
+    send_segment(snd_.una, length, flags | (last_data ? psh : 0));
     const SeqNum end = snd_.una + length + ((flags & fin) ? 1 : 0);
     if (lt(snd_.nxt, end)) snd_.nxt = end;
     snd_.max = tcp::seq_max(snd_.max, snd_.nxt);

@@ -90,7 +90,7 @@ void Pcb::enter_timeout_recovery() {
     // SACKed data is never sent again, and later SACKs reveal lost retransmissions. RFC 2018 8:
     // when the same data times out again the receiver may have reneged, so the information
     // is dropped then (every byte from SND.UNA becomes a hole).
-    if (!board_ || snd_.rto.backoff_count() > 1)
+    if (!board_ || snd_.timeouts > 1)
         board_ = std::make_unique<tcp::SackScoreboard>(snd_.una, payload_room());
     board_->begin_timeout_recovery(snd_.max);
     rxt_fence_ = snd_.max;
@@ -129,7 +129,10 @@ void Pcb::sack_output() {
         if (offset >= tx_.size()) break;
         segment.length = std::min({segment.length, room, tx_.size() - offset});
         if (segment.length == 0) break;
-        send_segment(segment.start, segment.length, 0);
+        // RFC 1122 4.2.2.2: PSH on the segment that empties the transmit queue, as output()
+        // sets it outside recovery.
+        const bool last = offset + segment.length == tx_.size();
+        send_segment(segment.start, segment.length, last ? psh : 0);
         const tcp::SeqNum end = segment.start + segment.length;
         if (gt(end, snd_.max)) snd_.max = end;
         snd_.nxt = snd_.max;

@@ -150,7 +150,9 @@ void Pcb::icmp_error(const IcmpErrorReport& report) {
     const bool opening = state_ == TcpState::syn_sent || state_ == TcpState::syn_received;
     if (opening && report.type == kDestinationUnreachable &&
         (report.code == 1 || report.code == 2 || report.code == 3)) {
-        enter_closed(TcpError::unreachable);
+        // Nothing listens at the other end (port, protocol): the connection is refused, as by
+        // a RST (Linux: ECONNREFUSED); a host that cannot be reached is `unreachable`.
+        enter_closed(report.code == 1 ? TcpError::unreachable : TcpError::refused);
         return;
     }
     if (report.type == kDestinationUnreachable || report.type == kTimeExceeded ||

@@ -25,8 +25,7 @@ Time Pcb::retransmit_deadline() noexcept {
     reorder_pending_ = false;
     const bool recovering = sack_recovery_active();
     if (sack_ok_ && snd_.rto.has_sample() && (!snd_.in_recovery || recovering) && !probe_sent_ &&
-        snd_.rto.backoff_count() == 0 && state_ != TcpState::syn_sent &&
-        state_ != TcpState::syn_received) {
+        snd_.timeouts == 0 && state_ != TcpState::syn_sent && state_ != TcpState::syn_received) {
         const bool one_segment = !recovering && flight_size() <= payload_room();
         const Time pto = tcp::probe_timeout(snd_.rto, one_segment, tcp::kWorstCaseDelayedAck);
         if (pto < rto) {
@@ -111,16 +110,17 @@ void Pcb::on_retransmit_timer() {
         send_tail_loss_probe();
         return;
     }
-    if (snd_.rto.backoff_count() >= config.max_retransmits) {
+    if (snd_.timeouts >= config.max_retransmits) {
         give_up();
         return;
     }
     // RFC 6298 5.5-5.6 and RFC 5681 3.1: back off, collapse cwnd, resend. ssthresh is held
     // when the same data timed out again and when a fast recovery already reduced it for
     // this loss (one reduction per loss event, RFC 6582 3.2 / RFC 6675 5).
-    const bool repeated = snd_.rto.backoff_count() > 0;
+    const bool repeated = snd_.timeouts > 0;
     snd_.cc.on_rto_timeout(snd_.max - snd_.una, now(), repeated || snd_.in_recovery);
     snd_.rto.on_timeout();
+    ++snd_.timeouts;
     ++rto_count;
     snd_.in_recovery = false;
     snd_.recover_valid = true;

@@ -9,8 +9,10 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -319,13 +321,18 @@ TEST_CASE("linux target: set_sysctl tcp_sack=0 takes SACK-permitted out of the S
 
 TEST_CASE("linux target: the wire is quiet and run_until lets real time pass", "[drill][linux]") {
     if (!is_root()) NETLOOM_SKIP(root, "the linux target needs root");
+    const auto thread = static_cast<id_t>(::syscall(SYS_gettid));
+    const int nice_before = ::getpriority(PRIO_PROCESS, thread);
     auto target = make_linux_target(TargetOptions{});
+    CHECK(::getpriority(PRIO_PROCESS, thread) == -20);  // the interpreter wakes on time
     // No IPv6 router solicitation, MLD report or anything else appears by itself.
     const std::int64_t until = target->now_us() + 1'200'000;
     CHECK_FALSE(target->next_packet(until).has_value());
     CHECK(target->now_us() >= until);
     target->run_until(until + 50'000);
     CHECK(target->now_us() >= until + 50'000);
+    target.reset();
+    CHECK(::getpriority(PRIO_PROCESS, thread) == nice_before);
 }
 
 TEST_CASE("linux target: fds it did not open are refused, options and ioctls reach the kernel",

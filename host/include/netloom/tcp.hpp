@@ -45,7 +45,7 @@ std::string_view to_string(TcpState state) noexcept;
 
 enum class TcpError : std::uint8_t {
     none,
-    refused,      ///< RST in answer to our SYN
+    refused,      ///< RST in answer to our SYN, or ICMP port/protocol unreachable while opening
     reset,        ///< the peer reset an established connection
     timed_out,    ///< retransmissions (or keepalive probes, or connect) gave up
     unreachable,  ///< ICMP unreachable (RFC 1122 4.2.3.9) or ARP failure during connect

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -21,6 +22,7 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -133,6 +135,29 @@ SocketAddress address_for(int fd, in_addr ip, std::uint16_t port) {
     }
     return address;
 }
+
+/// While alive, the constructing thread runs at nice kInterpreterNice (restored after; ignored
+/// when refused). See linux_target.hpp: a real-time script needs the interpreter to wake on time.
+class RaisedPriority {
+public:
+    RaisedPriority() : thread_(static_cast<id_t>(::syscall(SYS_gettid))) {
+        errno = 0;
+        const int previous = ::getpriority(PRIO_PROCESS, thread_);
+        if (errno != 0) return;
+        previous_ = previous;
+        if (::setpriority(PRIO_PROCESS, thread_, kInterpreterNice) < 0) previous_.reset();
+    }
+    ~RaisedPriority() {
+        if (previous_) (void)::setpriority(PRIO_PROCESS, thread_, *previous_);
+    }
+    RaisedPriority(const RaisedPriority&) = delete;
+    RaisedPriority& operator=(const RaisedPriority&) = delete;
+
+private:
+    static constexpr int kInterpreterNice = -20;
+    id_t thread_;
+    std::optional<int> previous_;
+};
 
 /// Inode of the calling thread's network namespace (0 if unreadable).
 ino_t current_namespace_inode() {
@@ -486,6 +511,7 @@ private:
     std::int64_t epoch_ns_;
     linux_target_detail::TunCapture capture_;
     ino_t namespace_inode_;
+    RaisedPriority priority_;
     // Set on each new TCP socket when the namespace's default cannot be (host restriction).
     std::string socket_congestion_control_;
     std::mutex fds_mutex_;  // a blocking call may run on another thread of the interpreter

@@ -8,6 +8,10 @@
 // every socket, the TUN, and moves the thread back, and the kernel frees the namespace. The
 // interpreter runs each script in a forked child, so nothing a script does outlives it.
 // - Clock: CLOCK_MONOTONIC µs since the constructor returned; real time, so run_until sleeps.
+//   While the target exists the thread that made it runs at nice -20 (restored by the
+//   destructor; skipped if refused): on a loaded machine a normal-priority interpreter woke
+//   10-80 ms late a few times per conformance run (inbound "timing error"s on a 2-vCPU VM
+//   shared with builds); at -20 none in the same conditions. Its capture thread runs SCHED_FIFO.
 // - Capture: a reader thread drains the TUN and timestamps each datagram when it reads it
 //   (linux_target_capture.hpp), also while the interpreter is blocked in accept/recv/connect.
 //   No checksum or segmentation offload is enabled on the TUN, so the kernel hands out
