@@ -62,6 +62,20 @@ void read_port_range(const netloom::Config& c, std::string_view key, std::uint16
     last = static_cast<std::uint16_t>(*hi);
 }
 
+/// `syn_cookies`: a boolean (cookies past syn_backlog, or never) or `always` (every SYN).
+void read_syn_cookies(const netloom::Config& c, EngineOptions& e) {
+    const std::string value = c.get_string("syn_cookies", e.syn_cookies ? "true" : "false");
+    e.syn_cookies_always = value == "always";
+    if (e.syn_cookies_always || value == "true" || value == "yes" || value == "on") {
+        e.syn_cookies = true;
+    } else if (value == "false" || value == "no" || value == "off") {
+        e.syn_cookies = false;
+    } else {
+        c.fail_message("syn_cookies",
+                       "syn_cookies must be true, false or always, not '" + value + "'");
+    }
+}
+
 }  // namespace
 
 EngineOptions read_engine_options(const netloom::Config& c) {
@@ -94,7 +108,7 @@ EngineOptions read_engine_options(const netloom::Config& c) {
     e.keepalive_count = bounded_count(c, "keepalive_count", e.keepalive_count, 1, 1000);
     e.backlog = bounded_count(c, "backlog", e.backlog, 1, 65535);
     e.syn_backlog = bounded_count(c, "syn_backlog", e.syn_backlog, 1, 65535);
-    e.syn_cookies = c.get_bool("syn_cookies", e.syn_cookies);
+    read_syn_cookies(c, e);
     e.max_connections = bounded_count(c, "max_connections", e.max_connections, 1, 1 << 22);
     e.max_time_wait = bounded_count(c, "max_time_wait", e.max_time_wait, 0, 1 << 22);
     e.nodelay = c.get_bool("nodelay", e.nodelay);
@@ -154,7 +168,7 @@ void visit_engine_options(const EngineOptions& o,
     visit_connection_options(o, visit);
     visit("backlog", text(std::uint64_t{o.backlog}));
     visit("syn_backlog", text(std::uint64_t{o.syn_backlog}));
-    visit("syn_cookies", text(o.syn_cookies));
+    visit("syn_cookies", o.syn_cookies && o.syn_cookies_always ? "always" : text(o.syn_cookies));
     visit("max_connections", text(std::uint64_t{o.max_connections}));
     visit("max_time_wait", text(std::uint64_t{o.max_time_wait}));
     visit("ephemeral_ports",

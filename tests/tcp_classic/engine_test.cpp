@@ -319,3 +319,13 @@ TEST_CASE("config: same keys as tcp_utcp, bad values are errors", "[tcp_classic]
     CHECK_THROWS_AS(classic::read_engine_config(Config::load_string("{rcvbuf: 10}", "t.yaml")),
                     ConfigError);
 }
+
+TEST_CASE("syn_cookies: always answers every SYN with a cookie, keeping no state",
+          "[tcp_classic][syn_cookies]") {
+    // Linux's tcp_syncookies=2 (RFC 4987 3.6): the first SYN already gets a cookie.
+    Net net("classic-cookies-always", "{syn_cookies: always}");
+    Established e(net, 80);
+    CHECK(counter_of(net.server.engine, "syn_cookies_sent") == 1);
+    CHECK(counter_of(net.server.engine, "syn_cookies_accepted") == 1);
+    exchange(net, *e.client, *e.server, generated(20000, 3), generated(10000, 4));
+}

@@ -98,3 +98,25 @@ TEST_CASE("a tcp: section with every kind of key set reaches both engines alike"
         "keepalive: true, keepalive_idle: 10s, max_time_wait: 3, delack_timeout: 10ms}",
         "set");
 }
+
+TEST_CASE("syn_cookies takes true, false or always, the same in both engines",
+          "[tcp_engines][config]") {
+    compare("{syn_cookies: always}", "cookies-always");
+    auto read = [](const std::string& yaml) {
+        return tcp::read_engine_options(Config::load_string(yaml, "tcp.yaml"));
+    };
+    const tcp::EngineOptions always = read("{syn_cookies: always}");
+    CHECK(always.syn_cookies);
+    CHECK(always.syn_cookies_always);
+    CHECK(engine_values(always).at("syn_cookies") == "always");
+    const tcp::EngineOptions off = read("{syn_cookies: false}");
+    CHECK_FALSE(off.syn_cookies);
+    CHECK_FALSE(off.syn_cookies_always);
+    CHECK(engine_values(off).at("syn_cookies") == "false");
+    const tcp::EngineOptions on = read("{syn_cookies: yes}");
+    CHECK(on.syn_cookies);
+    CHECK_FALSE(on.syn_cookies_always);
+    CHECK(engine_values(on).at("syn_cookies") == "true");
+    CHECK_THROWS_WITH(read("{syn_cookies: sometimes}"),
+                      Catch::Contains("syn_cookies must be true, false or always"));
+}

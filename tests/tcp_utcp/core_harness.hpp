@@ -65,6 +65,14 @@ inline Segment peer_segment(const Tcb& tcb, SeqNum seq, SeqNum ack, std::uint8_t
     return segment;
 }
 
+/// `bytes` of data from the peer of `tcb` at `seq`, acknowledging everything `tcb` sent, with
+/// timestamp `tsval` when timestamps are on.
+inline Segment data_from_peer(const Tcb& tcb, SeqNum seq, std::size_t bytes, std::uint32_t tsval) {
+    Segment segment = peer_segment(tcb, seq, tcb.snd_nxt, flag::ack, 0xffff, bytes);
+    if (tcb.ts_ok) segment.options.timestamps = wire::TcpTimestamps{tsval, 0};
+    return segment;
+}
+
 class CorePair {
 public:
     /// `loss`: probability that a segment is dropped; `reorder`: probability that one is held

@@ -177,7 +177,12 @@ TEST_CASE("ICMP: sequence check, hard errors while opening, soft errors on give-
     Outputs refused;
     deliver_icmp(opening, 3, 3, opening.iss, 0, 1ms, refused);  // port unreachable
     CHECK(opening.state == TcpState::closed);
-    CHECK(refused.error == TcpError::unreachable);
+    CHECK(refused.error == TcpError::refused);  // ECONNREFUSED, like a RST (and Linux)
+    Tcb no_protocol = connect_1(config, client_tuple(), 0s, out);
+    Outputs refused_too;
+    deliver_icmp(no_protocol, 3, 2, no_protocol.iss, 0, 1ms, refused_too);  // protocol unreachable
+    CHECK(no_protocol.state == TcpState::closed);
+    CHECK(refused_too.error == TcpError::refused);
 
     Tcb soft = connect_1(config, client_tuple(), 0s, out);
     deliver_icmp(soft, 3, 1, soft.iss, 0, 1ms, out);  // host unreachable: soft

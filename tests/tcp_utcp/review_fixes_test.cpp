@@ -10,16 +10,6 @@
 
 using namespace utcp_test;
 
-namespace {
-
-Segment data_from_peer(const Tcb& tcb, SeqNum seq, std::size_t bytes, std::uint32_t tsval) {
-    Segment segment = peer_segment(tcb, seq, tcb.snd_nxt, flag::ack, 0xffff, bytes);
-    if (tcb.ts_ok) segment.options.timestamps = wire::TcpTimestamps{tsval, 0};
-    return segment;
-}
-
-}  // namespace
-
 TEST_CASE("a whole window with its first segment lost is held, not half dropped") {
     CorePair pair = established_pair();
     Tcb& server = *pair.server;

@@ -98,6 +98,26 @@ TEST_CASE("a full half-open set answers with SYN cookies, those connections work
     }
 }
 
+TEST_CASE("syn_cookies: always answers every SYN with a cookie, keeping no state",
+          "[tcp_utcp][shell][syn_cookies]") {
+    // Linux's tcp_syncookies=2 (RFC 4987 3.6): the first SYN already gets a cookie, far below
+    // syn_backlog, and the connection exists only once the ACK returns it.
+    Net net("utcp-shell-cookies-always", "{syn_cookies: always}");
+    auto listener = net.server.engine.listen(80, 0);
+    auto client = net.client.engine.connect({kServer, 80});
+    std::unique_ptr<TcpConnection> server;
+    REQUIRE(net.run_until([&] {
+        if (!server) server = listener->accept();
+        return server != nullptr;
+    }));
+    CHECK(counter_of(net.server.engine, "syn_cookies_sent") == 1);
+    CHECK(counter_of(net.server.engine, "syn_cookies_accepted") == 1);
+    CHECK_FALSE(server->info().sack_enabled);  // a cookie carries the MSS only
+    const Bytes hello = generated(3000, 3);
+    REQUIRE(client->send(hello) == hello.size());
+    REQUIRE(net.run_until([&] { return server->readable_bytes() == hello.size(); }));
+}
+
 TEST_CASE("closing with unread data resets the peer (RFC 2525 2.17)", "[tcp_utcp][shell]") {
     Net net("utcp-shell-reset");
     auto listener = net.server.engine.listen(7000, 0);

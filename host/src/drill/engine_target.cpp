@@ -137,9 +137,7 @@ std::string EngineTarget::set_sysctl(const std::string& name, const std::string&
     if (name == "tcp_timestamps") return flag(name, value, "timestamps");  // 2: no offset
     if (name == "tcp_window_scaling") return flag(name, value, "window_scaling");
     if (name == "tcp_syncookies") {
-        if (v == 2)
-            return "sysctl tcp_syncookies=2 (cookies always): the engines send cookies "
-                   "only past syn_backlog";
+        if (v == 2) return stack_.set("syn_cookies", "always");  // cookies for every SYN
         return flag(name, value, "syn_cookies");
     }
     if (name == "tcp_rmem" || name == "tcp_wmem") {

@@ -72,7 +72,15 @@ void deliver_in_3(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
         send_ack(tcb, now, out);  // RFC 7323 5.3 R1: ACK and drop
         return;
     }
-    if (!sequence_acceptable(tcb, segment.seq, len)) {
+    const bool acceptable = sequence_acceptable(tcb, segment.seq, len);
+    // RFC 9293 3.10.7.4 "first": with a zero window "no segments will be acceptable, but
+    // special allowance should be made to accept valid ACKs, URGs, and RSTs". A segment at
+    // RCV.NXT goes through the RST, SYN and ACK checks; its text and FIN are dropped and
+    // acknowledged like any unacceptable segment's.
+    const bool header_only = !acceptable && tcb.rcv_wnd() == 0 && segment.seq == tcb.rcv_nxt &&
+                             !segment.has(syn) && tcb.state != TcpState::time_wait;
+    if (header_only) out.note(kNoteUnacceptable);
+    if (!acceptable && !header_only) {
         out.note(segment.has(rst) ? kNoteRstIgnored : kNoteUnacceptable);
         if (segment.has(rst)) return;
         if (tcb.state == TcpState::time_wait) {
@@ -151,7 +159,8 @@ void deliver_in_3(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
     if (!detail::deliver_in_ack(tcb, segment, now, out)) return;  // the connection ended
     // "sixth": URG is ignored (RFC 6093 discourages it; the data is delivered inline).
     // "seventh" and "eighth": text and FIN.
-    const detail::AckPolicy policy = detail::deliver_in_text(tcb, segment, now, out);
+    const detail::AckPolicy policy =
+        header_only ? detail::AckPolicy::now : detail::deliver_in_text(tcb, segment, now, out);
     if (policy == detail::AckPolicy::now) send_ack(tcb, now, out);
     output_tcp(tcb, now, out);
     // A data segment sent by output_tcp carried the ACK; otherwise decide when to send it.

@@ -52,6 +52,10 @@ bool may_enter_sack_recovery(const Tcb& tcb) noexcept;
 /// RFC 8985 6.2 reordering window: min_RTT / 4 (at most SRTT), at least 1 ms (tcp_common).
 Time reorder_window(const Tcb& tcb) noexcept;
 
+/// Whether a segment sent now would move the right edge of the receive window (receiver SWS
+/// avoidance included, RFC 9293 3.8.6.2.2). Changes nothing.
+bool window_would_open(const Tcb& tcb) noexcept;
+
 /// Drop SACK state that no longer holds anything (memory per idle connection).
 void trim_sack_state(Tcb& tcb) noexcept;
 

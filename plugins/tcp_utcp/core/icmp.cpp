@@ -58,9 +58,10 @@ void deliver_icmp(Tcb& tcb, std::uint8_t type, std::uint8_t code, SeqNum quoted_
     // RFC 1122 4.2.3.9: codes 2-4 are hard errors and abort; RFC 5461 lets a synchronized
     // connection survive them (a transient routing problem must not kill it), so only a
     // connection still opening is aborted. Everything else is a soft error, reported only if
-    // the connection later gives up.
+    // the connection later gives up. The peer host answered that nobody takes the connection
+    // there, which is what a RST says: the opening is refused (ECONNREFUSED, as on Linux).
     if (hard && (tcb.state == TcpState::syn_sent || tcb.state == TcpState::syn_received)) {
-        drop_connection(tcb, TcpError::unreachable, out);
+        drop_connection(tcb, TcpError::refused, out);
         return;
     }
     if (type == kDestinationUnreachable || type == 11 /* time exceeded */ ||

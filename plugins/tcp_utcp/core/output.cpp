@@ -16,17 +16,34 @@ namespace {
 /// rounded *down* to the scale unit, so we never offer space the buffer does not have; the
 /// right edge we remember (RCV.ADV) never moves left, and data up to it is always accepted
 /// even when the rounded field makes it look up to one unit shorter to the peer. SYN segments
-/// carry the window unscaled (RFC 7323 2.2).
-std::uint16_t advertise_window(Tcb& tcb, bool syn) {
+/// carry the window unscaled (RFC 7323 2.2). Receiver SWS avoidance (RFC 9293 3.8.6.2.2)
+/// measures the opening against Eff.snd.MSS, the connection's effective send MSS (RFC 9293
+/// 3.7.1: the peer's MSS option or the path's, minus the TCP options we send), not the MSS we
+/// advertise: a peer limited to smaller segments would otherwise wait for more room than one
+/// of its full segments needs.
+std::uint16_t window_field(const Tcb& tcb, bool syn) {
     const std::uint32_t window = tcp::receive_window_to_advertise(
-        tcb.rcv_free(), tcb.rcv_wnd(), tcb.config->rcvbuf, tcb.config->mss);
-    const std::uint8_t shift = syn ? 0 : tcb.rcv_wscale;
-    const std::uint16_t field = tcp::encode_window(window, shift);
-    tcb.rcv_adv = tcp::seq_max(tcb.rcv_adv, tcb.rcv_nxt + tcp::decode_window(field, shift));
+        tcb.rcv_free(), tcb.rcv_wnd(), tcb.config->rcvbuf, tcb.max_payload());
+    return tcp::encode_window(window, syn ? 0 : tcb.rcv_wscale);
+}
+
+/// The right edge a segment carrying `field` offers.
+SeqNum offered_edge(const Tcb& tcb, std::uint16_t field, bool syn) {
+    return tcb.rcv_nxt + tcp::decode_window(field, syn ? 0 : tcb.rcv_wscale);
+}
+
+/// window_field, remembering the edge it offers in RCV.ADV.
+std::uint16_t advertise_window(Tcb& tcb, bool syn) {
+    const std::uint16_t field = window_field(tcb, syn);
+    tcb.rcv_adv = tcp::seq_max(tcb.rcv_adv, offered_edge(tcb, field, syn));
     return field;
 }
 
 }  // namespace
+
+bool detail::window_would_open(const Tcb& tcb) noexcept {
+    return tcp::gt(offered_edge(tcb, window_field(tcb, false), false), tcb.rcv_adv);
+}
 
 std::uint32_t detail::data_option_space(const Tcb& tcb) noexcept {
     wire::TcpOptions options;

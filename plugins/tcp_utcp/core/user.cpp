@@ -31,16 +31,15 @@ std::size_t recv_1(Tcb& tcb, std::span<std::uint8_t> buffer, Time now, Outputs& 
     const std::uint32_t window_before = tcb.rcv_wnd();
     const std::size_t n = tcb.recv_buffer.read(buffer);
     // RFC 9293 3.8.6.2.2 / RFC 1122 4.2.3.3: announce the opened window at once when the
-    // update is significant (the window was below min(MSS, buffer / 2) and the SWS rule in
+    // update is significant (the window was below min(Eff.snd.MSS, buffer / 2) and the SWS rule in
     // receive_window_to_advertise now moves the right edge).
     if (n > 0 && tcb.synchronized() && tcb.state != TcpState::time_wait) {
         const std::uint32_t threshold =
-            std::min<std::uint32_t>(tcb.config->mss, tcb.config->rcvbuf / 2);
-        if (window_before < threshold) {
-            const SeqNum old_edge = tcb.rcv_adv;
-            Segment update = make_segment(tcb, tcb.snd_nxt, ack, now);
-            if (tcp::gt(tcb.rcv_adv, old_edge)) out.segments.push_back(std::move(update));
-        }
+            std::min<std::uint32_t>(tcb.max_payload(), tcb.config->rcvbuf / 2);
+        // Only a segment actually sent may touch the TCB (make_segment takes the owed ACK
+        // as sent and stops the delayed-ACK timer).
+        if (window_before < threshold && detail::window_would_open(tcb))
+            out.segments.push_back(make_segment(tcb, tcb.snd_nxt, ack, now));
     }
     return n;
 }

@@ -171,7 +171,8 @@ void Engine::input_listener(ListenerState& listener, const tcp::FourTuple& tuple
         ++counters_.listen_overflows;  // like Linux: no cookie either, the client retries
         return;
     }
-    if (listener.half_open >= listener.syn_backlog || table_.size() >= config_.max_connections) {
+    if (config_.syn_cookies_always || listener.half_open >= listener.syn_backlog ||
+        table_.size() >= config_.max_connections) {
         if (!config_.syn_cookies) {
             ++counters_.listen_drops;
             return;

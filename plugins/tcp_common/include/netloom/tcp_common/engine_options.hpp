@@ -53,9 +53,14 @@ struct ConnectionOptions {
 
 /// The whole `tcp:` section: per-connection options plus what the engine itself bounds.
 struct EngineOptions : ConnectionOptions {
-    std::uint32_t backlog = 128;            ///< completed connections waiting for accept()
-    std::uint32_t syn_backlog = 256;        ///< half-open connections per listener
-    bool syn_cookies = true;                ///< answer with cookies when syn_backlog is full
+    std::uint32_t backlog = 128;      ///< completed connections waiting for accept()
+    std::uint32_t syn_backlog = 256;  ///< half-open connections per listener
+    bool syn_cookies = true;          ///< answer with cookies when syn_backlog is full
+    /// `syn_cookies: always` (implies syn_cookies): every SYN to a listener is answered with a
+    /// cookie and no state, like Linux's tcp_syncookies=2 (RFC 4987 3.6). Meant for tests:
+    /// the SYN-ACK is never retransmitted and the connections run without window scaling,
+    /// SACK and timestamps, which a cookie does not carry (syn_cookie.hpp).
+    bool syn_cookies_always = false;
     std::uint32_t max_connections = 65536;  ///< connections in the table (TIME-WAIT included)
     /// Connections in TIME-WAIT; past it a closing connection goes straight to CLOSED (like
     /// Linux's tcp_max_tw_buckets). Above the ephemeral range, so that a client opening
