@@ -80,8 +80,9 @@ TEST_CASE("codec: a built TCP segment decodes to the same fields with valid chec
     CHECK(d->payload_all_zero);
     CHECK(netloom::drill::describe_options(d->tcp.options) == "mss 1460,nop,nop,sackOK");
     // The TCP checksum over pseudo-header + segment sums to zero when verified.
-    std::vector<std::uint8_t> pseudo = {0xc0, 0x00, 0x02, 0x01, 0xc0, 0xa8, 0x00, 0x01, 0, 6, 0,
-                                        static_cast<std::uint8_t>(bytes.size() - 20)};
+    std::vector<std::uint8_t> pseudo = {
+        0xc0, 0x00, 0x02, 0x01, 0xc0, 0xa8,
+        0x00, 0x01, 0,    6,    0,    static_cast<std::uint8_t>(bytes.size() - 20)};
     pseudo.insert(pseudo.end(), bytes.begin() + 20, bytes.end());
     CHECK(netloom::drill::internet_checksum(pseudo) == 0);
 }

@@ -10,8 +10,8 @@
 #include <iostream>
 
 #include "ab_command.hpp"
-#include "drill/drill_command.hpp"
 #include "catalog.hpp"
+#include "drill/drill_command.hpp"
 #include "logging.hpp"
 #include "runtime.hpp"
 
@@ -222,9 +222,9 @@ int run_cli(int argc, char** argv, const std::optional<EmbeddedConfig>& embedded
                       "BASE.yaml: engine keys, e.g. tcp: {cc: newreno, sack: false}");
     drill->add_flag("--dry_run", drill_options.dry_run, "Parse the scripts, run nothing");
     drill->add_flag("--verbose", drill_options.verbose, "Log the stack under test");
-    for (const char* name : {"tolerance_usecs", "tolerance_percent", "ip_version", "mtu", "local_ip",
-                             "remote_ip", "gateway_ip", "netmask_ip", "bind_port", "connect_port",
-                             "non_fatal"}) {
+    for (const char* name :
+         {"tolerance_usecs", "tolerance_percent", "ip_version", "mtu", "local_ip", "remote_ip",
+          "gateway_ip", "netmask_ip", "bind_port", "connect_port", "non_fatal"}) {
         drill->add_option_function<std::string>(
             std::string("--") + name,
             [&drill_overrides, name](const std::string& v) { drill_overrides[name] = v; },
