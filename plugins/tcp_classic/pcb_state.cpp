@@ -143,16 +143,16 @@ void Pcb::icmp_error(const IcmpErrorReport& report) {
         lower_mss(report.next_hop_mtu);
         return;
     }
-    // RFC 1122 4.2.3.9: port and protocol unreachable are hard errors while opening (and a
-    // local resolution failure, type 3 code 1 reported by ourselves). RFC 5461 lets a
-    // synchronized connection survive them. The rest are soft errors: remembered, and
-    // reported only if the connection then gives up.
+    // RFC 1122 4.2.3.9: port and protocol unreachable (codes 2, 3) are hard errors; RFC 5461
+    // lets a synchronized connection survive them, so only a connection still opening is
+    // aborted, refused as by a RST (Linux: ECONNREFUSED). Net and host unreachable (0, 1, and
+    // a local resolution failure, which the IP layer reports as code 1) MUST NOT abort: they
+    // are soft errors, remembered and reported only if the connection then gives up (as
+    // tcp_utcp does; Linux aborts an opening connection on them, RFC 5461 3).
     const bool opening = state_ == TcpState::syn_sent || state_ == TcpState::syn_received;
     if (opening && report.type == kDestinationUnreachable &&
-        (report.code == 1 || report.code == 2 || report.code == 3)) {
-        // Nothing listens at the other end (port, protocol): the connection is refused, as by
-        // a RST (Linux: ECONNREFUSED); a host that cannot be reached is `unreachable`.
-        enter_closed(report.code == 1 ? TcpError::unreachable : TcpError::refused);
+        (report.code == 2 || report.code == 3)) {
+        enter_closed(TcpError::refused);
         return;
     }
     if (report.type == kDestinationUnreachable || report.type == kTimeExceeded ||
