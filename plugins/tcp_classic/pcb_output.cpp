@@ -39,6 +39,10 @@ std::uint16_t Pcb::window_field() noexcept {
     const std::uint32_t current = gt(rcv_.adv, rcv_.nxt) ? rcv_.adv - rcv_.nxt : 0;
     std::uint32_t offer =
         tcp::receive_window_to_advertise(rx_.window_space(), current, config.rcvbuf, snd_.mss);
+    // RCV.ADV is the edge the header can carry: without window scaling at most 65535 bytes
+    // (RFC 7323 2.3), so the rest of a larger buffer is not on offer (and a read that frees it
+    // is no window update the peer could see).
+    offer = std::min(offer, std::uint32_t{0xffff} << rcv_.scale);
     // Never offer space the ring lacks: round down to the scale unit.
     offer &= ~((std::uint32_t{1} << rcv_.scale) - 1);
     if (gt(rcv_.nxt + offer, rcv_.adv)) rcv_.adv = rcv_.nxt + offer;
