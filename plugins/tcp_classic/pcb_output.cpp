@@ -22,9 +22,9 @@ std::uint32_t Pcb::ts_now() const noexcept {
 std::uint32_t Pcb::payload_room() const noexcept {
     // The MSS bounds payload plus options (RFC 9293 3.7.1 / RFC 6691).
     std::uint32_t options = ts_ok_ ? 12 : 0;
-    if (sack_ok_ && sack_blocks_.size() > 0)
+    if (sack_ok_ && sack_blocks_.report_size() > 0)
         options += 4 + 8 * static_cast<std::uint32_t>(
-                               std::min<std::size_t>(sack_blocks_.size(), ts_ok_ ? 3 : 4));
+                               std::min<std::size_t>(sack_blocks_.report_size(), ts_ok_ ? 3 : 4));
     const std::uint32_t mss = snd_.mss;
     return mss > options + 8 ? mss - options : 8;
 }
@@ -75,7 +75,10 @@ void Pcb::send_segment(SeqNum seq, std::uint32_t length, std::uint8_t flags) {
     repr.acknowledgment_number = rcv_.nxt.value();
     repr.window = window_field();
     if (ts_ok_) repr.options.timestamps = wire::TcpTimestamps{stamp_tsval(), ts_recent_};
-    if (sack_ok_ && sack_blocks_.size() > 0) sack_blocks_.fill(repr.options);
+    if (sack_ok_ && sack_blocks_.report_size() > 0) {
+        sack_blocks_.fill(repr.options);
+        sack_blocks_.on_ack_sent();  // RFC 2883 4 rule 2: a D-SACK block is sent once
+    }
     static const std::uint8_t kNoBytes = 0;
     // A placeholder span of the right size: build_and_send copies the real bytes in place.
     repr.payload = std::span<const std::uint8_t>(&kNoBytes, length);
