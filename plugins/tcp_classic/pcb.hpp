@@ -212,6 +212,9 @@ private:
     void process_ack(const Segment& segment);
     void update_window(const Segment& segment);
     void process_text(const Segment& segment);
+    /// RFC 2883: if SACK is on and [left, right) repeats data already received (below RCV.NXT,
+    /// or out of order too when `queued` is set), the next ACK reports it. True if it did.
+    bool note_duplicate(SeqNum left, SeqNum right, bool queued);
     void negotiate(const wire::TcpOptions& options, bool from_syn_ack);
     void take_rtt_sample(const Segment& segment, SeqNum previous_una);
     void handle_dup_ack();

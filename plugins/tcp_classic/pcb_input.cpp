@@ -41,6 +41,8 @@ void Pcb::input(const Segment& seg) {
         }
         if (tcp::paws_rejects(seg.options.timestamps->value, ts_recent_, now() - ts_recent_time_)) {
             host_.note("rx_paws");
+            // Like Linux, the part below RCV.NXT of a segment PAWS drops is reported (RFC 2883).
+            note_duplicate(seg.seq, seg.seq + seg.seq_length(), false);
             send_ack_now();
             return;
         }
@@ -72,6 +74,9 @@ void Pcb::input(const Segment& seg) {
             return;
         } else {
             host_.note("rx_unacceptable");
+            // A retransmission of what we already acknowledged: D-SACK it (RFC 2883 4.1.1).
+            if (state_ != TcpState::time_wait)
+                note_duplicate(seg.seq, seg.seq + seg.seq_length(), false);
             send_ack_now();
             return;
         }
@@ -204,6 +209,9 @@ void Pcb::process_text(const Segment& seg) {
     }
     std::span<const std::uint8_t> data = seg.payload;
     SeqNum start = seg.seq;
+    // Before queueing: which part, if any, repeats what we hold (RFC 2883 4).
+    const bool duplicate =
+        note_duplicate(start, start + static_cast<std::uint32_t>(data.size()), true);
     if (lt(start, rcv_.nxt)) {  // drop what we already have
         const std::uint32_t skip = rcv_.nxt - start;
         if (skip >= data.size()) {
@@ -236,8 +244,9 @@ void Pcb::process_text(const Segment& seg) {
         if (offset > 0 && result.stored > 0 && sack_ok_)
             sack_blocks_.on_out_of_order(start, start + result.stored, rcv_.nxt);
         // RFC 5681 4.2: out-of-order data and segments filling (part of) a gap are ACKed at
-        // once, and so are the next few after a gap closed (tcp_common receiver_ack.hpp).
-        if (offset > 0 || !stored_all || result.advanced == 0 ||
+        // once, and so are the next few after a gap closed (tcp_common receiver_ack.hpp); a
+        // duplicate too, so its D-SACK goes out in the ACK for the segment (RFC 2883 4 rule 1).
+        if (offset > 0 || !stored_all || result.advanced == 0 || duplicate ||
             tcp::ack_now_for_in_order_data(had_holes, rcv_.quick_acks)) {
             send_ack_now();
         } else {
@@ -254,6 +263,16 @@ void Pcb::process_text(const Segment& seg) {
         // peer what is missing. (With data, the data's own ACK was sent above.)
         send_ack_now();
     }
+}
+
+bool Pcb::note_duplicate(SeqNum left, SeqNum right, bool queued) {
+    if (!sack_ok_) return false;  // RFC 2883 4: D-SACK only when SACK was negotiated
+    const auto duplicate = tcp::find_duplicate(
+        left, right, rcv_.nxt,
+        queued ? rx_.ranges() : std::span<const tcp::ReassemblyBuffer::Range>{});
+    if (!duplicate) return false;
+    sack_blocks_.on_duplicate(*duplicate, rcv_.nxt);
+    return true;
 }
 
 }  // namespace netloom::classic

@@ -22,9 +22,9 @@ std::uint32_t Pcb::ts_now() const noexcept {
 std::uint32_t Pcb::payload_room() const noexcept {
     // The MSS bounds payload plus options (RFC 9293 3.7.1 / RFC 6691).
     std::uint32_t options = ts_ok_ ? 12 : 0;
-    if (sack_ok_ && sack_blocks_.size() > 0)
+    if (sack_ok_ && sack_blocks_.report_size() > 0)
         options += 4 + 8 * static_cast<std::uint32_t>(
-                               std::min<std::size_t>(sack_blocks_.size(), ts_ok_ ? 3 : 4));
+                               std::min<std::size_t>(sack_blocks_.report_size(), ts_ok_ ? 3 : 4));
     const std::uint32_t mss = snd_.mss;
     return mss > options + 8 ? mss - options : 8;
 }
@@ -39,6 +39,10 @@ std::uint16_t Pcb::window_field() noexcept {
     const std::uint32_t current = gt(rcv_.adv, rcv_.nxt) ? rcv_.adv - rcv_.nxt : 0;
     std::uint32_t offer =
         tcp::receive_window_to_advertise(rx_.window_space(), current, config.rcvbuf, snd_.mss);
+    // RCV.ADV is the edge the header can carry: without window scaling at most 65535 bytes
+    // (RFC 7323 2.3), so the rest of a larger buffer is not on offer (and a read that frees it
+    // is no window update the peer could see).
+    offer = std::min(offer, std::uint32_t{0xffff} << rcv_.scale);
     // Never offer space the ring lacks: round down to the scale unit.
     offer &= ~((std::uint32_t{1} << rcv_.scale) - 1);
     if (gt(rcv_.nxt + offer, rcv_.adv)) rcv_.adv = rcv_.nxt + offer;
@@ -71,7 +75,10 @@ void Pcb::send_segment(SeqNum seq, std::uint32_t length, std::uint8_t flags) {
     repr.acknowledgment_number = rcv_.nxt.value();
     repr.window = window_field();
     if (ts_ok_) repr.options.timestamps = wire::TcpTimestamps{stamp_tsval(), ts_recent_};
-    if (sack_ok_ && sack_blocks_.size() > 0) sack_blocks_.fill(repr.options);
+    if (sack_ok_ && sack_blocks_.report_size() > 0) {
+        sack_blocks_.fill(repr.options);
+        sack_blocks_.on_ack_sent();  // RFC 2883 4 rule 2: a D-SACK block is sent once
+    }
     static const std::uint8_t kNoBytes = 0;
     // A placeholder span of the right size: build_and_send copies the real bytes in place.
     repr.payload = std::span<const std::uint8_t>(&kNoBytes, length);

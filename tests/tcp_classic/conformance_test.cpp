@@ -192,6 +192,36 @@ TEST_CASE("a FIN beyond a gap draws an immediate duplicate ACK (RFC 9293 3.10.7.
     CHECK(connection->state() == TcpState::close_wait);
 }
 
+TEST_CASE("duplicates are D-SACKed at once, in one ACK only (RFC 2883 4)",
+          "[tcp_classic][conformance][dsack]") {
+    // sack-receiver-dsack-above-ack.pkt and sack-receiver-dsack-below-ack.pkt; without SACK
+    // the same ACKs carry no blocks.
+    const bool with_sack = GENERATE(true, false);
+    Accepted a("classic-conf-dsack", 7305, 100ms, with_sack);
+    RawPeer& peer = a.peer;
+    using Block = wire::TcpSackBlock;
+    // Sends a segment; returns the blocks of the one ACK it must draw at once.
+    auto exchange = [&](std::uint32_t seq, std::uint32_t expect_ack) {
+        const std::size_t seen = peer.segments.size();
+        peer.send(psh | ack, seq, 1, 1000);
+        REQUIRE(peer.segments.size() == seen + 1);
+        const auto& repr = peer.segments[seen].repr;
+        CHECK(repr.acknowledgment_number == expect_ack);
+        return std::vector<Block>(repr.options.sack_blocks.begin(),
+                                  repr.options.sack_blocks.begin() + repr.options.sack_count);
+    };
+    auto expect = [&](std::vector<Block> blocks) {
+        return with_sack ? blocks : std::vector<Block>{};
+    };
+    CHECK(exchange(1001, 1) == expect({{1001, 2001}}));
+    CHECK(exchange(2001, 1) == expect({{1001, 3001}}));
+    // Above the cumulative ACK (4.1.2): the duplicate, then the block that holds it (rule 4).
+    CHECK(exchange(2001, 1) == expect({{2001, 3001}, {1001, 3001}}));
+    CHECK(exchange(1, 3001) == expect({}));  // the hole filled; nothing repeated (rule 2)
+    // Below it (4.1.1).
+    CHECK(exchange(1, 3001) == expect({{1, 1001}}));
+}
+
 TEST_CASE("Karn: the backed-off RTO stays until an RTT sample from an unretransmitted segment",
           "[tcp_classic][conformance][karn]") {
     // rto-karn-backoff-kept.pkt (RFC 6298 3 and 5): RTT 500 ms gives RTO 1.5 s.

@@ -94,3 +94,73 @@ TEST_CASE("fill into TcpOptions takes at most four blocks, newest first", "[sack
     CHECK(sack.fill(std::span(two)) == 2);
     CHECK(two[1] == TcpSackBlock{900, 1000});
 }
+
+TEST_CASE("find_duplicate: the first part already held, below RCV.NXT or queued (RFC 2883 4)",
+          "[sack_rx][dsack]") {
+    const SeqNum nxt(1000);
+    const std::array<ReassemblyBuffer::Range, 2> held{
+        {{100, 200}, {300, 400}}};  // 1100-1200, 1300-1400
+    using D = DuplicateRange;
+    CHECK(find_duplicate(SeqNum(800), SeqNum(900), nxt, held) == D{SeqNum(800), SeqNum(900)});
+    // Straddling RCV.NXT: only the part below (and it comes first even if more is queued).
+    CHECK(find_duplicate(SeqNum(900), SeqNum(1150), nxt, held) == D{SeqNum(900), SeqNum(1000)});
+    CHECK(find_duplicate(SeqNum(1100), SeqNum(1200), nxt, held) == D{SeqNum(1100), SeqNum(1200)});
+    // Overlapping two held ranges: the first contiguous duplicate part.
+    CHECK(find_duplicate(SeqNum(1150), SeqNum(1350), nxt, held) == D{SeqNum(1150), SeqNum(1200)});
+    CHECK(find_duplicate(SeqNum(1250), SeqNum(1350), nxt, held) == D{SeqNum(1300), SeqNum(1350)});
+    // New data only, or nothing at all.
+    CHECK_FALSE(find_duplicate(SeqNum(1000), SeqNum(1100), nxt, held));
+    CHECK_FALSE(find_duplicate(SeqNum(1200), SeqNum(1300), nxt, held));
+    CHECK_FALSE(find_duplicate(SeqNum(1400), SeqNum(1500), nxt, held));
+    CHECK_FALSE(find_duplicate(SeqNum(900), SeqNum(900), nxt, held));
+    // Below RCV.NXT is found without any queued range; across the sequence wrap too.
+    CHECK(find_duplicate(SeqNum(0xffffff00u), SeqNum(0x10), SeqNum(0x20), {}) ==
+          D{SeqNum(0xffffff00u), SeqNum(0x10)});
+}
+
+TEST_CASE("a D-SACK below RCV.NXT goes first, once, followed by the usual blocks",
+          "[sack_rx][dsack]") {
+    SackReceiver sack;
+    const SeqNum nxt(2000);
+    sack.on_out_of_order(SeqNum(3000), SeqNum(3500), nxt);
+    sack.on_out_of_order(SeqNum(4000), SeqNum(4500), nxt);
+    CHECK_FALSE(sack.dsack_pending());
+    sack.on_duplicate({SeqNum(1000), SeqNum(2000)}, nxt);
+    CHECK(sack.dsack_pending());
+    CHECK(sack.size() == 2);
+    CHECK(sack.report_size() == 3);
+    CHECK(blocks(sack) ==
+          std::vector<TcpSackBlock>{{1000, 2000}, {4000, 4500}, {3000, 3500}});  // rules 1, 3, 5
+    // Rule 2: reported in one ACK only.
+    sack.on_ack_sent();
+    CHECK_FALSE(sack.dsack_pending());
+    CHECK(blocks(sack) == std::vector<TcpSackBlock>{{4000, 4500}, {3000, 3500}});
+    // A D-SACK without any out-of-order block is a SACK option of its own.
+    SackReceiver alone;
+    alone.on_duplicate({SeqNum(1000), SeqNum(2000)}, nxt);
+    CHECK(blocks(alone) == std::vector<TcpSackBlock>{{1000, 2000}});
+    // A newer duplicate replaces one not yet reported; RCV.NXT advancing keeps it.
+    alone.on_duplicate({SeqNum(1500), SeqNum(1600)}, nxt);
+    alone.on_advance(SeqNum(2500));
+    CHECK(blocks(alone) == std::vector<TcpSackBlock>{{1500, 1600}});
+    alone.clear();
+    CHECK(alone.report_size() == 0);
+}
+
+TEST_CASE("a D-SACK above RCV.NXT is followed by the block containing it (RFC 2883 4 rule 4)",
+          "[sack_rx][dsack]") {
+    // sack-receiver-dsack-above-ack.pkt: [1001, 3001) held, [2001, 3001) arrives again.
+    SackReceiver sack;
+    const SeqNum nxt(1);
+    sack.on_out_of_order(SeqNum(1001), SeqNum(2001), nxt);
+    sack.on_out_of_order(SeqNum(2001), SeqNum(3001), nxt);
+    sack.on_out_of_order(SeqNum(5001), SeqNum(6001), nxt);  // a newer block, now first
+    sack.on_duplicate({SeqNum(2001), SeqNum(3001)}, nxt);
+    CHECK(blocks(sack) == std::vector<TcpSackBlock>{{2001, 3001}, {1001, 3001}, {5001, 6001}});
+    // fill(TcpOptions) keeps the same order, capped at what the option holds.
+    netloom::wire::TcpOptions options;
+    sack.fill(options);
+    REQUIRE(options.sack_count == 3);
+    CHECK(options.sack_blocks[0] == TcpSackBlock{2001, 3001});
+    CHECK(options.sack_blocks[1] == TcpSackBlock{1001, 3001});
+}

@@ -284,3 +284,21 @@ TEST_CASE("declare_holes_lost: after a delivered retransmission the older holes 
     idle.declare_holes_lost();  // outside recovery it does nothing
     CHECK_FALSE(idle.after_timeout());
 }
+
+TEST_CASE("D-SACK blocks as the receiver sends them leave the scoreboard as it was (RFC 2883)",
+          "[scoreboard][dsack]") {
+    SackScoreboard board(kUna, kMss);
+    CHECK(sack(board, {{1100, 1300}, {1500, 1600}}) == 300);
+    const auto before = ranges(board);
+    const bool lost_before = board.is_lost(kUna);
+    // Below SND.UNA (RFC 2883 4.1.1): stale, ignored; the blocks after it add nothing new.
+    CHECK(sack(board, {{900, 1000}, {1100, 1300}, {1500, 1600}}) == 0);
+    CHECK(board.counters().blocks_stale == 1);
+    // Above SND.UNA, inside a SACKed range, followed by that range (4.1.2): nothing new either,
+    // and nothing bogus.
+    CHECK(sack(board, {{1200, 1300}, {1100, 1300}, {1500, 1600}}) == 0);
+    CHECK(board.counters().blocks_bogus == 0);
+    CHECK(ranges(board) == before);
+    CHECK(board.is_lost(kUna) == lost_before);
+    CHECK(board.highest_sacked() == SeqNum(1600));
+}

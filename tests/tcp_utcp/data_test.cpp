@@ -69,6 +69,47 @@ TEST_CASE("out-of-order data is held, SACKed, and delivered when the hole fills"
     CHECK(fill.segments[0].options.sack_count == 1);  // only [2000, 2100) remains
 }
 
+TEST_CASE("a duplicate segment is D-SACKed at once, in one ACK only (RFC 2883 4)", "[dsack]") {
+    const bool sack = GENERATE(true, false);
+    Config config = test_config();
+    config.sack = sack;
+    CorePair pair = established_pair(config, config);
+    Tcb& server = *pair.server;
+    REQUIRE(server.sack_ok == sack);
+    const SeqNum start = server.rcv_nxt;
+    std::uint32_t ts = server.ts_recent + 1;
+    using Block = wire::TcpSackBlock;
+    auto block = [&](std::uint32_t left, std::uint32_t right) {
+        return Block{(start + left).value(), (start + right).value()};
+    };
+    auto blocks = [](const Outputs& out) {
+        const auto& o = out.segments.at(0).options;
+        return std::vector<Block>(o.sack_blocks.begin(), o.sack_blocks.begin() + o.sack_count);
+    };
+    CHECK(deliver_in(server, data_to(server, start, 1000, ts++), 1s).segments.empty());  // delayed
+    // Wholly below RCV.NXT (4.1.1): ACKed at once, the duplicate in the first block.
+    Outputs dup = deliver_in(server, data_to(server, start, 1000, ts++), 1s);
+    REQUIRE(dup.segments.size() == 1);
+    CHECK(dup.segments[0].ack == start + 1000);
+    if (!sack) {
+        CHECK(dup.segments[0].options.sack_count == 0);
+        return;
+    }
+    CHECK(blocks(dup) == std::vector<Block>{block(0, 1000)});
+    // The next ACK does not repeat it (rule 2).
+    Outputs gap = deliver_in(server, data_to(server, start + 2000, 500, ts++), 1s);
+    CHECK(blocks(gap) == std::vector<Block>{block(2000, 2500)});
+    // A duplicate of data held out of order (4.1.2), then the block that holds it (rule 4).
+    Outputs again = deliver_in(server, data_to(server, start + 2100, 200, ts++), 1s);
+    REQUIRE(again.segments.size() == 1);
+    CHECK(blocks(again) == std::vector<Block>{block(2100, 2300), block(2000, 2500)});
+    // Partly old, partly new in-order data: the old part is D-SACKed, and the ACK is not delayed.
+    Outputs partial = deliver_in(server, data_to(server, start + 500, 1000, ts++), 1s);
+    REQUIRE(partial.segments.size() == 1);
+    CHECK(partial.segments[0].ack == start + 1500);
+    CHECK(blocks(partial) == std::vector<Block>{block(500, 1000), block(2000, 2500)});
+}
+
 TEST_CASE("the client's data is ACKed and its window and timers follow") {
     CorePair pair = established_pair();
     std::vector<std::uint8_t> data(3000, 0xab);

@@ -69,6 +69,8 @@ void deliver_in_3(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
     }
     if (paws_rejects(tcb, segment, now)) {
         out.note(kNotePaws);
+        // Like Linux, the part below RCV.NXT of a segment PAWS drops is reported (RFC 2883).
+        detail::note_duplicate(tcb, segment.seq, segment.seq + len, false);
         send_ack(tcb, now, out);  // RFC 7323 5.3 R1: ACK and drop
         return;
     }
@@ -109,6 +111,8 @@ void deliver_in_3(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
             send_challenge_ack(tcb, now, out);
             return;
         }
+        // A retransmission of what we already acknowledged: D-SACK it (RFC 2883 4.1.1).
+        detail::note_duplicate(tcb, segment.seq, segment.seq + len, false);
         send_ack(tcb, now, out);
         return;
     }

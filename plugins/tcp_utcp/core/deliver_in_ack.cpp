@@ -192,7 +192,8 @@ bool detail::deliver_in_ack(Tcb& tcb, const Segment& segment, Time now, Outputs&
 void detail::trim_sack_state(Tcb& tcb) noexcept {
     if (tcb.scoreboard && tcb.scoreboard->ranges().empty() && !tcb.scoreboard->in_recovery())
         tcb.scoreboard.reset();
-    if (tcb.sack_rx && tcb.sack_rx->size() == 0) tcb.sack_rx.reset();
+    if (tcb.sack_rx && tcb.sack_rx->size() == 0 && !tcb.sack_rx->dsack_pending())
+        tcb.sack_rx.reset();
 }
 
 }  // namespace netloom::utcp

@@ -42,6 +42,10 @@ detail::AckPolicy process_text(Tcb& tcb, const Segment& segment, Outputs& out) {
     std::span<const std::uint8_t> data = segment.payload;
     tcb.rcv_mss = static_cast<std::uint16_t>(tcp::full_sized_after(
         tcb.rcv_mss, static_cast<std::uint32_t>(std::min<std::size_t>(data.size(), 0xffff))));
+    // Before queueing: which part, if any, repeats what we hold (RFC 2883 4). Its D-SACK goes
+    // out in the ACK for this segment, sent at once (rule 1).
+    const bool duplicate =
+        detail::note_duplicate(tcb, start, start + static_cast<std::uint32_t>(data.size()), true);
     if (tcp::lt(start, tcb.rcv_nxt)) {
         const std::uint32_t skip = tcp::forward_distance(start, tcb.rcv_nxt);
         if (skip >= data.size()) return detail::AckPolicy::now;  // duplicate: resynchronise
@@ -72,8 +76,9 @@ detail::AckPolicy process_text(Tcb& tcb, const Segment& segment, Outputs& out) {
     // RFC 5681 4.2 / 3.2: a segment that fills (part of) a hole is ACKed at once, and so are
     // the next few (quick ACKs after loss; tcp_common receiver_ack.hpp, shared with
     // tcp_classic).
-    return tcp::ack_now_for_in_order_data(had_holes, tcb.quick_acks) ? detail::AckPolicy::now
-                                                                     : detail::AckPolicy::delayed;
+    return duplicate || tcp::ack_now_for_in_order_data(had_holes, tcb.quick_acks)
+               ? detail::AckPolicy::now
+               : detail::AckPolicy::delayed;
 }
 
 }  // namespace
@@ -107,6 +112,17 @@ detail::AckPolicy detail::deliver_in_text(Tcb& tcb, const Segment& segment, Time
         policy = AckPolicy::now;
     }
     return policy;
+}
+
+bool detail::note_duplicate(Tcb& tcb, SeqNum left, SeqNum right, bool queued) {
+    if (!tcb.sack_ok) return false;  // RFC 2883 4: D-SACK only when SACK was negotiated
+    const auto duplicate = tcp::find_duplicate(
+        left, right, tcb.rcv_nxt,
+        queued ? tcb.recv_buffer.ranges() : std::span<const tcp::ReassemblyBuffer::Range>{});
+    if (!duplicate) return false;
+    if (!tcb.sack_rx) tcb.sack_rx.emplace();
+    tcb.sack_rx->on_duplicate(*duplicate, tcb.rcv_nxt);
+    return true;
 }
 
 void detail::schedule_ack(Tcb& tcb, Time now, Outputs& out) {

@@ -59,4 +59,8 @@ bool window_would_open(const Tcb& tcb) noexcept;
 /// Drop SACK state that no longer holds anything (memory per idle connection).
 void trim_sack_state(Tcb& tcb) noexcept;
 
+/// RFC 2883: if SACK is on and [left, right) repeats data already received (below RCV.NXT, or
+/// out of order too when `queued` is set), the next ACK reports it. True if it did.
+bool note_duplicate(Tcb& tcb, SeqNum left, SeqNum right, bool queued);
+
 }  // namespace netloom::utcp::detail

@@ -67,8 +67,11 @@ Segment make_segment(Tcb& tcb, SeqNum seq, std::uint8_t flags, Time now) {
         segment.window = advertise_window(tcb, (flags & syn) != 0);
         if (tcb.ts_ok && !(flags & syn))
             segment.options.timestamps = wire::TcpTimestamps{ts_clock(tcb, now), tcb.ts_recent};
-        if (tcb.sack_ok && tcb.sack_rx && (flags & ack) && !(flags & syn))
+        if (tcb.sack_ok && tcb.sack_rx && (flags & ack) && !(flags & syn)) {
             tcb.sack_rx->fill(segment.options);
+            tcb.sack_rx->on_ack_sent();  // RFC 2883 4 rule 2: a D-SACK block is sent once
+            if (tcb.sack_rx->size() == 0) tcb.sack_rx.reset();
+        }
     }
     ++tcb.segments_sent;
     return segment;

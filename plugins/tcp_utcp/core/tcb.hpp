@@ -133,7 +133,7 @@ struct Tcb {
 
     tcp::RtoEstimator rto;
     tcp::CongestionControl cc;
-    Lazy<tcp::SackReceiver> sack_rx;       ///< present while out-of-order data is held
+    Lazy<tcp::SackReceiver> sack_rx;       ///< present while out-of-order data or a D-SACK is held
     Lazy<tcp::SackScoreboard> scoreboard;  ///< present while SACK ranges or recovery exist
     Timers timers;
     std::uint32_t rexmt_count = 0;        ///< consecutive RTOs for the same data
