@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -366,6 +367,47 @@ int command_drill(const DrillOptions& o) {
     if (invalid > 0 || counts[3] > 0) return 2;
     if (counts[1] > 0 || (o.strict && counts[2] > 0)) return 1;
     return 0;
+}
+
+std::unique_ptr<DrillSubcommand> add_drill_subcommand(CLI::App& app) {
+    auto drill = std::make_unique<DrillSubcommand>();
+    drill->command = app.add_subcommand(
+        "drill", "Run packetdrill scripts against tcp_utcp, tcp_classic (virtual time) or Linux");
+    drill->command->add_option("SCRIPT", drill->options.scripts, "packetdrill scripts (.pkt)")
+        ->required();
+    drill->command->add_option("--engine", drill->options.engine,
+                               "tcp_utcp (default), tcp_classic, linux");
+    drill->command->add_option("--json", drill->options.json, "Write per-script results here");
+    drill->command->add_option("-j,--jobs", drill->options.jobs, "Scripts run at once")
+        ->check(CLI::Range(1, 256));
+    drill->command->add_option(
+        "--timeout", drill->options.timeout_seconds,
+        "Wall-clock seconds per script before it is killed (default 120; linux 600)");
+    drill->command->add_flag("--strict", drill->options.strict, "Unsupported scripts fail the run");
+    drill->command->add_option("--config", drill->options.base_config,
+                               "BASE.yaml: engine keys, e.g. tcp: {cc: newreno, sack: false}");
+    drill->command->add_flag("--dry_run", drill->options.dry_run, "Parse the scripts, run nothing");
+    drill->command->add_flag("--verbose", drill->options.verbose, "Log the stack under test");
+    for (const char* name :
+         {"tolerance_usecs", "tolerance_percent", "ip_version", "mtu", "local_ip", "remote_ip",
+          "gateway_ip", "netmask_ip", "bind_port", "connect_port", "non_fatal"}) {
+        drill->command->add_option_function<std::string>(
+            std::string("--") + name,
+            [o = &drill->overrides, name](const std::string& v) { (*o)[name] = v; },
+            "packetdrill option (overrides the script's)");
+    }
+    drill->command->add_option("-D,--define", drill->defines, "NAME=VALUE: replace the word NAME");
+    return drill;
+}
+
+int run_drill_subcommand(DrillSubcommand& drill, const std::vector<std::string>& plugin_path) {
+    drill.options.overrides = drill.overrides;
+    drill.options.plugin_path = plugin_path;
+    for (const auto& d : drill.defines) {
+        const auto eq = d.find('=');
+        drill.options.defines[d.substr(0, eq)] = eq == std::string::npos ? "" : d.substr(eq + 1);
+    }
+    return command_drill(drill.options);
 }
 
 }  // namespace netloom::drill

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,5 +33,23 @@ struct DrillOptions {
 };
 
 int command_drill(const DrillOptions& options);
+
+}  // namespace netloom::drill
+
+namespace CLI {
+class App;
+}
+
+namespace netloom::drill {
+
+/// The `drill` subcommand as registered on the host's command line.
+struct DrillSubcommand {
+    CLI::App* command = nullptr;
+    DrillOptions options;
+    std::map<std::string, std::string> overrides;
+    std::vector<std::string> defines;
+};
+std::unique_ptr<DrillSubcommand> add_drill_subcommand(CLI::App& app);
+int run_drill_subcommand(DrillSubcommand& drill, const std::vector<std::string>& plugin_path);
 
 }  // namespace netloom::drill

@@ -11,7 +11,11 @@
 
 #include "ab_command.hpp"
 #include "catalog.hpp"
+#ifndef NETLOOM_STATIC_BUILD
+#ifndef NETLOOM_STATIC_BUILD
 #include "drill/drill_command.hpp"
+#endif
+#endif
 #include "logging.hpp"
 #include "runtime.hpp"
 
@@ -205,32 +209,9 @@ int run_cli(int argc, char** argv, const std::optional<EmbeddedConfig>& embedded
     ab->add_flag("--short", o.ab.shorten,
                  "Every workload at 1/10 of its bytes, counts and durations (a smoke run)");
     ab->add_flag("--keep", o.ab.keep, "Keep the derived configs and logs of every run");
-    netloom::drill::DrillOptions drill_options;
-    std::map<std::string, std::string> drill_overrides;
-    std::vector<std::string> drill_defines;
-    auto* drill = app.add_subcommand(
-        "drill", "Run packetdrill scripts against tcp_utcp, tcp_classic (virtual time) or Linux");
-    drill->add_option("SCRIPT", drill_options.scripts, "packetdrill scripts (.pkt)")->required();
-    drill->add_option("--engine", drill_options.engine, "tcp_utcp (default), tcp_classic, linux");
-    drill->add_option("--json", drill_options.json, "Write per-script results here");
-    drill->add_option("-j,--jobs", drill_options.jobs, "Scripts run at once")
-        ->check(CLI::Range(1, 256));
-    drill->add_option("--timeout", drill_options.timeout_seconds,
-                      "Wall-clock seconds per script before it is killed (default 120; linux 600)");
-    drill->add_flag("--strict", drill_options.strict, "Unsupported scripts fail the run");
-    drill->add_option("--config", drill_options.base_config,
-                      "BASE.yaml: engine keys, e.g. tcp: {cc: newreno, sack: false}");
-    drill->add_flag("--dry_run", drill_options.dry_run, "Parse the scripts, run nothing");
-    drill->add_flag("--verbose", drill_options.verbose, "Log the stack under test");
-    for (const char* name :
-         {"tolerance_usecs", "tolerance_percent", "ip_version", "mtu", "local_ip", "remote_ip",
-          "gateway_ip", "netmask_ip", "bind_port", "connect_port", "non_fatal"}) {
-        drill->add_option_function<std::string>(
-            std::string("--") + name,
-            [&drill_overrides, name](const std::string& v) { drill_overrides[name] = v; },
-            "packetdrill option (overrides the script's)");
-    }
-    drill->add_option("-D,--define", drill_defines, "NAME=VALUE: replace the word NAME");
+#ifndef NETLOOM_STATIC_BUILD
+    auto drill = netloom::drill::add_drill_subcommand(app);
+#endif
     auto* plugins = app.add_subcommand("plugins", "List the plugins found on the search path");
     plugins->add_flag("--json", o.json, "Print JSON");
     if (!embedded) app.require_subcommand(1);
@@ -244,16 +225,10 @@ int run_cli(int argc, char** argv, const std::optional<EmbeddedConfig>& embedded
     }
     try {
         if (plugins->parsed()) return command_plugins(o);
-        if (drill->parsed()) {
-            drill_options.overrides = drill_overrides;
-            drill_options.plugin_path = o.plugin_path;
-            for (const auto& d : drill_defines) {
-                const auto eq = d.find('=');
-                drill_options.defines[d.substr(0, eq)] =
-                    eq == std::string::npos ? "" : d.substr(eq + 1);
-            }
-            return netloom::drill::command_drill(drill_options);
-        }
+#ifndef NETLOOM_STATIC_BUILD
+        if (drill->command->parsed())
+            return netloom::drill::run_drill_subcommand(*drill, o.plugin_path);
+#endif
         if (ab->parsed()) return run_ab_command(o);
         if (check->parsed()) return command_run(o, embedded, true);
         return command_run(o, embedded, false);  // `run`, or no subcommand in the image
