@@ -1,200 +1,7 @@
 // The engine target of `netloom drill` on both engines: handshakes through raw datagrams, the
-// Linux errno rules of its socket API, configs and sysctls, and the virtual clock.
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
-#include <catch2/catch.hpp>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <optional>
-#include <string>
-#include <vector>
-
-#include "drill/engine_target.hpp"
-#include "netloom/checksum.hpp"
-#include "netloom/config.hpp"
-#include "netloom/wire/ipv4.hpp"
-#include "netloom/wire/tcp.hpp"
-
-using namespace netloom;
-using namespace netloom::drill;
-namespace flag = netloom::wire::tcp_flag;
-
-namespace {
-
-constexpr std::int64_t kSecond = 1'000'000;
-
-/// RFC 1071, for building the test's datagrams without a checksum plugin.
-class TestChecksum final : public Checksum {
-public:
-    std::uint64_t partial(std::span<const std::uint8_t> bytes,
-                          std::uint64_t acc) const noexcept override {
-        for (std::size_t i = 0; i + 1 < bytes.size(); i += 2)
-            acc += std::uint64_t{bytes[i]} << 8 | bytes[i + 1];
-        if (bytes.size() % 2) acc += std::uint64_t{bytes.back()} << 8;
-        return acc;
-    }
-    const char* variant() const noexcept override { return "test"; }
-};
-
-const TestChecksum checksum;
-const wire::Ipv4Address kLocal(192, 168, 0, 1);
-const wire::Ipv4Address kRemote(192, 0, 2, 1);
-
-std::vector<std::uint8_t> datagram(const wire::TcpRepr& tcp) {
-    const std::size_t length = wire::Ipv4Repr::header_len() + tcp.buffer_len();
-    std::vector<std::uint8_t> bytes(length);
-    wire::Ipv4Repr ip;
-    ip.source = kRemote;
-    ip.destination = kLocal;
-    ip.payload_length = static_cast<std::uint16_t>(tcp.buffer_len());
-    REQUIRE(ip.emit(bytes, checksum));
-    REQUIRE(tcp.emit(std::span(bytes).subspan(wire::Ipv4Repr::header_len()), kRemote, kLocal,
-                     checksum) == tcp.buffer_len());
-    return bytes;
-}
-
-struct Segment {
-    std::int64_t at_us = 0;
-    wire::Ipv4Address source, destination;
-    std::uint16_t source_port = 0, destination_port = 0;
-    std::uint32_t seq = 0, ack = 0;
-    std::uint8_t flags = 0;
-    std::size_t payload = 0;
-    wire::TcpOptions options;
-    bool has(std::uint8_t f) const { return (flags & f) != 0; }
-};
-
-Segment parse(const CapturedPacket& packet) {
-    auto ip = wire::Ipv4View::parse(packet.datagram);
-    REQUIRE(ip);
-    REQUIRE(ip->protocol() == wire::IpProtocol::tcp);
-    auto view = wire::TcpView::parse(ip->payload());
-    REQUIRE(view);
-    auto repr = wire::TcpRepr::parse(*view);
-    REQUIRE(repr);
-    REQUIRE(view->verify_checksum(checksum, ip->source(), ip->destination()));
-    return {packet.at_us,
-            ip->source(),
-            ip->destination(),
-            repr->source_port,
-            repr->destination_port,
-            repr->sequence_number,
-            repr->acknowledgment_number,
-            repr->flags,
-            view->payload().size(),
-            repr->options};
-}
-
-/// The script's side of one connection.
-struct Peer {
-    Target& target;
-    std::uint16_t port = 40000;       // the peer's port
-    std::uint16_t stack_port = 8080;  // the stack's port
-    std::uint32_t seq = 1000;         // next sequence number the peer sends
-    std::uint32_t ack = 0;            // next sequence number expected from the stack
-
-    void send(std::uint8_t flags, std::size_t payload = 0, std::optional<std::uint16_t> mss = {}) {
-        static const std::vector<std::uint8_t> zeros(65536);
-        wire::TcpRepr tcp;
-        tcp.source_port = port;
-        tcp.destination_port = stack_port;
-        tcp.sequence_number = seq;
-        tcp.acknowledgment_number = (flags & flag::ack) ? ack : 0;
-        tcp.flags = flags;
-        tcp.window = 65535;
-        tcp.options.mss = mss;
-        tcp.payload = std::span(zeros.data(), payload);
-        target.inject(datagram(tcp));
-        seq += static_cast<std::uint32_t>(payload) + ((flags & flag::syn) ? 1 : 0) +
-               ((flags & flag::fin) ? 1 : 0);
-    }
-    /// The next outbound segment within `within_us`, which must exist.
-    Segment expect(std::int64_t within_us = kSecond) {
-        auto packet = target.next_packet(target.now_us() + within_us);
-        REQUIRE(packet);
-        return parse(*packet);
-    }
-    /// Skips pure ACKs until a segment with payload or SYN/FIN/RST arrives.
-    Segment expect_not_ack(std::int64_t within_us = kSecond) {
-        for (int i = 0; i < 16; ++i) {
-            Segment s = expect(within_us);
-            if (s.payload || s.has(flag::syn) || s.has(flag::fin) || s.has(flag::rst)) return s;
-        }
-        FAIL("only pure ACKs");
-        return {};
-    }
-};
-
-TargetOptions options_for(const std::string& engine) {
-    TargetOptions o;
-    o.engine = engine;
-    return o;
-}
-
-int sock_error(Target& t, int fd) {
-    OptionValue v;
-    REQUIRE(t.getsockopt(fd, SOL_SOCKET, SO_ERROR, v).value == 0);
-    REQUIRE(v.is_int);
-    return static_cast<int>(v.integer);
-}
-
-/// socket (3), bind, listen.
-void listen_on(Target& t) {
-    REQUIRE(t.socket(AF_INET, SOCK_STREAM, IPPROTO_TCP).value == 3);
-    REQUIRE(t.bind(3).value == 0);
-    REQUIRE(t.listen(3, 1).value == 0);
-}
-
-/// listen_on, and a completed handshake from `peer`; returns the accepted fd.
-int passive_open(Target& t, Peer& peer) {
-    listen_on(t);
-    peer.send(flag::syn, 0, 1460);
-    const Segment syn_ack = peer.expect();
-    CHECK(syn_ack.has(flag::syn));
-    CHECK(syn_ack.has(flag::ack));
-    CHECK(syn_ack.ack == 1001);
-    CHECK(syn_ack.source == kLocal);
-    CHECK(syn_ack.destination == kRemote);
-    CHECK(syn_ack.source_port == 8080);
-    CHECK(syn_ack.destination_port == peer.port);
-    peer.ack = syn_ack.seq + 1;
-    peer.send(flag::ack);
-    const CallResult accepted = t.accept(3);
-    REQUIRE(accepted.unsupported.empty());
-    REQUIRE(accepted.value == 4);
-    return 4;
-}
-
-/// A non-blocking connect answered by `peer`; returns the fd (3).
-int active_open(Target& t, Peer& peer) {
-    REQUIRE(t.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0).value == 3);
-    const CallResult c = t.connect(3, false);
-    REQUIRE(c.value == -1);
-    REQUIRE(c.error == EINPROGRESS);
-    const Segment syn = peer.expect();
-    REQUIRE(syn.has(flag::syn));
-    REQUIRE(!syn.has(flag::ack));
-    CHECK(syn.destination_port == 8080);
-    CHECK(syn.destination == kRemote);
-    peer.port = 8080;
-    peer.stack_port = syn.source_port;
-    peer.ack = syn.seq + 1;
-    peer.send(flag::syn | flag::ack, 0, 1460);
-    const Segment ack = peer.expect();
-    CHECK(ack.has(flag::ack));
-    CHECK(ack.ack == peer.seq);
-    return 3;
-}
-
-}  // namespace
+// Linux errno rules of its socket API, and the virtual clock (settings and configs:
+// engine_target_config_test.cpp).
+#include "engine_target_harness.hpp"
 
 TEST_CASE("engine target: passive open, data both ways, close", "[drill][engine_target]") {
     const std::string engine = GENERATE("tcp_utcp", "tcp_classic");
@@ -369,32 +176,6 @@ TEST_CASE("engine target: Linux errno rules of unconnected and listening sockets
     CHECK(target->close(3).value == 0);
 }
 
-TEST_CASE("engine target: sysctls and options before the build become engine keys",
-          "[drill][engine_target]") {
-    const std::string engine = GENERATE("tcp_utcp", "tcp_classic");
-    INFO(engine);
-    auto target = make_engine_target(options_for(engine));
-    CHECK(target->set_sysctl("tcp_sack", "0") == "");
-    CHECK(target->set_sysctl("tcp_timestamps", "0") == "");
-    CHECK(target->set_sysctl("tcp_no_such_thing", "1") != "");
-    CHECK(target->set_sysctl("tcp_ecn", "2") != "");
-    CHECK(target->set_sysctl("tcp_rmem", "4096 x 1") != "");
-    Peer peer{*target};
-    const int fd = passive_open(*target, peer);
-    (void)fd;
-    // The SYN-ACK went out without SACK-permitted or timestamps (checked again here on a
-    // second connection for clarity).
-    Peer second{*target};
-    second.port = 40001;
-    second.send(flag::syn, 0, 1460);
-    const Segment syn_ack = second.expect();
-    REQUIRE(syn_ack.has(flag::syn));
-    CHECK(!syn_ack.options.sack_permitted);
-    CHECK(!syn_ack.options.timestamps);
-    CHECK(target->set_sysctl("tcp_sack", "0") == "");  // the value the engine has
-    CHECK(target->set_sysctl("tcp_sack", "1") != "");  // fixed once built
-}
-
 TEST_CASE("engine target: virtual time and the SYN retransmission backoff",
           "[drill][engine_target]") {
     const std::string engine = GENERATE("tcp_utcp", "tcp_classic");
@@ -421,34 +202,6 @@ TEST_CASE("engine target: virtual time and the SYN retransmission backoff",
         CHECK(syn_times[i] - syn_times[i - 1] == 2 * (syn_times[i - 1] - syn_times[i - 2]));
     // The engine gave up.
     CHECK(sock_error(*target, 3) == ETIMEDOUT);
-}
-
-TEST_CASE("engine target: bad configs are reported where they are written",
-          "[drill][engine_target]") {
-    TargetOptions o = options_for("tcp_utcp");
-    o.extra_config = "{tcp: {sak: false}}";
-    try {
-        make_engine_target(o);
-        FAIL("no error");
-    } catch (const ConfigError& e) {
-        CHECK(e.mark().file == "config directive");
-        CHECK(e.mark().line == 1);
-        CHECK(std::string(e.what()).find("did you mean 'sack'") != std::string::npos);
-    }
-    o.extra_config = "{tcp: {sack: false}}\n\n{tcp: {cc: vegas}}";  // one directive a line
-    try {
-        make_engine_target(o);
-        FAIL("no error");
-    } catch (const ConfigError& e) {
-        CHECK(e.mark().file == "config directive");
-        CHECK(e.mark().line == 3);
-    }
-    o.extra_config = "{tcp: {rcvbuf: 1}}";
-    CHECK_THROWS_AS(make_engine_target(o), ConfigError);
-    o.extra_config = "{tcp: {sack: false}}";
-    CHECK_NOTHROW(make_engine_target(o));
-    o.engine = "tcp_nothing";
-    CHECK_THROWS_AS(make_engine_target(o), std::invalid_argument);
 }
 
 TEST_CASE("engine target: close with SO_LINGER 0 resets, SHUT_WR sends FIN",
@@ -579,36 +332,6 @@ TEST_CASE("engine target: connections nobody accepted make some counts unknown",
     CHECK(target->count_connections(6) == 0u);
 }
 
-TEST_CASE("engine target: a bad --config file is reported at its line", "[drill][engine_target]") {
-    const std::string path = (std::filesystem::temp_directory_path() /
-                              ("engine_target_test_" + std::to_string(::getpid()) + ".yaml"))
-                                 .string();
-    {
-        FILE* f = std::fopen(path.c_str(), "w");
-        REQUIRE(f);
-        std::fputs("# drill base config\ntcp:\n  sack: false\n  cc: vegas\n", f);
-        std::fclose(f);
-    }
-    TargetOptions o = options_for("tcp_classic");
-    o.base_config = path;
-    try {
-        make_engine_target(o);
-        FAIL("no error");
-    } catch (const ConfigError& e) {
-        CHECK(e.mark().file == path);
-        CHECK(e.mark().line == 4);
-    }
-    {
-        FILE* f = std::fopen(path.c_str(), "w");
-        std::fputs("tcp: {sack: false}\n", f);
-        std::fclose(f);
-    }
-    auto target = make_engine_target(o);
-    Peer peer{*target};
-    passive_open(*target, peer);
-    std::remove(path.c_str());
-}
-
 TEST_CASE("engine target: connect(AF_UNSPEC) resets and leaves the socket reusable",
           "[drill][engine_target]") {
     const std::string engine = GENERATE("tcp_utcp", "tcp_classic");
@@ -624,53 +347,6 @@ TEST_CASE("engine target: connect(AF_UNSPEC) resets and leaves the socket reusab
     CHECK(target->send(fd, 1, 0).error == EPIPE);
     CHECK(target->connect(fd, false).error == EINPROGRESS);
     CHECK(peer.expect().has(flag::syn));
-}
-
-TEST_CASE("engine target: keepalive options become engine keys", "[drill][engine_target]") {
-    const std::string engine = GENERATE("tcp_utcp", "tcp_classic");
-    INFO(engine);
-    auto target = make_engine_target(options_for(engine));
-    REQUIRE(target->socket(AF_INET, SOCK_STREAM, 0).value == 3);
-    auto set = [&](int level, int name, int value) {
-        OptionValue v;
-        v.integer = value;
-        return target->setsockopt(3, level, name, v);
-    };
-    REQUIRE(set(SOL_SOCKET, SO_KEEPALIVE, 1).value == 0);
-    REQUIRE(set(IPPROTO_TCP, TCP_KEEPIDLE, 10).value == 0);
-    REQUIRE(set(IPPROTO_TCP, TCP_KEEPINTVL, 5).value == 0);
-    REQUIRE(set(IPPROTO_TCP, TCP_KEEPCNT, 2).value == 0);
-    CHECK(set(IPPROTO_TCP, TCP_KEEPCNT, 0).error == EINVAL);
-    REQUIRE(target->bind(3).value == 0);
-    REQUIRE(target->listen(3, 1).value == 0);
-    Peer peer{*target};
-    peer.send(flag::syn, 0, 1460);
-    const Segment syn_ack = peer.expect();
-    peer.ack = syn_ack.seq + 1;
-    const std::int64_t quiet_from = target->now_us();
-    peer.send(flag::ack);
-    REQUIRE(target->accept(3).value == 4);
-    OptionValue v;
-    REQUIRE(target->getsockopt(4, IPPROTO_TCP, TCP_KEEPIDLE, v).value == 0);
-    CHECK(v.integer == 10);  // inherited from the listener
-    const Segment probe = peer.expect(20 * kSecond);
-    CHECK(probe.at_us - quiet_from == 10 * kSecond);
-    CHECK(probe.seq == peer.ack - 1);  // RFC 1122 4.2.3.6: SEG.SEQ = SND.NXT - 1
-    const Segment second = peer.expect(20 * kSecond);
-    CHECK(second.at_us - probe.at_us == 5 * kSecond);
-    target->run_until(target->now_us() + 30 * kSecond);
-    CHECK(sock_error(*target, 4) == ETIMEDOUT);
-}
-
-TEST_CASE("engine target: absurd times saturate instead of overflowing", "[drill][engine_target]") {
-    auto target = make_engine_target(options_for("tcp_utcp"));
-    Peer peer{*target};
-    passive_open(*target, peer);
-    target->run_until(INT64_MAX);
-    CHECK(target->now_us() > 0);
-    CHECK(!target->next_packet(INT64_MAX));
-    std::vector<PollEntry> entries{{4, POLLIN, 0}};
-    CHECK(target->poll(entries, -1).unsupported == "blocking call never completes");
 }
 
 TEST_CASE("engine target: a TIME-WAIT holds its port as Linux's bind sees it",
@@ -721,21 +397,4 @@ TEST_CASE("engine target: an fd whose connection is in TIME-WAIT sees CLOSE, as 
     std::vector<PollEntry> entries{{fd, POLLIN | POLLOUT | POLLRDHUP, 0}};
     CHECK(target->poll(entries, 0).value == 1);
     CHECK(entries[0].revents == (POLLIN | POLLOUT | POLLRDHUP | POLLHUP));
-}
-
-TEST_CASE("engine target: many settings of one option stay one engine key",
-          "[drill][engine_target]") {
-    auto target = make_engine_target(options_for("tcp_classic"));
-    REQUIRE(target->socket(AF_INET, SOCK_STREAM, 0).value == 3);
-    OptionValue size;
-    for (int i = 0; i < 2000; ++i) {
-        size.integer = 10000 + i % 7;
-        REQUIRE(target->setsockopt(3, SOL_SOCKET, SO_RCVBUF, size).value == 0);
-        REQUIRE(target->set_sysctl("tcp_sack", i % 2 ? "1" : "0") == "");
-    }
-    REQUIRE(target->bind(3).value == 0);
-    REQUIRE(target->listen(3, 1).value == 0);
-    OptionValue v;
-    REQUIRE(target->getsockopt(3, SOL_SOCKET, SO_RCVBUF, v).value == 0);
-    CHECK(v.integer == 2 * size.integer);
 }
