@@ -1,6 +1,7 @@
 // Packet buffers: a per-thread free list of kPooledCapacity-byte buffers. The list is bounded
 // (kPoolMaxFree) so a burst does not pin memory forever; buffers freed on a thread other than the
-// one that allocated them simply join that thread's list.
+// one that allocated them simply join that thread's list. Each buffer is preceded by its
+// reference count (kControlBytes), so share() costs no allocation.
 #include "netloom/packet.hpp"
 
 #include <cstdlib>
@@ -11,7 +12,7 @@ namespace netloom {
 namespace {
 
 struct FreeList {
-    std::vector<std::uint8_t*> buffers;
+    std::vector<std::uint8_t*> buffers;  ///< allocation starts (control bytes first)
     ~FreeList() {
         for (auto* b : buffers) std::free(b);
     }
@@ -24,7 +25,8 @@ FreeList& free_list() {
     return list;
 }
 
-std::uint8_t* allocate_buffer(std::size_t capacity) {
+/// An allocation of control bytes + `capacity`; returns its start.
+std::uint8_t* allocate_block(std::size_t capacity, std::size_t control_bytes) {
     if (capacity == Packet::kPooledCapacity) {
         auto& list = free_list().buffers;
         if (!list.empty()) {
@@ -33,7 +35,7 @@ std::uint8_t* allocate_buffer(std::size_t capacity) {
             return b;
         }
     }
-    void* p = std::malloc(capacity);
+    void* p = std::malloc(control_bytes + capacity);
     if (!p) throw std::bad_alloc();
     return static_cast<std::uint8_t*>(p);
 }
@@ -45,7 +47,8 @@ Packet Packet::allocate(std::size_t payload, std::size_t headroom) {
     if (need > UINT32_MAX) throw std::bad_alloc();
     std::size_t capacity = need <= kPooledCapacity ? kPooledCapacity : need;
     Packet p;
-    p.buffer_ = allocate_buffer(capacity);
+    p.buffer_ = allocate_block(capacity, kControlBytes) + kControlBytes;
+    references(p.buffer_) = 1;
     p.capacity_ = static_cast<std::uint32_t>(capacity);
     p.head_ = static_cast<std::uint32_t>(headroom);
     p.length_ = 0;
@@ -59,22 +62,35 @@ Packet Packet::copy_of(std::span<const std::uint8_t> bytes, std::size_t headroom
     return p;
 }
 
+Packet Packet::share(std::size_t offset, std::size_t length) const noexcept {
+    Packet slice;
+    if (!buffer_ || offset > length_ || length > length_ - offset) return slice;
+    ++references(buffer_);
+    slice.buffer_ = buffer_;
+    slice.capacity_ = capacity_;
+    slice.head_ = head_ + static_cast<std::uint32_t>(offset);
+    slice.length_ = static_cast<std::uint32_t>(length);
+    slice.flags_ = flags_;
+    return slice;
+}
+
 void Packet::release() noexcept {
     if (!buffer_) return;
+    std::uint8_t* buffer = std::exchange(buffer_, nullptr);
+    if (--references(buffer) != 0) return;  // another sharer still uses it
+    std::uint8_t* block = buffer - kControlBytes;
     if (capacity_ == kPooledCapacity) {
         auto& list = free_list().buffers;
         if (list.size() < kPoolMaxFree) {
             try {
-                list.push_back(buffer_);
-                buffer_ = nullptr;
+                list.push_back(block);
                 return;
             } catch (...) {
                 // fall through: give the buffer back to the allocator
             }
         }
     }
-    std::free(buffer_);
-    buffer_ = nullptr;
+    std::free(block);
 }
 
 std::size_t Packet::pool_free_count() noexcept {
