@@ -1,13 +1,73 @@
-// byte_ring.cpp — lazily allocated circular byte storage (contract in byte_ring.hpp).
+// byte_ring.cpp — lazily allocated circular byte storage with a per-thread cache of released
+// blocks (contract in byte_ring.hpp).
 #include "netloom/tcp_common/byte_ring.hpp"
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 namespace netloom::tcp {
+namespace {
+
+/// Released blocks of this thread, most recent last (LIFO: the block a connection just gave up
+/// is the one it gets back, still in cache).
+struct BlockCache {
+    struct Block {
+        std::unique_ptr<std::uint8_t[]> data;
+        std::uint32_t size = 0;
+    };
+    std::vector<Block> blocks;
+    std::size_t bytes = 0;
+
+    std::unique_ptr<std::uint8_t[]> take(std::uint32_t size) noexcept {
+        for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) {
+            if (it->size != size) continue;
+            auto data = std::move(it->data);
+            blocks.erase(std::next(it).base());
+            bytes -= size;
+            return data;
+        }
+        return nullptr;
+    }
+    void put(std::unique_ptr<std::uint8_t[]> data, std::uint32_t size) noexcept {
+        if (size > ByteRing::kCacheBytes) return;  // freed
+        // Make room by dropping the oldest blocks; on allocation failure just free this one.
+        while (!blocks.empty() &&
+               (blocks.size() >= ByteRing::kCacheBlocks || bytes + size > ByteRing::kCacheBytes)) {
+            bytes -= blocks.front().size;
+            blocks.erase(blocks.begin());
+        }
+        try {
+            blocks.push_back(Block{std::move(data), size});
+            bytes += size;
+        } catch (...) {
+        }
+    }
+};
+
+// Set when this thread's cache is destroyed: a ring released later (a static's destructor at
+// exit) frees its block instead of touching the dead cache.
+thread_local bool cache_destroyed = false;
+
+struct ThreadCache : BlockCache {
+    ~ThreadCache() { cache_destroyed = true; }
+};
+
+BlockCache* cache() {
+    if (cache_destroyed) return nullptr;
+    thread_local ThreadCache blocks;
+    return &blocks;
+}
+
+void give_back(std::unique_ptr<std::uint8_t[]> data, std::uint32_t size) noexcept {
+    if (BlockCache* blocks = cache()) blocks->put(std::move(data), size);
+}
+
+}  // namespace
 
 ByteRing::ByteRing(const ByteRing& other) : capacity_(other.capacity_), head_(other.head_) {
-    if (capacity_ > 0) {
+    if (other.data_) {
         data_ = std::make_unique_for_overwrite<std::uint8_t[]>(capacity_);
         std::memcpy(data_.get(), other.data_.get(), capacity_);
     }
@@ -25,6 +85,7 @@ ByteRing::ByteRing(ByteRing&& other) noexcept
 }
 
 ByteRing& ByteRing::operator=(ByteRing&& other) noexcept {
+    release();
     data_ = std::move(other.data_);
     capacity_ = other.capacity_;
     head_ = other.head_;
@@ -33,16 +94,25 @@ ByteRing& ByteRing::operator=(ByteRing&& other) noexcept {
     return *this;
 }
 
+ByteRing::~ByteRing() {
+    release();
+}
+
 void ByteRing::reserve(std::uint32_t needed, std::uint32_t live, std::uint32_t limit) {
-    if (needed <= capacity_) return;
+    const std::uint32_t held = allocated();
+    if (needed <= held) return;
     // Doubling keeps the number of copies per byte bounded (amortised O(1)); the limit is the
-    // socket buffer size, so a connection never holds more than it may buffer.
-    const std::uint64_t doubled = std::uint64_t{capacity_} * 2;
+    // socket buffer size, so a connection never holds more than it may buffer. From empty, the
+    // size the ring had before it was released (capacity_) is asked again.
+    const std::uint64_t doubled = data_ ? std::uint64_t{held} * 2 : capacity_;
     const auto grown = static_cast<std::uint32_t>(std::min<std::uint64_t>(
         std::max<std::uint64_t>({doubled, kMinAllocation, needed}), std::max(limit, needed)));
-    auto fresh = std::make_unique_for_overwrite<std::uint8_t[]>(grown);
-    live = std::min(live, capacity_);
+    std::unique_ptr<std::uint8_t[]> fresh;
+    if (BlockCache* blocks = cache()) fresh = blocks->take(grown);
+    if (!fresh) fresh = std::make_unique_for_overwrite<std::uint8_t[]>(grown);
+    live = std::min(live, held);
     if (live > 0) read(0, {fresh.get(), live});
+    if (data_) give_back(std::move(data_), held);
     data_ = std::move(fresh);
     capacity_ = grown;
     head_ = 0;
@@ -65,14 +135,23 @@ void ByteRing::read(std::uint32_t pos, std::span<std::uint8_t> out) const noexce
 }
 
 void ByteRing::advance(std::uint32_t count) noexcept {
-    if (capacity_ == 0) return;
+    if (!data_) return;
     head_ = index(count % capacity_);
 }
 
 void ByteRing::release() noexcept {
-    data_.reset();
-    capacity_ = 0;
+    if (data_) give_back(std::move(data_), capacity_);  // capacity_ stays: the size to ask again
     head_ = 0;
+}
+
+std::size_t ByteRing::cached_blocks() noexcept {
+    const BlockCache* blocks = cache();
+    return blocks ? blocks->blocks.size() : 0;
+}
+
+std::size_t ByteRing::cached_bytes() noexcept {
+    const BlockCache* blocks = cache();
+    return blocks ? blocks->bytes : 0;
 }
 
 }  // namespace netloom::tcp

@@ -1,5 +1,5 @@
 // SendBuffer and ByteRing: bounded append, peek at offsets across the wrap, drop-front, lazy
-// allocation and release when empty, deep copies.
+// allocation and release when empty, deep copies, the per-thread cache of released storage.
 #include <catch2/catch.hpp>
 
 #include <numeric>
@@ -106,4 +106,34 @@ TEST_CASE("ByteRing keeps the live prefix in order when it grows", "[send_buffer
     ring.read(0, out);
     CHECK(std::equal(out.begin(), out.begin() + 48, data.begin() + 2000));
     CHECK(std::equal(out.begin() + 48, out.end(), data.begin()));
+}
+
+TEST_CASE("a released ring takes storage of its old size back from the thread's cache",
+          "[send_buffer]") {
+    ByteRing ring;
+    ring.reserve(100'000, 0, 1 << 20);
+    const std::uint32_t size = ring.allocated();
+    REQUIRE(size >= 100'000);
+    const std::size_t cached = ByteRing::cached_blocks();
+    ring.release();
+    CHECK(ring.allocated() == 0);
+    CHECK(ByteRing::cached_blocks() == std::min(cached + 1, ByteRing::kCacheBlocks));
+    ring.reserve(10, 0, 1 << 20);  // from empty: the old size at once, no regrowth from 2 KiB
+    CHECK(ring.allocated() == size);
+    CHECK(ByteRing::cached_blocks() <= cached);
+    ring.release();
+    ring.reserve(10, 0, 4096);  // a lower limit wins over the remembered size
+    CHECK(ring.allocated() == 4096);
+}
+
+TEST_CASE("the ring cache is bounded in blocks and bytes", "[send_buffer]") {
+    std::vector<ByteRing> rings(ByteRing::kCacheBlocks + 4);
+    for (auto& ring : rings) ring.reserve(300'000, 0, 1 << 20);
+    for (auto& ring : rings) ring.release();
+    CHECK(ByteRing::cached_blocks() <= ByteRing::kCacheBlocks);
+    CHECK(ByteRing::cached_bytes() <= ByteRing::kCacheBytes);
+    ByteRing huge;
+    huge.reserve(static_cast<std::uint32_t>(ByteRing::kCacheBytes) + 1, 0, 1u << 30);
+    huge.release();  // larger than the whole cache: freed
+    CHECK(ByteRing::cached_bytes() <= ByteRing::kCacheBytes);
 }

@@ -12,7 +12,9 @@
 // data reaches offset 0 the in-order part grows through every range it now touches and
 // InsertResult::advanced says by how much (RCV.NXT moves by that). read() copies in-order bytes
 // out with memcpy. Storage (the ring, and separately the range array) is allocated when first
-// needed and freed when the buffer becomes empty; heap_bytes() reports it. Copyable (deep).
+// needed and released when the buffer becomes empty; heap_bytes() reports it. The ring goes to
+// ByteRing's per-thread cache, so a receiver whose app reads everything it gets takes the same
+// storage back on the next segment instead of allocating and regrowing it. Copyable (deep).
 #pragma once
 
 #include <cstddef>

@@ -4,8 +4,10 @@
 // limit() bytes. append() takes what fits and returns how much; peek(offset, out) copies bytes
 // starting `offset` bytes after SND.UNA (what a (re)transmission needs); consume(n) drops the
 // first n bytes when they are acknowledged. All copies are bulk memcpy (at most two per call).
-// Storage is allocated on the first append and freed as soon as the buffer becomes empty, so an
-// idle connection holds no send storage; heap_bytes() reports what is held. Copyable (deep).
+// Storage is allocated on the first append and released as soon as the buffer becomes empty, so an
+// idle connection holds no send storage; heap_bytes() reports what is held. A released ring goes
+// to ByteRing's per-thread cache and the next append takes the same size back (no regrowth, no
+// page faults on every drain). Copyable (deep).
 #pragma once
 
 #include <cstddef>
