@@ -134,6 +134,15 @@ void ByteRing::read(std::uint32_t pos, std::span<std::uint8_t> out) const noexce
     if (first < out.size()) std::memcpy(out.data() + first, data_.get(), out.size() - first);
 }
 
+std::array<std::span<const std::uint8_t>, 2> ByteRing::view(std::uint32_t pos,
+                                                            std::uint32_t size) const noexcept {
+    if (size == 0) return {};
+    const std::uint32_t start = index(pos);
+    const std::uint32_t first = std::min(size, capacity_ - start);
+    return {std::span<const std::uint8_t>(data_.get() + start, first),
+            std::span<const std::uint8_t>(data_.get(), size - first)};
+}
+
 void ByteRing::advance(std::uint32_t count) noexcept {
     if (!data_) return;
     head_ = index(count % capacity_);

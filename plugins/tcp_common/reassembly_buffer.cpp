@@ -32,11 +32,18 @@ std::uint32_t ReassemblyBuffer::out_of_order_bytes() const noexcept {
 
 ReassemblyBuffer::InsertResult ReassemblyBuffer::insert(std::uint32_t offset,
                                                         std::span<const std::uint8_t> bytes) {
+    const auto length = static_cast<std::uint32_t>(std::min<std::size_t>(bytes.size(), UINT32_MAX));
+    const InsertResult result = accept(offset, length);
+    if (result.stored > 0) store(result.position, bytes.first(result.stored));
+    return result;
+}
+
+ReassemblyBuffer::InsertResult ReassemblyBuffer::accept(std::uint32_t offset,
+                                                        std::uint32_t wanted) {
     InsertResult result;
     const std::uint32_t window = window_space();
-    if (offset >= window || bytes.empty()) return result;
-    const auto length =
-        static_cast<std::uint32_t>(std::min<std::size_t>(bytes.size(), window - offset));
+    if (offset >= window || wanted == 0) return result;
+    const std::uint32_t length = std::min(wanted, window - offset);
     std::uint32_t begin = offset;
     std::uint32_t end = offset + length;
 
@@ -54,7 +61,7 @@ ReassemblyBuffer::InsertResult ReassemblyBuffer::insert(std::uint32_t offset,
 
     const std::uint32_t live = extent();
     ring_.reserve(std::max(live, readable_ + end), live, capacity_);
-    ring_.write(readable_ + begin, bytes.first(length));
+    result.position = readable_ + begin;
     result.stored = length;
 
     if (first < last) {

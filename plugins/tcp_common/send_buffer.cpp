@@ -22,6 +22,12 @@ std::size_t SendBuffer::peek(std::uint32_t offset, std::span<std::uint8_t> out) 
     return n;
 }
 
+std::array<std::span<const std::uint8_t>, 2> SendBuffer::view(std::uint32_t offset,
+                                                              std::uint32_t length) const noexcept {
+    if (offset >= size_) return {};
+    return ring_.view(offset, std::min(length, size_ - offset));
+}
+
 void SendBuffer::consume(std::uint32_t count) noexcept {
     count = std::min(count, size_);
     size_ -= count;

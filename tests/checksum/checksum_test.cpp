@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <limits>
@@ -186,6 +187,41 @@ void check_against_reference(const Checksum& candidate) {
             }
         }
         REQUIRE(mismatches == 0);
+    }
+
+    SECTION("copy_partial copies the bytes and sums them like partial") {
+        RefChecksum reference;
+        for (int trial = 0; trial < 3000; ++trial) {
+            const std::size_t length =
+                trial < 200 ? static_cast<std::size_t>(trial) : rng() % (kMaxLength + 1);
+            const Bytes source = random_bytes(rng, length + kMaxOffset);
+            const std::size_t from = rng() % (kMaxOffset + 1), to = rng() % (kMaxOffset + 1);
+            Bytes destination(length + kMaxOffset + 1, 0xee);
+            const std::uint64_t acc = trial % 3 == 0 ? 0 : rng();
+            const std::span<const std::uint8_t> piece(source.data() + from, length);
+            const std::uint64_t sum =
+                candidate.copy_partial({destination.data() + to, length}, piece, acc);
+            REQUIRE(std::equal(piece.begin(), piece.end(), destination.begin() + to));
+            REQUIRE(destination[to + length] == 0xee);  // nothing written past the copy
+            REQUIRE(Checksum::fold(sum) == Checksum::fold(reference.partial(piece, acc)));
+        }
+    }
+
+    SECTION("pieces of any length chain with add_at_odd_offset") {
+        RefChecksum reference;
+        for (int trial = 0; trial < 2000; ++trial) {
+            const Bytes message = random_bytes(rng, rng() % (kMaxLength + 1));
+            std::uint64_t acc = 0;
+            std::size_t at = 0;
+            while (at < message.size()) {
+                const std::size_t piece = std::min<std::size_t>(rng() % 300, message.size() - at);
+                const std::span<const std::uint8_t> bytes(message.data() + at, piece);
+                acc = at % 2 == 0 ? candidate.partial(bytes, acc)
+                                  : Checksum::add_at_odd_offset(acc, candidate.partial(bytes));
+                at += piece;
+            }
+            REQUIRE(Checksum::fold(acc) == Checksum::fold(reference.partial(message)));
+        }
     }
 
     SECTION("no read outside the span (guard pages on both sides)") {

@@ -20,7 +20,7 @@ TEST_CASE("FIN follows queued data, half-close keeps the other direction open") 
     REQUIRE_FALSE(out.segments.empty());
     CHECK(out.segments.back().has(flag::fin));
     CHECK(out.segments.back().seq +
-              static_cast<std::uint32_t>(out.segments.back().payload.size()) ==
+              static_cast<std::uint32_t>(out.segments.back().payload_length) ==
           pair.client->iss + 1 + 2000);
     CHECK(send_1(*pair.client, data, pair.now(), out) == 0);  // closing: no more data
     pair.from_client(out);
@@ -94,7 +94,7 @@ TEST_CASE("a retransmitted FIN in TIME-WAIT is ACKed and restarts 2*MSL") {
     REQUIRE(pair.run_until([&] { return pair.server->state == TcpState::close_wait; }, 100));
     Outputs fin_out;
     close_1(*pair.server, pair.now(), fin_out);
-    const Segment fin = fin_out.segments.at(0);
+    const WireSegment fin = fin_out.segments.at(0);
     pair.from_server(fin_out);
     REQUIRE(pair.run_until([&] { return pair.client->state == TcpState::time_wait; }, 100));
     const Time first_deadline = *pair.client->timers.time_wait;

@@ -50,7 +50,7 @@ TEST_CASE("at a zero window the ACK of a data segment at RCV.NXT is taken, its t
     REQUIRE(out.segments.size() == 1);  // and the dropped text is acknowledged
     CHECK(out.segments[0].ack == rcv_nxt);
     CHECK(out.segments[0].window == 0);
-    CHECK(out.segments[0].payload.empty());
+    CHECK(out.segments[0].payload_length == 0);
     // A segment past RCV.NXT is still unacceptable: its ACK is not taken.
     send_1(server, std::vector<std::uint8_t>(100, 7), pair.now(), sent);
     const SeqNum una = server.snd_una;

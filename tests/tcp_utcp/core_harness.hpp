@@ -1,7 +1,13 @@
 // core_harness.hpp — helpers for feeding the tcp_utcp pure core: a default config and 4-tuples,
-// segment builders, and CorePair, a tiny pure "network" that runs a client core against a server
-// core with a virtual clock, a fixed one-way delay and optional seeded loss.
+// WireSegment (a segment with its own payload bytes, what a packet carries) and builders for it,
+// the shell's two copies (kept text into the receive ring, outgoing payload out of the send
+// ring), and CorePair, a tiny pure "network" that runs a client core against a server core with
+// a virtual clock, a fixed one-way delay and optional seeded loss.
 //
+// Contract: a WireSegment made from an OutgoingSegment alone (the implicit conversion) carries
+// `payload_length` filler bytes, for tests of sequence handling; `on_wire` (what CorePair uses)
+// copies the real bytes from the sender's send buffer. Every `deliver_in` here stores the text
+// the core kept, as the shell does.
 // Contract: CorePair::step() advances the virtual clock to the next event (a segment arrival or
 // a timer deadline of either side) and processes it; nothing here reads a real clock. The
 // server TCB is created by deliver_in_1 when the first segment reaches the listener.
@@ -51,10 +57,92 @@ inline tcp::FourTuple server_tuple() {
     return {wire::Ipv4Address{10, 0, 0, 2}, 80, wire::Ipv4Address{10, 0, 0, 1}, 40000};
 }
 
+/// A segment with its payload bytes, as a packet carries it.
+struct WireSegment {
+    std::uint16_t source_port = 0;
+    std::uint16_t destination_port = 0;
+    SeqNum seq;
+    SeqNum ack;
+    std::uint8_t flags = 0;  ///< wire::tcp_flag bits
+    std::uint16_t window = 0;
+    wire::TcpOptions options;
+    std::vector<std::uint8_t> payload;
+    bool challenge_ack = false;
+
+    WireSegment() = default;
+    /// `out` with filler payload of its length (see the contract).
+    WireSegment(const OutgoingSegment& out)  // NOLINT: implicit, so outputs can be fed back
+        : source_port(out.source_port),
+          destination_port(out.destination_port),
+          seq(out.seq),
+          ack(out.ack),
+          flags(out.flags),
+          window(out.window),
+          options(out.options),
+          payload(out.payload_length, std::uint8_t{0x5a}),
+          challenge_ack(out.challenge_ack) {}
+
+    bool has(std::uint8_t flag) const noexcept { return (flags & flag) != 0; }
+    std::uint32_t seq_len() const noexcept {
+        return static_cast<std::uint32_t>(payload.size()) + (has(flag::syn) ? 1 : 0) +
+               (has(flag::fin) ? 1 : 0);
+    }
+};
+
+/// `out` as sent by `sender`: its payload copied from the sender's send buffer.
+inline WireSegment on_wire(const OutgoingSegment& out, const Tcb& sender) {
+    WireSegment segment(out);
+    if (out.payload_length > 0) {
+        const std::size_t copied = sender.send_buffer.peek(
+            tcp::forward_distance(sender.snd_una, out.seq), segment.payload);
+        REQUIRE(copied == out.payload_length);  // the range is in the buffer (segment.hpp)
+    }
+    return segment;
+}
+
+/// The core's view of `segment` (tcp::Segment, payload borrowed), as the front half builds it.
+inline Segment view(const WireSegment& segment) {
+    Segment in;
+    in.source_port = segment.source_port;
+    in.destination_port = segment.destination_port;
+    in.seq = segment.seq;
+    if (segment.has(flag::ack)) in.ack = segment.ack;
+    in.control = segment.has(flag::rst)   ? tcp::Control::rst
+                 : segment.has(flag::syn) ? tcp::Control::syn
+                 : segment.has(flag::fin) ? tcp::Control::fin
+                                          : tcp::Control::none;
+    in.psh = segment.has(flag::psh);
+    in.window = segment.window;
+    in.options = segment.options;
+    in.payload = segment.payload;
+    return in;
+}
+
+/// deliver_in, then the shell's copy of the text the core kept.
+inline Outputs deliver_in(Tcb& tcb, const WireSegment& segment, Time now) {
+    Outputs out;
+    const Segment in = view(segment);
+    netloom::utcp::deliver_in(tcb, in, now, out);
+    if (out.keep.length > 0)
+        tcb.recv_buffer.store(out.keep.ring_position,
+                              in.payload.subspan(out.keep.payload_offset, out.keep.length));
+    return out;
+}
+inline std::optional<Tcb> deliver_in_1(const Listener& listener, const tcp::FourTuple& tuple,
+                                       const WireSegment& segment, Time now, Outputs& out) {
+    return netloom::utcp::deliver_in_1(listener, tuple, view(segment), now, out);
+}
+inline std::optional<OutgoingSegment> rst_for_closed(const WireSegment& segment) {
+    return netloom::utcp::rst_for_closed(view(segment));
+}
+inline bool time_wait_accepts_syn(const Tcb& tcb, const WireSegment& syn) {
+    return netloom::utcp::time_wait_accepts_syn(tcb, view(syn));
+}
+
 /// A bare segment from the peer of `tcb` (ports swapped), no options.
-inline Segment peer_segment(const Tcb& tcb, SeqNum seq, SeqNum ack, std::uint8_t flags,
-                            std::uint16_t window = 0xffff, std::size_t payload = 0) {
-    Segment segment;
+inline WireSegment peer_segment(const Tcb& tcb, SeqNum seq, SeqNum ack, std::uint8_t flags,
+                                std::uint16_t window = 0xffff, std::size_t payload = 0) {
+    WireSegment segment;
     segment.source_port = tcb.tuple.remote_port;
     segment.destination_port = tcb.tuple.local_port;
     segment.seq = seq;
@@ -67,8 +155,9 @@ inline Segment peer_segment(const Tcb& tcb, SeqNum seq, SeqNum ack, std::uint8_t
 
 /// `bytes` of data from the peer of `tcb` at `seq`, acknowledging everything `tcb` sent, with
 /// timestamp `tsval` when timestamps are on.
-inline Segment data_from_peer(const Tcb& tcb, SeqNum seq, std::size_t bytes, std::uint32_t tsval) {
-    Segment segment = peer_segment(tcb, seq, tcb.snd_nxt, flag::ack, 0xffff, bytes);
+inline WireSegment data_from_peer(const Tcb& tcb, SeqNum seq, std::size_t bytes,
+                                  std::uint32_t tsval) {
+    WireSegment segment = peer_segment(tcb, seq, tcb.snd_nxt, flag::ack, 0xffff, bytes);
     if (tcb.ts_ok) segment.options.timestamps = wire::TcpTimestamps{tsval, 0};
     return segment;
 }
@@ -89,7 +178,7 @@ public:
         listener_.shared = std::make_shared<const Config>(server_config);
         Outputs out;
         client.emplace(connect_1(client_config_, client_tuple(), now_, out));
-        send(out, to_server_);
+        send(out, &*client, to_server_);
     }
 
     /// Process the next event; false when nothing is pending (no segment, no timer).
@@ -105,18 +194,18 @@ public:
         if (!next) return false;
         now_ = std::max(now_, *next);
         if (!to_server_.empty() && to_server_.front().first <= now_) {
-            Segment segment = std::move(to_server_.front().second);
+            WireSegment segment = std::move(to_server_.front().second);
             to_server_.pop_front();
             deliver_to_server(segment);
         } else if (!to_client_.empty() && to_client_.front().first <= now_) {
-            Segment segment = std::move(to_client_.front().second);
+            WireSegment segment = std::move(to_client_.front().second);
             to_client_.pop_front();
-            absorb(deliver_in(*client, segment, now_), to_server_, client_events);
+            absorb(deliver_in(*client, segment, now_), &*client, to_server_, client_events);
         } else {
             if (client && next_deadline(*client) && *next_deadline(*client) <= now_)
-                absorb(on_tick(*client, now_), to_server_, client_events);
+                absorb(on_tick(*client, now_), &*client, to_server_, client_events);
             if (server && next_deadline(*server) && *next_deadline(*server) <= now_)
-                absorb(on_tick(*server, now_), to_client_, server_events);
+                absorb(on_tick(*server, now_), &*server, to_client_, server_events);
         }
         if (after_step) after_step(*this);
         return true;
@@ -131,8 +220,8 @@ public:
     }
 
     /// Hands outputs produced outside step() (user calls) to the network.
-    void from_client(const Outputs& out) { absorb(out, to_server_, client_events); }
-    void from_server(const Outputs& out) { absorb(out, to_client_, server_events); }
+    void from_client(const Outputs& out) { absorb(out, &*client, to_server_, client_events); }
+    void from_server(const Outputs& out) { absorb(out, &*server, to_client_, server_events); }
 
     Time now() const { return now_; }
 
@@ -143,27 +232,30 @@ public:
     std::function<void(CorePair&)> after_step;
 
 private:
-    using Queue = std::deque<std::pair<Time, Segment>>;
+    using Queue = std::deque<std::pair<Time, WireSegment>>;
     static constexpr Time kDelay = 5ms;
 
-    void deliver_to_server(const Segment& segment) {
+    void deliver_to_server(const WireSegment& segment) {
         if (!server) {
             Outputs out;
             server = deliver_in_1(listener_, server_tuple(), segment, now_, out);
-            absorb(out, to_client_, server_events);
+            absorb(out, server ? &*server : nullptr, to_client_, server_events);
             return;
         }
-        absorb(deliver_in(*server, segment, now_), to_client_, server_events);
+        absorb(deliver_in(*server, segment, now_), &*server, to_client_, server_events);
     }
-    void absorb(const Outputs& out, Queue& queue, std::uint32_t& events) {
+    /// `out` was just produced by `sender` (null: a listener's reply, which has no payload).
+    void absorb(const Outputs& out, const Tcb* sender, Queue& queue, std::uint32_t& events) {
         events |= out.events;
-        send(out, queue);
+        send(out, sender, queue);
     }
-    void send(const Outputs& out, Queue& queue) {
+    void send(const Outputs& out, const Tcb* sender, Queue& queue) {
         std::bernoulli_distribution lose(loss_);
         std::bernoulli_distribution hold(reorder_);
         std::uniform_int_distribution<int> extra_ms(1, 10);
-        for (const auto& segment : out.segments) {
+        for (const auto& out_segment : out.segments) {
+            REQUIRE((sender || out_segment.payload_length == 0));
+            const WireSegment segment = sender ? on_wire(out_segment, *sender) : out_segment;
             if (loss_ > 0 && lose(rng_)) {
                 ++dropped;
                 continue;

@@ -10,8 +10,8 @@ using namespace utcp_test;
 namespace {
 
 /// A data segment to `tcb` from its peer, with a timestamp newer than anything seen.
-Segment data_to(const Tcb& tcb, SeqNum seq, std::size_t bytes, std::uint32_t tsval) {
-    Segment segment = peer_segment(tcb, seq, tcb.snd_nxt, flag::ack | flag::psh, 0xffff, bytes);
+WireSegment data_to(const Tcb& tcb, SeqNum seq, std::size_t bytes, std::uint32_t tsval) {
+    WireSegment segment = peer_segment(tcb, seq, tcb.snd_nxt, flag::ack | flag::psh, 0xffff, bytes);
     std::iota(segment.payload.begin(), segment.payload.end(), std::uint8_t{0});
     if (tcb.ts_ok) segment.options.timestamps = wire::TcpTimestamps{tsval, 0};
     return segment;
@@ -118,7 +118,7 @@ TEST_CASE("the client's data is ACKed and its window and timers follow") {
     // 1448-byte segments (MSS 1460 minus timestamps); Nagle holds the 104-byte tail until
     // the first ACK (RFC 896).
     REQUIRE(out.segments.size() == 2);
-    CHECK(out.segments[0].payload.size() == 1448);
+    CHECK(out.segments[0].payload_length == 1448);
     CHECK(pair.client->timers.rexmt.has_value());
     pair.from_client(out);
     REQUIRE(pair.run_until([&] { return pair.client->snd_una == pair.client->snd_max; }, 100));

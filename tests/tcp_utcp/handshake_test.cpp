@@ -15,7 +15,7 @@ TEST_CASE("three-way handshake negotiates MSS, window scale, SACK and timestamps
     Tcb client = connect_1(client_config, client_tuple(), 1s, out);
     REQUIRE(client.state == TcpState::syn_sent);
     REQUIRE(out.segments.size() == 1);
-    const Segment syn = out.segments[0];
+    const WireSegment syn = out.segments[0];
     CHECK(syn.flags == flag::syn);
     CHECK(syn.seq == client.iss);
     CHECK(client.iss == tcp::generate_isn(client_tuple(), client_config.isn_key, 1s));
@@ -31,7 +31,7 @@ TEST_CASE("three-way handshake negotiates MSS, window scale, SACK and timestamps
     REQUIRE(server);
     CHECK(server->state == TcpState::syn_received);
     REQUIRE(server_out.segments.size() == 1);
-    const Segment syn_ack = server_out.segments[0];
+    const WireSegment syn_ack = server_out.segments[0];
     CHECK(syn_ack.flags == (flag::syn | flag::ack));
     CHECK(syn_ack.ack == syn.seq + 1);
     CHECK(syn_ack.options.mss == std::optional<std::uint16_t>(1200));
@@ -47,7 +47,7 @@ TEST_CASE("three-way handshake negotiates MSS, window scale, SACK and timestamps
     CHECK(client.ts_ok);
     CHECK(client.rto.has_sample());
     REQUIRE(client_out.segments.size() == 1);
-    const Segment final_ack = client_out.segments[0];
+    const WireSegment final_ack = client_out.segments[0];
     CHECK(final_ack.flags == flag::ack);
     CHECK(final_ack.ack == syn_ack.seq + 1);
 
@@ -62,7 +62,7 @@ TEST_CASE("options the peer does not offer stay off") {
     Config config = test_config();
     Outputs out;
     Tcb client = connect_1(config, client_tuple(), 0s, out);
-    Segment syn_ack =
+    WireSegment syn_ack =
         peer_segment(client, SeqNum(5000), client.iss + 1, flag::syn | flag::ack, 8192);
     Outputs reply = deliver_in(client, syn_ack, 1ms);
     CHECK(client.state == TcpState::established);
@@ -90,9 +90,10 @@ TEST_CASE("simultaneous open reaches ESTABLISHED on both sides") {
     CHECK(a2.segments[0].flags == (flag::syn | flag::ack));
     CHECK(a2.segments[0].seq == a.iss);  // the same ISS again (figure 7)
     // Exchange the SYN-ACKs and whatever they provoke until both are synchronised.
-    std::vector<Segment> to_a = b2.segments, to_b = a2.segments;
+    std::vector<WireSegment> to_a(b2.segments.begin(), b2.segments.end());
+    std::vector<WireSegment> to_b(a2.segments.begin(), a2.segments.end());
     for (int round = 0; round < 4 && (!to_a.empty() || !to_b.empty()); ++round) {
-        std::vector<Segment> next_a, next_b;
+        std::vector<WireSegment> next_a, next_b;
         for (const auto& s : to_a) {
             auto o = deliver_in(a, s, 10ms);
             next_b.insert(next_b.end(), o.segments.begin(), o.segments.end());
@@ -111,7 +112,7 @@ TEST_CASE("simultaneous open reaches ESTABLISHED on both sides") {
 }
 
 TEST_CASE("RST for a segment to a closed port (RFC 9293 3.10.7.1)") {
-    Segment probe;
+    WireSegment probe;
     probe.source_port = 1234;
     probe.destination_port = 99;
     probe.seq = SeqNum(100);
@@ -135,9 +136,11 @@ TEST_CASE("RST for a segment to a closed port (RFC 9293 3.10.7.1)") {
     CHECK_FALSE(rst_for_closed(probe));
 }
 
-TEST_CASE("listener: ACK gets RST, RST and SYN+FIN are dropped") {
+// SYN+FIN never reaches the core: the front half drops it (a counted drop) and tcp::Segment's
+// one control value cannot express it.
+TEST_CASE("listener: ACK gets RST, RST is dropped") {
     Listener listener{test_config(), 80};
-    Segment segment;
+    WireSegment segment;
     segment.source_port = 40000;
     segment.destination_port = 80;
     segment.seq = SeqNum(10);
@@ -151,8 +154,6 @@ TEST_CASE("listener: ACK gets RST, RST and SYN+FIN are dropped") {
 
     out = {};
     segment.flags = flag::rst;
-    CHECK_FALSE(deliver_in_1(listener, server_tuple(), segment, 0s, out));
-    segment.flags = flag::syn | flag::fin;
     CHECK_FALSE(deliver_in_1(listener, server_tuple(), segment, 0s, out));
     CHECK(out.segments.empty());
 }

@@ -22,16 +22,16 @@ CorePair warmed_pair() {
 }
 
 /// The client sends `count` full segments at once (Nagle off); returns them.
-std::vector<Segment> send_segments(CorePair& pair, std::size_t count) {
+std::vector<WireSegment> send_segments(CorePair& pair, std::size_t count) {
     Outputs sent;
     set_nodelay_1(*pair.client, true);
     send_1(*pair.client, std::vector<std::uint8_t>(count * kPayload, 7), pair.now(), sent);
     REQUIRE(sent.segments.size() == count);
-    return sent.segments;
+    return {sent.segments.begin(), sent.segments.end()};
 }
 
 /// Delivers `segment` to the server; returns its one (immediate) ACK.
-Segment server_ack(CorePair& pair, const Segment& segment, Time at) {
+WireSegment server_ack(CorePair& pair, const WireSegment& segment, Time at) {
     Outputs o = deliver_in(*pair.server, segment, at);
     REQUIRE(o.segments.size() == 1);
     return o.segments[0];
@@ -46,8 +46,8 @@ TEST_CASE(
     Tcb& client = *pair.client;
     const Time t0 = pair.now();
     const auto segments = send_segments(pair, 3);
-    // Segment 0 and 1 are lost; segment 2 arrives out of order and is SACKed at once.
-    const Segment ack = server_ack(pair, segments[2], t0 + 5ms);
+    // WireSegment 0 and 1 are lost; segment 2 arrives out of order and is SACKed at once.
+    const WireSegment ack = server_ack(pair, segments[2], t0 + 5ms);
     REQUIRE(ack.options.sack_count == 1);
     deliver_in(client, ack, t0 + 10ms);
     CHECK_FALSE(client.scoreboard->is_lost(client.snd_una));  // DupThresh sees nothing yet
@@ -62,7 +62,7 @@ TEST_CASE(
     CHECK(client.rto_count == 0);
     REQUIRE_FALSE(fired.segments.empty());
     CHECK(fired.segments[0].seq == segments[0].seq);
-    for (const Segment& s : fired.segments) CHECK(s.seq != segments[2].seq);  // SACKed
+    for (const WireSegment& s : fired.segments) CHECK(s.seq != segments[2].seq);  // SACKed
 }
 
 TEST_CASE(
@@ -90,10 +90,10 @@ TEST_CASE(
     for (int round = 0; round < 20 && client.snd_una != snd_max; ++round) {
         now += 10ms;
         Outputs next_round;
-        for (const Segment& s : pending.segments) {
+        for (const WireSegment& s : pending.segments) {
             if (!s.payload.empty()) resent.push_back(s.seq);
             Outputs acks = deliver_in(*pair.server, s, now);
-            for (const Segment& a : acks.segments) {
+            for (const WireSegment& a : acks.segments) {
                 Outputs more = deliver_in(client, a, now + 5ms);
                 next_round.segments.insert(next_round.segments.end(), more.segments.begin(),
                                            more.segments.end());
@@ -117,11 +117,11 @@ TEST_CASE(
     Tcb& client = *pair.client;
     const Time t0 = pair.now();
     const auto segments = send_segments(pair, 6);
-    std::vector<Segment> acks;
+    std::vector<WireSegment> acks;
     for (std::size_t i = 1; i < segments.size(); ++i)
         acks.push_back(server_ack(pair, segments[i], t0 + 5ms));
     Time at = t0 + 10ms;
-    for (const Segment& a : acks) deliver_in(client, a, at);
+    for (const WireSegment& a : acks) deliver_in(client, a, at);
     REQUIRE(client.in_sack_recovery());
     CHECK(client.retransmits >= 1);  // segment 0 resent on entry ... and lost again
     CHECK(client.tlp_pending);
@@ -162,7 +162,7 @@ TEST_CASE("the probe timeout restarts after new data is sent (RFC 8985 7.2)") {
         acks.segments.insert(acks.segments.end(), o.segments.begin(), o.segments.end());
     }
     REQUIRE_FALSE(acks.segments.empty());
-    const Segment& last_ack = acks.segments.back();
+    const WireSegment& last_ack = acks.segments.back();
     REQUIRE(last_ack.ack == sent.segments[count - 1].seq);
     // That ACK leaves one segment in flight (PTO 2 SRTT + 200 ms: it would lose to the RTO),
     // then lets the waiting segments out, which restart the PTO at 2 SRTT.
@@ -189,7 +189,7 @@ TEST_CASE(
     }
     REQUIRE(client.cc.in_recovery());
     const std::uint32_t ssthresh = client.cc.ssthresh();
-    // Segment 0's retransmission arrives (a partial ACK); everything after it is lost, so the
+    // WireSegment 0's retransmission arrives (a partial ACK); everything after it is lost, so the
     // RTO fires with two segments in flight, still in the same loss event.
     deliver_in(client, server_ack(pair, segments[0], t0 + 15ms), t0 + 20ms);
     REQUIRE(client.snd_una == segments[6].seq);

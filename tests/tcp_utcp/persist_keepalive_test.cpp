@@ -10,9 +10,9 @@ using namespace utcp_test;
 
 namespace {
 
-Segment ack_from_peer(const Tcb& tcb, SeqNum ack, std::uint16_t window, std::size_t payload = 0,
-                      std::uint32_t ts_step = 1) {
-    Segment segment = peer_segment(tcb, tcb.rcv_nxt, ack, flag::ack, window, payload);
+WireSegment ack_from_peer(const Tcb& tcb, SeqNum ack, std::uint16_t window, std::size_t payload = 0,
+                          std::uint32_t ts_step = 1) {
+    WireSegment segment = peer_segment(tcb, tcb.rcv_nxt, ack, flag::ack, window, payload);
     if (tcb.ts_ok) segment.options.timestamps = wire::TcpTimestamps{tcb.ts_recent + ts_step, 0};
     return segment;
 }
@@ -37,7 +37,7 @@ TEST_CASE("a zero window is probed with one byte, with exponential backoff, unti
         now = *client.timers.persist;
         Outputs fired = on_tick(client, now);
         REQUIRE(fired.segments.size() == 1);
-        CHECK(fired.segments[0].payload.size() == 1);
+        CHECK(fired.segments[0].payload_length == 1);
         CHECK(fired.segments[0].seq == client.snd_una);
         probes.push_back(now);
         // The peer answers each probe with its zero window: not a duplicate ACK, no give-up.
@@ -90,7 +90,7 @@ TEST_CASE("delayed ACK: every second full-sized segment, out-of-order and hole-f
     const SeqNum start = server.rcv_nxt;
     const Time now = pair.now();
     auto data = [&](SeqNum seq, std::uint32_t ts) {
-        Segment s = peer_segment(server, seq, server.snd_nxt, flag::ack, 0xffff, 1448);
+        WireSegment s = peer_segment(server, seq, server.snd_nxt, flag::ack, 0xffff, 1448);
         s.options.timestamps = wire::TcpTimestamps{ts, 0};
         return s;
     };
@@ -109,8 +109,8 @@ TEST_CASE("delayed ACK: every second full-sized segment, out-of-order and hole-f
     Config off = test_config();
     off.delayed_ack = false;
     CorePair eager = established_pair(off, off);
-    Segment one = peer_segment(*eager.server, eager.server->rcv_nxt, eager.server->snd_nxt,
-                               flag::ack, 0xffff, 100);
+    WireSegment one = peer_segment(*eager.server, eager.server->rcv_nxt, eager.server->snd_nxt,
+                                   flag::ack, 0xffff, 100);
     one.options.timestamps = wire::TcpTimestamps{eager.server->ts_recent + 1, 0};
     CHECK(deliver_in(*eager.server, one, eager.now()).segments.size() == 1);
 }
@@ -129,7 +129,7 @@ TEST_CASE("Nagle holds a small segment while data is unacknowledged, nodelay sen
             Outputs acked = deliver_in(client, ack_from_peer(client, client.snd_max, 0xffff),
                                        pair.now() + 10ms);
             REQUIRE(acked.segments.size() == 1);  // the ACK releases it
-            CHECK(acked.segments[0].payload.size() == 100);
+            CHECK(acked.segments[0].payload_length == 100);
         }
     }
 }
@@ -159,7 +159,7 @@ TEST_CASE("keepalive probes an idle connection and gives up with timed_out") {
         if (!last.segments.empty()) {
             ++probes;
             CHECK(last.segments[0].seq == client.snd_una - 1);
-            CHECK(last.segments[0].payload.empty());
+            CHECK(last.segments[0].payload_length == 0);
         }
     }
     CHECK(probes == 3);
@@ -201,7 +201,7 @@ TEST_CASE("ICMP: sequence check, hard errors while opening, soft errors on give-
     CHECK(client.snd_mss == 960);
     REQUIRE_FALSE(resent.segments.empty());
     CHECK(resent.segments[0].seq == client.snd_una);
-    CHECK(resent.segments[0].payload.size() + resent.segments[0].options.encoded_length() <= 960);
+    CHECK(resent.segments[0].payload_length + resent.segments[0].options.encoded_length() <= 960);
     deliver_icmp(client, 3, 4, client.snd_una, 200, pair.now(), resent);
     CHECK(client.snd_mss == 536);  // never below 536
     deliver_icmp(client, 3, 4, client.snd_una, 40, pair.now(), resent);
@@ -222,7 +222,7 @@ TEST_CASE("TIME-WAIT accepts a new SYN with a newer timestamp or a higher SEQ (R
     pair.from_server(fin);
     REQUIRE(pair.run_until([&] { return pair.client->state == TcpState::time_wait; }, 100));
     const Tcb& tw = *pair.client;
-    Segment syn = peer_segment(tw, tw.rcv_nxt + 1000, SeqNum(0), flag::syn);
+    WireSegment syn = peer_segment(tw, tw.rcv_nxt + 1000, SeqNum(0), flag::syn);
     syn.options.timestamps = wire::TcpTimestamps{tw.ts_recent + 1, 0};
     CHECK(time_wait_accepts_syn(tw, syn));
     syn.options.timestamps = wire::TcpTimestamps{tw.ts_recent - 1, 0};
@@ -237,7 +237,7 @@ TEST_CASE("TIME-WAIT accepts a new SYN with a newer timestamp or a higher SEQ (R
 TEST_CASE("PAWS does not reject after 24 days of idleness (RFC 7323 5.5)") {
     CorePair pair = established_pair();
     Tcb& server = *pair.server;
-    Segment old = peer_segment(server, server.rcv_nxt, server.snd_una, flag::ack, 0xffff, 10);
+    WireSegment old = peer_segment(server, server.rcv_nxt, server.snd_una, flag::ack, 0xffff, 10);
     old.options.timestamps = wire::TcpTimestamps{server.ts_recent - 100, 0};
     deliver_in(server, old, pair.now() + 1h);
     CHECK(server.recv_buffer.readable() == 0);  // rejected

@@ -23,7 +23,7 @@ TEST_CASE("three duplicate ACKs trigger a fast retransmit, the full ACK ends rec
     const SeqNum lost = sent.segments[0].seq;
     const Time rto_deadline = *client.timers.rexmt;
 
-    std::vector<Segment> acks;
+    std::vector<WireSegment> acks;
     for (std::size_t i = 1; i < sent.segments.size(); ++i) {
         Outputs o = deliver_in(server, sent.segments[i], now + 5ms);
         acks.insert(acks.end(), o.segments.begin(), o.segments.end());
@@ -31,7 +31,7 @@ TEST_CASE("three duplicate ACKs trigger a fast retransmit, the full ACK ends rec
     REQUIRE(acks.size() == 7);
     for (const auto& a : acks) CHECK(a.ack == lost);
 
-    std::vector<Segment> retransmissions;
+    std::vector<WireSegment> retransmissions;
     for (std::size_t i = 0; i < acks.size(); ++i) {
         Outputs o = deliver_in(client, acks[i], now + 10ms);
         for (const auto& s : o.segments)
@@ -69,7 +69,7 @@ TEST_CASE("duplicate ACKs after an RTO do not start a second recovery (RFC 6582 
     send_1(client, std::vector<std::uint8_t>(6 * 1448, 4), pair.now(), sent);
     on_tick(client, *next_deadline(client));  // RTO: recover = SND.MAX
     const SeqNum una = client.snd_una;
-    Segment dup = peer_segment(client, client.rcv_nxt, una, flag::ack);
+    WireSegment dup = peer_segment(client, client.rcv_nxt, una, flag::ack);
     dup.window = static_cast<std::uint16_t>(client.snd_wnd >> client.snd_wscale);
     dup.options.timestamps = wire::TcpTimestamps{client.ts_recent + 1, 0};
     deliver_in(client, dup, pair.now() + 1s);  // may update SND.WND (scaled window rounding)

@@ -69,7 +69,7 @@ TEST_CASE("recover is cleared once SND.UNA passes it, so a later loss fast-retra
     Outputs fresh;
     send_1(client, std::vector<std::uint8_t>(5 * 1448, 2), pair.now(), fresh);
     REQUIRE(fresh.segments.size() >= 4);
-    std::vector<Segment> acks;
+    std::vector<WireSegment> acks;
     for (std::size_t i = 1; i < fresh.segments.size(); ++i) {
         Outputs o = deliver_in(*pair.server, fresh.segments[i], pair.now() + 5ms);
         acks.insert(acks.end(), o.segments.begin(), o.segments.end());
@@ -91,11 +91,11 @@ TEST_CASE("data segments carrying SACK blocks keep payload + options within the 
     Outputs out;
     send_1(client, std::vector<std::uint8_t>(4 * 1460, 3), pair.now(), out);
     REQUIRE_FALSE(out.segments.empty());
-    for (const Segment& s : out.segments) {
+    for (const WireSegment& s : out.segments) {
         CHECK(s.options.sack_count == 2);
         CHECK(s.payload.size() + s.options.encoded_length() <= client.snd_mss);
     }
-    CHECK(out.segments[0].payload.size() ==
+    CHECK(out.segments[0].payload_length ==
           client.snd_mss - out.segments[0].options.encoded_length());
 }
 
@@ -107,7 +107,7 @@ TEST_CASE("a FIN just past a full window leaves RCV.WND at 0, not 2^32 - 1") {
     Tcb& server = *pair.server;
     const std::uint32_t window = server.rcv_wnd();
     REQUIRE(window == 4000);
-    Segment segment = data_from_peer(server, server.rcv_nxt, window, server.ts_recent + 1);
+    WireSegment segment = data_from_peer(server, server.rcv_nxt, window, server.ts_recent + 1);
     segment.flags |= flag::fin;
     deliver_in(server, segment, pair.now());
     CHECK(server.fin_received);
@@ -144,7 +144,7 @@ TEST_CASE(
     SECTION("echo from the future") {
         Outputs out;
         Tcb client = connect_1(config, client_tuple(), 10s, out);
-        Segment syn_ack =
+        WireSegment syn_ack =
             peer_segment(client, SeqNum(5000), client.iss + 1, flag::syn | flag::ack, 8192);
         syn_ack.options.timestamps =
             wire::TcpTimestamps{77, out.segments[0].options.timestamps->value + 1'000'000};
@@ -159,7 +159,7 @@ TEST_CASE(
         Outputs out;
         Tcb client = connect_1(config, client_tuple(), 0s, out);
         on_tick(client, *next_deadline(client));  // SYN retransmitted at 1 s
-        Segment syn_ack =
+        WireSegment syn_ack =
             peer_segment(client, SeqNum(5000), client.iss + 1, flag::syn | flag::ack, 8192);
         deliver_in(client, syn_ack, 1s + 10ms);
         REQUIRE(client.state == TcpState::established);
@@ -172,11 +172,11 @@ TEST_CASE("TS.Recent is not taken from a segment that fails the ACK check (RFC 7
     CorePair pair = established_pair();
     Tcb& server = *pair.server;
     const std::uint32_t before = server.ts_recent;
-    Segment bad = peer_segment(server, server.rcv_nxt, server.snd_max + 1000, flag::ack);
+    WireSegment bad = peer_segment(server, server.rcv_nxt, server.snd_max + 1000, flag::ack);
     bad.options.timestamps = wire::TcpTimestamps{before + 5000, 0};
     deliver_in(server, bad, pair.now());
     CHECK(server.ts_recent == before);
-    Segment good = peer_segment(server, server.rcv_nxt, server.snd_una, flag::ack);
+    WireSegment good = peer_segment(server, server.rcv_nxt, server.snd_una, flag::ack);
     good.options.timestamps = wire::TcpTimestamps{before + 10, 0};
     deliver_in(server, good, pair.now());
     CHECK(server.ts_recent == before + 10);

@@ -8,9 +8,9 @@ using namespace utcp_test;
 
 namespace {
 
-Segment from_peer(const Tcb& tcb, SeqNum seq, SeqNum ack, std::uint8_t flags,
-                  std::size_t payload = 0) {
-    Segment segment = peer_segment(tcb, seq, ack, flags, 0xffff, payload);
+WireSegment from_peer(const Tcb& tcb, SeqNum seq, SeqNum ack, std::uint8_t flags,
+                      std::size_t payload = 0) {
+    WireSegment segment = peer_segment(tcb, seq, ack, flags, 0xffff, payload);
     if (tcb.ts_ok && !(flags & flag::rst))
         segment.options.timestamps = wire::TcpTimestamps{tcb.ts_recent + 1, 0};
     return segment;
@@ -105,7 +105,7 @@ TEST_CASE("every challenge ACK is marked for the shell's engine-wide budget (RFC
     // An ordinary ACK is not marked.
     const Outputs out =
         deliver_in(server, from_peer(server, server.rcv_nxt, server.snd_nxt, flag::ack, 100), now);
-    for (const Segment& segment : out.segments) CHECK_FALSE(segment.challenge_ack);
+    for (const WireSegment& segment : out.segments) CHECK_FALSE(segment.challenge_ack);
 }
 
 TEST_CASE("hostile segments never crash and never move state out of the window") {
@@ -123,7 +123,7 @@ TEST_CASE("hostile segments never crash and never move state out of the window")
     const std::uint32_t offsets[] = {0x80000000u, 0xfffffff0u, 70000u, 0x7fffffffu};
     for (std::uint8_t flags : flag_sets) {
         for (std::uint32_t offset : offsets) {
-            Segment s = from_peer(server, rcv_nxt + offset, una + offset, flags, 10);
+            WireSegment s = from_peer(server, rcv_nxt + offset, una + offset, flags, 10);
             deliver_in(server, s, pair.now());
             CHECK(server.state == TcpState::established);
             CHECK(server.rcv_nxt == rcv_nxt);

@@ -56,7 +56,7 @@ TEST_CASE("SACK recovery resends only the holes and ends at RecoveryPoint (RFC 6
     send_1(client, std::vector<std::uint8_t>(10 * 1448, 4), now, sent);
     REQUIRE(sent.segments.size() == 10);
     // Segments 0 and 4 are lost; the rest arrive and each is ACKed at once with SACK blocks.
-    std::vector<Segment> acks;
+    std::vector<WireSegment> acks;
     for (std::size_t i = 0; i < sent.segments.size(); ++i) {
         if (i == 0 || i == 4) continue;
         Outputs o = deliver_in(server, sent.segments[i], now + 5ms);
@@ -64,7 +64,7 @@ TEST_CASE("SACK recovery resends only the holes and ends at RecoveryPoint (RFC 6
         CHECK(o.segments[0].options.sack_count > 0);
         acks.push_back(o.segments[0]);
     }
-    std::vector<Segment> retransmitted;
+    std::vector<WireSegment> retransmitted;
     for (std::size_t i = 0; i < acks.size(); ++i) {
         Outputs o = deliver_in(client, acks[i], now + 10ms);
         retransmitted.insert(retransmitted.end(), o.segments.begin(), o.segments.end());

@@ -72,7 +72,7 @@ TEST_CASE("data retransmission goes back to SND.UNA, backs off, and gives up") {
         ++timeouts;
         REQUIRE(fired.segments.size() == 1);  // cwnd collapsed to one segment (RFC 5681 3.1)
         CHECK(fired.segments[0].seq == client.snd_una);
-        CHECK(fired.segments[0].payload.size() == 1448);
+        CHECK(fired.segments[0].payload_length == 1448);
         CHECK(client.cc.cwnd() < cwnd_before);
         const Time gap = when - previous;
         if (timeouts > 1) CHECK(gap == 2 * previous_gap);  // RFC 6298 5.5
@@ -118,7 +118,7 @@ TEST_CASE("with timestamps, a sub-millisecond RTT is measured from send times, n
         Outputs out;
         send_1(client, std::vector<std::uint8_t>(1000, 1), t, out);
         REQUIRE(out.segments.size() == 1);
-        Segment ack = peer_segment(client, client.rcv_nxt, client.snd_max, flag::ack);
+        WireSegment ack = peer_segment(client, client.rcv_nxt, client.snd_max, flag::ack);
         ack.window = static_cast<std::uint16_t>(client.snd_wnd >> client.snd_wscale);
         ack.options.timestamps =
             wire::TcpTimestamps{client.ts_recent + 1, out.segments[0].options.timestamps->value};

@@ -17,6 +17,10 @@ class FastChecksum final : public Checksum {
 public:
     std::uint64_t partial(std::span<const std::uint8_t> bytes,
                           std::uint64_t acc = 0) const noexcept override;
+    /// One pass: each 8-byte load is stored to `destination` and added to the sum.
+    std::uint64_t copy_partial(std::span<std::uint8_t> destination,
+                               std::span<const std::uint8_t> source,
+                               std::uint64_t acc = 0) const noexcept override;
     const char* variant() const noexcept override { return "scalar64"; }
 };
 

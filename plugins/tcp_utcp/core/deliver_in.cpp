@@ -31,7 +31,7 @@ void init_receive_space(Tcb& tcb, const Segment& syn_segment, Time now) {
 
 /// The peer's window from a segment that is not a SYN (RFC 7323 2.2: SYN windows are unscaled).
 std::uint32_t peer_window(const Tcb& tcb, const Segment& segment) {
-    return segment.has(syn) ? segment.window : tcp::decode_window(segment.window, tcb.snd_wscale);
+    return segment.syn() ? segment.window : tcp::decode_window(segment.window, tcb.snd_wscale);
 }
 
 }  // namespace
@@ -81,14 +81,14 @@ Tcb connect_1(const Config& config, const tcp::FourTuple& tuple, Time now, Outpu
 std::optional<Tcb> deliver_in_1(const Listener& listener, const tcp::FourTuple& tuple,
                                 const Segment& segment, Time now, Outputs& out) {
     // RFC 9293 3.10.7.2, in order: RST ignored; ACK -> RST; SYN -> new connection.
-    if (segment.has(rst)) return std::nullopt;
-    if (segment.has(ack)) {  // deliver_in_1b: nothing acceptable can be acknowledged here
+    if (segment.rst()) return std::nullopt;
+    if (segment.ack.has_value()) {  // deliver_in_1b: nothing acceptable can be acknowledged here
         if (auto reply = rst_for_closed(segment)) out.segments.push_back(std::move(*reply));
         return std::nullopt;
     }
-    if (!segment.has(syn)) return std::nullopt;
-    // SYN+FIN is nonsense (RFC 9293 3.1 gives it no meaning): drop rather than guess.
-    if (segment.has(fin)) return std::nullopt;
+    // A SYN here is never also a FIN: the front half drops SYN+FIN (RFC 9293 3.1 gives it no
+    // meaning) and tcp::Segment carries one control.
+    if (!segment.syn()) return std::nullopt;
     Tcb tcb = listener.shared ? Tcb(listener.shared, tuple) : Tcb(listener.config, tuple);
     tcb.passive = true;
     init_send_space(tcb, now);
@@ -104,6 +104,11 @@ std::optional<Tcb> deliver_in_1(const Listener& listener, const tcp::FourTuple& 
 
 Outputs deliver_in(Tcb& tcb, const Segment& segment, Time now) {
     Outputs out;
+    deliver_in(tcb, segment, now, out);
+    return out;
+}
+
+void deliver_in(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
     ++tcb.segments_received;
     switch (tcb.state) {
         case TcpState::closed:
@@ -113,38 +118,36 @@ Outputs deliver_in(Tcb& tcb, const Segment& segment, Time now) {
         case TcpState::syn_sent: deliver_in_2(tcb, segment, now, out); break;
         default: deliver_in_3(tcb, segment, now, out); break;
     }
-    return out;
 }
 
 void deliver_in_2(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
     // RFC 9293 3.10.7.3 "SYN-SENT STATE". First the ACK bit.
-    const bool has_ack = segment.has(ack);
+    const bool has_ack = segment.ack.has_value();
     if (has_ack) {
         // deliver_in_2a: an ACK of something we never sent -> RST (unless itself a RST).
-        if (tcp::le(segment.ack, tcb.iss) || tcp::gt(segment.ack, tcb.snd_nxt)) {
-            if (!segment.has(rst)) {
-                Segment reply = make_segment(tcb, segment.ack, rst, now);
+        if (tcp::le(*segment.ack, tcb.iss) || tcp::gt(*segment.ack, tcb.snd_nxt)) {
+            if (!segment.rst()) {
+                OutgoingSegment reply = make_segment(tcb, *segment.ack, rst, now);
                 out.segments.push_back(std::move(reply));
             }
             return;
         }
     }
-    if (segment.has(rst)) {
+    if (segment.rst()) {
         // Only an acceptable ACK makes the RST believable (RFC 5961 3.2 keeps this rule).
         if (has_ack) drop_connection(tcb, TcpError::refused, out);
         return;
     }
-    if (!segment.has(syn)) return;
-    if (segment.has(fin)) return;  // SYN+FIN: drop (see deliver_in_1)
+    if (!segment.syn()) return;
     init_receive_space(tcb, segment, now);
     negotiate_options(tcb, segment);
     if (has_ack) {
         // deliver_in_2: our SYN is acknowledged -> ESTABLISHED, ACK the SYN-ACK.
-        tcb.snd_una = segment.ack;
+        tcb.snd_una = *segment.ack;
         tcb.snd_wnd = peer_window(tcb, segment);
         tcb.max_snd_wnd = tcb.snd_wnd;
         tcb.snd_wl1 = segment.seq;
-        tcb.snd_wl2 = segment.ack;
+        tcb.snd_wl2 = *segment.ack;
         tcb.state = TcpState::established;
         detail::on_established(tcb, segment, now, out);
         send_ack(tcb, now, out);

@@ -29,7 +29,7 @@ bool sequence_acceptable(const Tcb& tcb, SeqNum seq, std::uint32_t len) {
 /// stale duplicate by its timestamp.
 bool paws_rejects(const Tcb& tcb, const Segment& segment, Time now) {
     const auto& ts = segment.options.timestamps;
-    if (!tcb.ts_ok || !ts || segment.has(rst)) return false;
+    if (!tcb.ts_ok || !ts || segment.rst()) return false;
     return tcp::paws_rejects(ts->value, tcb.ts_recent, now - tcb.ts_recent_time);
 }
 
@@ -55,15 +55,15 @@ bool process_rst(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
 }  // namespace
 
 void deliver_in_3(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
-    const std::uint32_t len = segment.seq_len();
+    const std::uint32_t len = segment.seq_length();
     const auto& ts = segment.options.timestamps;
     // RFC 7323 3.2: once timestamps are on, a non-RST segment without TSopt is dropped.
-    if (tcb.ts_ok && !ts && !segment.has(rst)) {
+    if (tcb.ts_ok && !ts && !segment.rst()) {
         out.note(kNoteNoTimestamp);
         return;
     }
     // RFC 1337 (TIME-WAIT assassination): a RST in TIME-WAIT is ignored, not obeyed.
-    if (tcb.state == TcpState::time_wait && segment.has(rst)) {
+    if (tcb.state == TcpState::time_wait && segment.rst()) {
         out.note(kNoteRstIgnored);
         return;
     }
@@ -80,16 +80,16 @@ void deliver_in_3(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
     // RCV.NXT goes through the RST, SYN and ACK checks; its text and FIN are dropped and
     // acknowledged like any unacceptable segment's.
     const bool header_only = !acceptable && tcb.rcv_wnd() == 0 && segment.seq == tcb.rcv_nxt &&
-                             !segment.has(syn) && tcb.state != TcpState::time_wait;
+                             !segment.syn() && tcb.state != TcpState::time_wait;
     if (header_only) out.note(kNoteUnacceptable);
     if (!acceptable && !header_only) {
-        out.note(segment.has(rst) ? kNoteRstIgnored : kNoteUnacceptable);
-        if (segment.has(rst)) return;
+        out.note(segment.rst() ? kNoteRstIgnored : kNoteUnacceptable);
+        if (segment.rst()) return;
         if (tcb.state == TcpState::time_wait) {
             // RFC 9293 3.10.7.4: only the peer's retransmitted FIN (ending exactly at RCV.NXT)
             // restarts the 2 MSL wait; anything else (an off-path sender's FIN included) gets
             // a rate-limited ACK and cannot keep the TCB alive.
-            if (segment.has(fin) && segment.seq + len == tcb.rcv_nxt) {
+            if (segment.fin() && segment.seq + len == tcb.rcv_nxt) {
                 tcb.timers.time_wait = now + 2 * tcb.config->msl;
                 send_ack(tcb, now, out);
             } else {
@@ -97,7 +97,7 @@ void deliver_in_3(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
             }
             return;
         }
-        if (tcb.state == TcpState::syn_received && segment.has(syn) && !segment.has(ack) &&
+        if (tcb.state == TcpState::syn_received && segment.syn() && !segment.ack.has_value() &&
             segment.seq == tcb.irs) {
             // The peer's SYN again: our SYN-ACK was lost. Resend it now (as Linux does) rather
             // than an ACK, which a peer in SYN-SENT would ignore.
@@ -107,7 +107,7 @@ void deliver_in_3(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
         // RFC 5961 4.2: a SYN in a synchronized state gets a (rate-limited) challenge ACK
         // "irrespective of the sequence number"; in SYN-RECEIVED it is the peer's retransmitted
         // SYN, answered like any unacceptable segment.
-        if (segment.has(syn) && tcb.state != TcpState::syn_received) {
+        if (segment.syn() && tcb.state != TcpState::syn_received) {
             send_challenge_ack(tcb, now, out);
             return;
         }
@@ -116,36 +116,38 @@ void deliver_in_3(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
         send_ack(tcb, now, out);
         return;
     }
-    if (segment.has(rst)) {
+    if (segment.rst()) {
         process_rst(tcb, segment, now, out);
         return;
     }
     // "fourth": SYN. RFC 5961 4.2: any SYN here gets a challenge ACK, never a reset.
-    if (segment.has(syn)) {
+    if (segment.syn()) {
         send_challenge_ack(tcb, now, out);
         return;
     }
     // "fifth": ACK.
-    if (!segment.has(ack)) return;
+    if (!segment.ack.has_value()) return;
     if (tcb.state == TcpState::syn_received) {
-        if (!(tcp::lt(tcb.snd_una, segment.ack) && tcp::le(segment.ack, tcb.snd_nxt))) {
-            Segment reply = make_segment(tcb, segment.ack, rst, now);  // <SEQ=SEG.ACK><CTL=RST>
+        if (!(tcp::lt(tcb.snd_una, *segment.ack) && tcp::le(*segment.ack, tcb.snd_nxt))) {
+            OutgoingSegment reply =
+                make_segment(tcb, *segment.ack, rst, now);  // <SEQ=SEG.ACK><CTL=RST>
             out.segments.push_back(std::move(reply));
             return;
         }
         tcb.state = tcb.fin_queued ? TcpState::fin_wait_1 : TcpState::established;
-        tcb.snd_una = segment.ack;
+        tcb.snd_una = *segment.ack;
         tcb.snd_wnd = tcp::decode_window(segment.window, tcb.snd_wscale);
         tcb.max_snd_wnd = std::max(tcb.max_snd_wnd, tcb.snd_wnd);
         tcb.max_snd_wnd_after_syn = std::max(tcb.max_snd_wnd_after_syn, tcb.snd_wnd);
         tcb.snd_wl1 = segment.seq;
-        tcb.snd_wl2 = segment.ack;
+        tcb.snd_wl2 = *segment.ack;
         tcb.scoreboard.reset();
         detail::on_established(tcb, segment, now, out);
     }
     // RFC 5961 5.2: acceptable iff SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT (SND.MAX here,
     // since SND.NXT rewinds on a timeout); otherwise ACK (rate limited) and drop.
-    if (tcp::gt(segment.ack, tcb.snd_max) || tcp::lt(segment.ack, tcb.snd_una - tcb.max_snd_wnd)) {
+    if (tcp::gt(*segment.ack, tcb.snd_max) ||
+        tcp::lt(*segment.ack, tcb.snd_una - tcb.max_snd_wnd)) {
         out.note(kNoteAckUnsent);
         send_challenge_ack(tcb, now, out);
         return;

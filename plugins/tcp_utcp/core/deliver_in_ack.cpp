@@ -20,7 +20,7 @@ void take_rtt_sample(Tcb& tcb, const Segment& segment, Time now) {
     // timestamp clock ticks in milliseconds, so at sub-millisecond RTTs its echoes say 0 or
     // 1 ms and SRTT would swing between them (Linux, too, prefers its own send times).
     if (tcb.rtt_seq) {
-        if (tcp::ge(segment.ack, *tcb.rtt_seq)) {
+        if (tcp::ge(*segment.ack, *tcb.rtt_seq)) {
             tcb.rto.on_rtt_sample(now - tcb.rtt_start);
             tcb.rtt_seq.reset();
         }
@@ -40,15 +40,15 @@ void take_rtt_sample(Tcb& tcb, const Segment& segment, Time now) {
 /// SND.UNA < SEG.ACK <= SND.MAX: drop acknowledged bytes, sample RTT, grow cwnd or continue
 /// recovery, re-arm the retransmission timer (RFC 6298 5.2/5.3).
 void process_new_ack(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
-    std::uint32_t acked = tcp::forward_distance(tcb.snd_una, segment.ack);
-    if (tcb.fin_queued && !tcb.fin_acked && tcp::gt(segment.ack, tcb.fin_seq())) {
+    std::uint32_t acked = tcp::forward_distance(tcb.snd_una, *segment.ack);
+    if (tcb.fin_queued && !tcb.fin_acked && tcp::gt(*segment.ack, tcb.fin_seq())) {
         tcb.fin_acked = true;
         --acked;
     }
     const std::uint32_t data = std::min(acked, tcb.send_buffer.size());
     tcb.send_buffer.consume(data);
     tcb.bytes_acked += data;
-    tcb.snd_una = segment.ack;
+    tcb.snd_una = *segment.ack;
     if (tcp::lt(tcb.snd_nxt, tcb.snd_una)) tcb.snd_nxt = tcb.snd_una;  // acked past a rewind
     take_rtt_sample(tcb, segment, now);
     tcb.rexmt_count = 0;
@@ -135,9 +135,9 @@ bool detail::deliver_in_ack(Tcb& tcb, const Segment& segment, Time now, Outputs&
     // SEG.ACK == SND.UNA, the advertised window unchanged (compared before the update below).
     // A zero window is excluded: the receiver is full, which says nothing about loss (and our
     // zero-window probes are answered this way).
-    bool duplicate = segment.ack == tcb.snd_una && tcb.snd_una != tcb.snd_max &&
-                     segment.payload.empty() && !segment.has(fin) &&
-                     segment_window == tcb.snd_wnd && segment_window != 0;
+    bool duplicate = *segment.ack == tcb.snd_una && tcb.snd_una != tcb.snd_max &&
+                     segment.payload.empty() && !segment.fin() && segment_window == tcb.snd_wnd &&
+                     segment_window != 0;
     std::uint32_t newly_sacked = 0;
     // The scoreboard learns every cumulative ACK (its SND.UNA must follow), and the SACK
     // blocks; it exists only while it holds ranges or a recovery.
@@ -146,13 +146,14 @@ bool detail::deliver_in_ack(Tcb& tcb, const Segment& segment, Time now, Outputs&
                                                          segment.options.sack_count};
         if (!tcb.scoreboard && !blocks.empty())
             tcb.scoreboard.emplace(tcb.snd_una, tcb.max_payload());
-        if (tcb.scoreboard) newly_sacked = tcb.scoreboard->on_ack(segment.ack, blocks, tcb.snd_max);
+        if (tcb.scoreboard)
+            newly_sacked = tcb.scoreboard->on_ack(*segment.ack, blocks, tcb.snd_max);
         // RFC 6675 2 "DupAck": with SACK, an ACK at SND.UNA that SACKs new data is a duplicate
         // even if it also updates the window (a reading receiver changes it on every ACK).
-        if (newly_sacked > 0 && segment.ack == tcb.snd_una && tcb.snd_una != tcb.snd_max)
+        if (newly_sacked > 0 && *segment.ack == tcb.snd_una && tcb.snd_una != tcb.snd_max)
             duplicate = true;
     }
-    if (tcp::gt(segment.ack, tcb.snd_una)) {
+    if (tcp::gt(*segment.ack, tcb.snd_una)) {
         process_new_ack(tcb, segment, now, out);
     } else if (duplicate) {
         ++tcb.dup_acks_received;
@@ -166,13 +167,13 @@ bool detail::deliver_in_ack(Tcb& tcb, const Segment& segment, Time now, Outputs&
     detail::trim_sack_state(tcb);
     // Window update (RFC 9293 3.10.7.4 "fifth", the SND.WL1/SND.WL2 rule).
     if (tcp::lt(tcb.snd_wl1, segment.seq) ||
-        (tcb.snd_wl1 == segment.seq && tcp::le(tcb.snd_wl2, segment.ack))) {
+        (tcb.snd_wl1 == segment.seq && tcp::le(tcb.snd_wl2, *segment.ack))) {
         if (segment_window > 0 && tcb.snd_wnd == 0) detail::cancel_persist(tcb);  // reopened
         tcb.snd_wnd = segment_window;
         tcb.max_snd_wnd = std::max(tcb.max_snd_wnd, tcb.snd_wnd);
         tcb.max_snd_wnd_after_syn = std::max(tcb.max_snd_wnd_after_syn, tcb.snd_wnd);
         tcb.snd_wl1 = segment.seq;
-        tcb.snd_wl2 = segment.ack;
+        tcb.snd_wl2 = *segment.ack;
     }
     if (tcb.fin_acked) {
         switch (tcb.state) {

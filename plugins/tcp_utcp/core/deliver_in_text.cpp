@@ -59,7 +59,11 @@ detail::AckPolicy process_text(Tcb& tcb, const Segment& segment, Outputs& out) {
     if (offset >= window) return detail::AckPolicy::now;
     data = data.first(std::min<std::size_t>(data.size(), window - offset));
     const bool had_holes = !tcb.recv_buffer.ranges().empty();
-    const auto result = tcb.recv_buffer.insert(offset, data);
+    // The core decides and accounts; the shell copies the bytes (Outputs::keep).
+    const auto result = tcb.recv_buffer.accept(offset, static_cast<std::uint32_t>(data.size()));
+    if (result.stored > 0)
+        out.keep = KeepRange{static_cast<std::uint32_t>(data.data() - segment.payload.data()),
+                             result.stored, result.position};
     tcb.bytes_received += result.stored;
     if (offset > 0) {
         if (result.stored > 0) {
@@ -99,7 +103,7 @@ detail::AckPolicy detail::deliver_in_text(Tcb& tcb, const Segment& segment, Time
     if (!segment.payload.empty()) policy = process_text(tcb, segment, out);
     // "eighth": FIN, once everything before it is in sequence.
     std::optional<SeqNum> fin_at = tcb.ooo_fin;
-    if (segment.has(fin)) {
+    if (segment.fin()) {
         const SeqNum at = segment.seq + static_cast<std::uint32_t>(segment.payload.size());
         if (tcp::ge(at, tcb.rcv_nxt)) fin_at = at;
     }

@@ -71,7 +71,7 @@ void deliver_icmp(Tcb& tcb, std::uint8_t type, std::uint8_t code, SeqNum quoted_
 
 bool time_wait_accepts_syn(const Tcb& tcb, const Segment& syn_segment) {
     if (tcb.state != TcpState::time_wait) return false;
-    if (!syn_segment.has(syn) || syn_segment.has(ack) || syn_segment.has(rst)) return false;
+    if (!syn_segment.syn() || syn_segment.ack.has_value() || syn_segment.rst()) return false;
     // RFC 6191 2: with timestamps on the old connection and on the SYN, a newer TSval proves the
     // SYN is not an old duplicate of this connection.
     if (tcb.ts_ok && syn_segment.options.timestamps)

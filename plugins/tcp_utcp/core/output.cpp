@@ -52,8 +52,8 @@ std::uint32_t detail::data_option_space(const Tcb& tcb) noexcept {
     return static_cast<std::uint32_t>(options.encoded_length());
 }
 
-Segment make_segment(Tcb& tcb, SeqNum seq, std::uint8_t flags, Time now) {
-    Segment segment;
+OutgoingSegment make_segment(Tcb& tcb, SeqNum seq, std::uint8_t flags, Time now) {
+    OutgoingSegment segment;
     segment.source_port = tcb.tuple.local_port;
     segment.destination_port = tcb.tuple.remote_port;
     segment.seq = seq;
@@ -88,7 +88,7 @@ void send_challenge_ack(Tcb& tcb, Time now, Outputs& out) {
     // timer stay as they were.
     const SeqNum last_ack_sent = tcb.last_ack_sent;
     const Deadline delack = tcb.timers.delack;
-    Segment segment = make_segment(tcb, tcb.snd_nxt, ack, now);
+    OutgoingSegment segment = make_segment(tcb, tcb.snd_nxt, ack, now);
     tcb.last_ack_sent = last_ack_sent;
     tcb.timers.delack = delack;
     segment.challenge_ack = true;
@@ -98,7 +98,7 @@ void send_challenge_ack(Tcb& tcb, Time now, Outputs& out) {
 
 void send_syn(Tcb& tcb, Time now, Outputs& out) {
     const bool syn_ack = tcb.state == TcpState::syn_received;
-    Segment segment = make_segment(tcb, tcb.iss, syn_ack ? (syn | ack) : syn, now);
+    OutgoingSegment segment = make_segment(tcb, tcb.iss, syn_ack ? (syn | ack) : syn, now);
     segment.options = syn_options(tcb, now);
     out.segments.push_back(std::move(segment));
     tcb.snd_nxt = tcb.iss + 1;
@@ -121,9 +121,8 @@ std::uint32_t send_range(Tcb& tcb, SeqNum start, std::uint32_t length, Time now,
     std::uint8_t flags = ack;
     if (fin_in_range) flags |= fin;
     if (payload > 0 && offset + payload == buffered) flags |= psh;
-    Segment segment = make_segment(tcb, start, flags, now);
-    segment.payload.resize(payload);
-    tcb.send_buffer.peek(offset, segment.payload);
+    OutgoingSegment segment = make_segment(tcb, start, flags, now);
+    segment.payload_length = payload;  // the shell copies it from the send buffer
     tcb.bytes_sent += payload;
     out.segments.push_back(std::move(segment));
     return payload + (fin_in_range ? 1 : 0);
@@ -234,18 +233,18 @@ void drop_connection(Tcb& tcb, TcpError error, Outputs& out) {
     out.add_event(error == TcpError::none ? kTcpClosed : kTcpError);
 }
 
-std::optional<Segment> rst_for_closed(const Segment& segment) {
+std::optional<OutgoingSegment> rst_for_closed(const Segment& segment) {
     // RFC 9293 3.10.7.1: a RST is discarded; otherwise answer so the sender learns nobody is here.
-    if (segment.has(rst)) return std::nullopt;
-    Segment reply;
+    if (segment.rst()) return std::nullopt;
+    OutgoingSegment reply;
     reply.source_port = segment.destination_port;
     reply.destination_port = segment.source_port;
-    if (segment.has(ack)) {
-        reply.seq = segment.ack;  // <SEQ=SEG.ACK><CTL=RST>
+    if (segment.ack.has_value()) {
+        reply.seq = *segment.ack;  // <SEQ=SEG.ACK><CTL=RST>
         reply.flags = rst;
     } else {
         reply.seq = SeqNum(0);  // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
-        reply.ack = segment.seq + segment.seq_len();
+        reply.ack = segment.seq + segment.seq_length();
         reply.flags = rst | ack;
     }
     return reply;

@@ -4,7 +4,9 @@
 // (or Listener) it is given, appends to the Outputs it returns, reads no clock, does no I/O and
 // uses no randomness (the ISN key and TS offset arrive in Config). Same inputs, same outputs.
 // Segments handed in are assumed to belong to the connection (the shell demultiplexes by
-// 4-tuple and has verified the checksum); anything else about them may be hostile.
+// 4-tuple and has verified the checksum); anything else about them may be hostile. Their payload
+// is borrowed for the call: text a rule keeps is named in Outputs::keep and copied by the caller
+// (segment.hpp), outgoing payload is named by range and copied by the caller too.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +41,9 @@ std::optional<Tcb> deliver_in_1(const Listener& listener, const tcp::FourTuple& 
                                 const Segment& segment, Time now, Outputs& out);
 
 /// Entry point for a segment on an existing connection: dispatches to the rules below by state.
+/// Appends to `out` (a shell passes one Outputs it clears and reuses).
+void deliver_in(Tcb& tcb, const Segment& segment, Time now, Outputs& out);
+/// Same, into a fresh Outputs.
 Outputs deliver_in(Tcb& tcb, const Segment& segment, Time now);
 /// deliver_in_2 / 2a / simultaneous open — a segment in SYN-SENT (RFC 9293 3.10.7.3).
 void deliver_in_2(Tcb& tcb, const Segment& segment, Time now, Outputs& out);
@@ -54,7 +59,7 @@ bool time_wait_accepts_syn(const Tcb& tcb, const Segment& syn);
 
 /// deliver_in_5 / deliver_in_6 — a segment for which no connection exists (CLOSED, RFC 9293
 /// 3.10.7.1): the RST to send, or nothing if the segment is itself a RST.
-std::optional<Segment> rst_for_closed(const Segment& segment);
+std::optional<OutgoingSegment> rst_for_closed(const Segment& segment);
 
 // --- Options (RFC 7323, RFC 2018, RFC 9293 3.7.1) -------------------------------------------
 /// Options for our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED: only those the peer offered).
@@ -65,7 +70,7 @@ void negotiate_options(Tcb& tcb, const Segment& peer_syn);
 
 // --- Output ---------------------------------------------------------------------------------
 /// A segment from this connection with SEQ/ACK/window/timestamps filled in.
-Segment make_segment(Tcb& tcb, SeqNum seq, std::uint8_t flags, Time now);
+OutgoingSegment make_segment(Tcb& tcb, SeqNum seq, std::uint8_t flags, Time now);
 /// An ACK of RCV.NXT with current SACK blocks (RFC 9293 3.10.7.4, RFC 2018 4).
 void send_ack(Tcb& tcb, Time now, Outputs& out);
 /// RFC 5961 7: a challenge ACK, if the per-second budget allows.
@@ -123,7 +128,9 @@ void timer_tt_delack(Tcb& tcb, Time now, Outputs& out);
 void timer_tt_keep(Tcb& tcb, Time now, Outputs& out);
 /// timer_tt_fin_wait_2 — the peer's FIN did not come after a full close: CLOSED.
 void timer_tt_fin_wait_2(Tcb& tcb, Time now, Outputs& out);
-/// Runs every timer whose deadline is <= now.
+/// Runs every timer whose deadline is <= now, appending to `out`.
+void on_tick(Tcb& tcb, Time now, Outputs& out);
+/// Same, into a fresh Outputs.
 Outputs on_tick(Tcb& tcb, Time now);
 /// The earliest armed deadline (what the shell schedules), if any.
 std::optional<Time> next_deadline(const Tcb& tcb) noexcept;

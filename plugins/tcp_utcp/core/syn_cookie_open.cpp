@@ -19,8 +19,8 @@ Config cookie_config(const Config& listener_config) {
 
 }  // namespace
 
-Segment syn_cookie_reply(const Listener& listener, const tcp::FourTuple& tuple, const Segment& syn,
-                         SeqNum cookie_iss, Time now) {
+OutgoingSegment syn_cookie_reply(const Listener& listener, const tcp::FourTuple& tuple,
+                                 const Segment& syn, SeqNum cookie_iss, Time now) {
     Tcb tcb(cookie_config(listener.shared ? *listener.shared : listener.config), tuple);
     tcb.iss = cookie_iss;
     tcb.snd_una = tcb.snd_nxt = tcb.snd_max = cookie_iss;
@@ -37,8 +37,8 @@ Tcb open_from_cookie(const Listener& listener, const tcp::FourTuple& tuple, cons
                      std::uint16_t peer_mss, Time now) {
     Tcb tcb(cookie_config(listener.shared ? *listener.shared : listener.config), tuple);
     tcb.passive = true;
-    tcb.iss = ack.ack - 1;  // the cookie
-    tcb.snd_una = tcb.snd_nxt = tcb.snd_max = ack.ack;
+    tcb.iss = *ack.ack - 1;  // the cookie
+    tcb.snd_una = tcb.snd_nxt = tcb.snd_max = *ack.ack;
     tcb.irs = ack.seq - 1;
     tcb.rcv_nxt = ack.seq;
     // The SYN-ACK advertised at most this much (unscaled: no window scaling from a cookie).
@@ -49,7 +49,7 @@ Tcb open_from_cookie(const Listener& listener, const tcp::FourTuple& tuple, cons
     tcb.max_snd_wnd = tcb.snd_wnd;
     tcb.max_snd_wnd_after_syn = tcb.snd_wnd;  // an ACK, not a SYN
     tcb.snd_wl1 = ack.seq;
-    tcb.snd_wl2 = ack.ack;
+    tcb.snd_wl2 = *ack.ack;
     tcb.last_ack_sent = tcb.rcv_nxt;
     tcb.state = TcpState::established;
     tcb.rtt_start = now;

@@ -13,8 +13,8 @@
 
 namespace netloom::utcp {
 
-Segment syn_cookie_reply(const Listener& listener, const tcp::FourTuple& tuple, const Segment& syn,
-                         SeqNum cookie_iss, Time now);
+OutgoingSegment syn_cookie_reply(const Listener& listener, const tcp::FourTuple& tuple,
+                                 const Segment& syn, SeqNum cookie_iss, Time now);
 
 Tcb open_from_cookie(const Listener& listener, const tcp::FourTuple& tuple, const Segment& ack,
                      std::uint16_t peer_mss, Time now);

@@ -302,6 +302,11 @@ void timer_tt_conn_est(Tcb& tcb, Time /*now*/, Outputs& out) {
 
 Outputs on_tick(Tcb& tcb, Time now) {
     Outputs out;
+    on_tick(tcb, now, out);
+    return out;
+}
+
+void on_tick(Tcb& tcb, Time now, Outputs& out) {
     Timers& t = tcb.timers;
     if (t.conn_establish.due(now)) timer_tt_conn_est(tcb, now, out);
     if (t.time_wait.due(now)) timer_tt_2msl(tcb, now, out);
@@ -310,7 +315,6 @@ Outputs on_tick(Tcb& tcb, Time now) {
     if (t.persist.due(now)) timer_tt_persist(tcb, now, out);
     if (t.keepalive.due(now)) timer_tt_keep(tcb, now, out);
     if (t.delack.due(now)) timer_tt_delack(tcb, now, out);
-    return out;
 }
 
 std::optional<Time> next_deadline(const Tcb& tcb) noexcept {

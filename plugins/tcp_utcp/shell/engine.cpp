@@ -94,7 +94,7 @@ void Engine::ip_input(const IpMeta& meta, Packet&& packet) {
         ++counters_.rx_syn_fin;
         return;
     }
-    const Segment segment = from_repr(*repr);
+    const Segment segment = segment_from(*repr, packet);
     const tcp::FourTuple tuple{meta.destination, repr->destination_port, meta.source,
                                repr->source_port};
     auto it = table_.find(tuple);
@@ -103,7 +103,7 @@ void Engine::ip_input(const IpMeta& meta, Packet&& packet) {
         return;
     }
     std::shared_ptr<Socket> socket = it->second;
-    if (socket->tcb.state == TcpState::time_wait && segment.has(syn) && !segment.has(ack) &&
+    if (socket->tcb.state == TcpState::time_wait && segment.syn() && !segment.ack &&
         listeners_.contains(tuple.local_port) && time_wait_accepts_syn(socket->tcb, segment)) {
         // RFC 9293 3.10.7.4 / RFC 6191: a new incarnation may reuse a TIME-WAIT 4-tuple.
         ++counters_.time_wait_reused;
@@ -119,7 +119,7 @@ void Engine::ip_input(const IpMeta& meta, Packet&& packet) {
         return;
     }
     const Time now = scheduler_.now();
-    run_core(socket, [&](Tcb& tcb, Outputs& out) { out = deliver_in(tcb, segment, now); });
+    run_core(socket, [&](Tcb& tcb, Outputs& out) { deliver_segment(tcb, segment, now, out); });
 }
 
 void Engine::input_no_connection(const tcp::FourTuple& tuple, const Segment& segment) {
@@ -138,14 +138,14 @@ void Engine::input_no_connection(const tcp::FourTuple& tuple, const Segment& seg
 void Engine::input_listener(ListenerState& listener, const tcp::FourTuple& tuple,
                             const Segment& segment) {
     const Time now = scheduler_.now();
-    if (segment.has(rst)) return;  // RFC 9293 3.10.7.2 first check
-    if (segment.has(ack)) {
+    if (segment.rst()) return;  // RFC 9293 3.10.7.2 first check
+    if (segment.ack) {
         // RFC 9293 3.10.7.2: any ACK (SYN-ACK included) is answered with RST, unless it
         // completes a cookie handshake. Cookies are checked only while recently sent, so
         // random ACKs get no chance (2^-28 each) to forge one otherwise.
         const bool cookies_recent = cookies_sent_at_ && now - *cookies_sent_at_ <= kCookieLife;
-        if (config_.syn_cookies && cookies_recent && !segment.has(syn)) {
-            if (auto mss = cookies_.validate(tuple, segment.seq, segment.ack, now)) {
+        if (config_.syn_cookies && cookies_recent && !segment.syn()) {
+            if (auto mss = cookies_.validate(tuple, segment.seq, *segment.ack, now)) {
                 if (listener.accept_queue.size() >= listener.backlog ||
                     table_.size() >= config_.max_connections) {
                     ++counters_.listen_overflows;  // the peer will retransmit (RFC 4987 3.6)
@@ -158,7 +158,7 @@ void Engine::input_listener(ListenerState& listener, const tcp::FourTuple& tuple
                 ++listener.half_open;  // becomes queued in apply()
                 insert(socket);
                 run_core(socket,
-                         [&](Tcb& tcb, Outputs& out) { out = deliver_in(tcb, segment, now); });
+                         [&](Tcb& tcb, Outputs& out) { deliver_segment(tcb, segment, now, out); });
                 return;
             }
             ++counters_.syn_cookies_rejected;
@@ -166,7 +166,7 @@ void Engine::input_listener(ListenerState& listener, const tcp::FourTuple& tuple
         if (auto reply = rst_for_closed(segment)) emit(*reply, tuple);
         return;
     }
-    if (!segment.has(syn)) return;
+    if (!segment.syn()) return;
     if (listener.accept_queue.size() >= listener.backlog) {
         ++counters_.listen_overflows;  // like Linux: no cookie either, the client retries
         return;
@@ -190,7 +190,7 @@ void Engine::input_listener(ListenerState& listener, const tcp::FourTuple& tuple
     Outputs out;
     auto tcb = deliver_in_1(listener.core, tuple, segment, now, out);
     if (!tcb) {
-        for (const Segment& reply : out.segments) emit(reply, tuple);
+        for (const OutgoingSegment& reply : out.segments) emit(reply, tuple);
         return;
     }
     auto socket = std::make_shared<Socket>(std::move(*tcb));
@@ -218,9 +218,9 @@ void Engine::ip_error(const IcmpErrorReport& report) {
 
 void Engine::apply(const std::shared_ptr<Socket>& socket, Outputs& out) {
     if (out.notes) count_notes(out.notes);
-    for (const Segment& segment : out.segments) {
+    for (const OutgoingSegment& segment : out.segments) {
         if (segment.options.timestamps) socket->last_tsval = segment.options.timestamps->value;
-        emit(segment, socket->tcb.tuple);
+        emit(segment, socket->tcb.tuple, &socket->tcb);
     }
     Tcb& tcb = socket->tcb;
     if (socket->listener && !socket->queued && synchronized_or_later(tcb.state)) {
@@ -247,16 +247,13 @@ void Engine::apply(const std::shared_ptr<Socket>& socket, Outputs& out) {
     }
 }
 
-void Engine::emit(const Segment& segment, const tcp::FourTuple& tuple) {
+void Engine::emit(const OutgoingSegment& segment, const tcp::FourTuple& tuple, const Tcb* tcb) {
     if (segment.challenge_ack) {
         if (!challenge_acks_.take(scheduler_.now())) return;
         ++counters_.challenge_acks;
     }
-    const wire::TcpRepr repr = to_repr(segment);
-    const std::size_t length = repr.buffer_len();
-    Packet packet = Packet::allocate(length);
-    auto bytes = packet.append(length);
-    if (repr.emit(bytes, tuple.local_address, tuple.remote_address, ip_.checksum()) == 0) {
+    Packet packet = packet_for(segment, tuple, tcb, ip_.checksum());
+    if (!packet) {
         ++counters_.tx_dropped;
         return;
     }
@@ -293,7 +290,7 @@ void Engine::on_timer(Socket* raw) {
     if (it == table_.end() || it->second.get() != raw) return;
     std::shared_ptr<Socket> socket = it->second;
     const Time now = scheduler_.now();
-    run_core(socket, [&](Tcb& tcb, Outputs& out) { out = on_tick(tcb, now); });
+    run_core(socket, [&](Tcb& tcb, Outputs& out) { on_tick(tcb, now, out); });
 }
 
 void Engine::on_established(const std::shared_ptr<Socket>& socket) {

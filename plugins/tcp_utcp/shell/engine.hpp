@@ -32,6 +32,7 @@
 #include "netloom/tcp_common/syn_cookie.hpp"
 #include "shell/engine_config.hpp"
 #include "shell/engine_counters.hpp"
+#include "shell/segment_io.hpp"
 
 namespace netloom::utcp {
 
@@ -103,7 +104,8 @@ public:
     /// Runs `step(tcb, out)` on the socket's core and applies the outputs.
     template <typename Step>
     auto run_core(const std::shared_ptr<Socket>& socket, Step&& step) {
-        Outputs out;
+        OutputsPool::Lease lease = outputs_.take();
+        Outputs& out = *lease;
         if constexpr (std::is_void_v<decltype(step(socket->tcb, out))>) {
             step(socket->tcb, out);
             apply(socket, out);
@@ -120,7 +122,9 @@ public:
 
 private:
     void apply(const std::shared_ptr<Socket>& socket, Outputs& out);
-    void emit(const Segment& segment, const tcp::FourTuple& tuple);
+    /// Sends one segment; its payload comes from `tcb`'s send buffer (none without a tcb).
+    void emit(const OutgoingSegment& segment, const tcp::FourTuple& tuple,
+              const Tcb* tcb = nullptr);
     void arm_timer(const std::shared_ptr<Socket>& socket);
     void on_timer(Socket* socket);
     void post_flush();
@@ -151,6 +155,7 @@ private:
     /// the core marks its challenge ACKs and emit() drops those past the budget.
     tcp::ChallengeAckLimiter challenge_acks_{config_.core.challenge_ack_limit};
 
+    OutputsPool outputs_;  ///< reused by every core call: no allocation per segment
     std::unordered_map<tcp::FourTuple, std::shared_ptr<Socket>, TupleHash> table_;
     std::unordered_map<std::uint16_t, ListenerState*> listeners_;
     std::vector<std::shared_ptr<Socket>> flush_list_;

@@ -15,6 +15,7 @@
 // used by one thread at a time, like the connection that owns it.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -42,6 +43,10 @@ public:
     void reserve(std::uint32_t needed, std::uint32_t live, std::uint32_t limit);
     void write(std::uint32_t pos, std::span<const std::uint8_t> bytes) noexcept;
     void read(std::uint32_t pos, std::span<std::uint8_t> out) const noexcept;
+    /// The bytes at [pos, pos + size) in place, as at most two pieces (the second is empty
+    /// unless they wrap); valid until the ring is next changed. Same bounds as read().
+    std::array<std::span<const std::uint8_t>, 2> view(std::uint32_t pos,
+                                                      std::uint32_t size) const noexcept;
     void advance(std::uint32_t count) noexcept;
     /// Gives the storage up (to the thread's cache); the next reserve() asks for as much again.
     void release() noexcept;

@@ -10,8 +10,9 @@
 // offsets; a segment that would need one more range is refused whole and counted
 // (ranges_refused()), never partly stored. insert() trims data beyond window_space(); when the
 // data reaches offset 0 the in-order part grows through every range it now touches and
-// InsertResult::advanced says by how much (RCV.NXT moves by that). read() copies in-order bytes
-// out with memcpy. Storage (the ring, and separately the range array) is allocated when first
+// InsertResult::advanced says by how much (RCV.NXT moves by that). accept() and store() are
+// insert()'s two halves (decide, then copy) for callers that separate them. read() copies in-order
+// bytes out with memcpy. Storage (the ring, and separately the range array) is allocated when first
 // needed and released when the buffer becomes empty; heap_bytes() reports it. The ring goes to
 // ByteRing's per-thread cache, so a receiver whose app reads everything it gets takes the same
 // storage back on the next segment instead of allocating and regrowing it. Copyable (deep).
@@ -40,6 +41,8 @@ public:
         std::uint32_t stored = 0;    ///< bytes of the segment kept (after trimming to the window)
         bool refused = false;        ///< dropped: it would need more than kMaxRanges ranges
         bool filled_hole = false;    ///< the in-order data reached a range held out of order
+        /// Ring position of the first stored byte (for store(); offset 0 = the ring's head).
+        std::uint32_t position = 0;
     };
 
     explicit ReassemblyBuffer(std::uint32_t capacity = 0) noexcept : capacity_(capacity) {}
@@ -57,8 +60,21 @@ public:
         return readable_ >= capacity_ ? 0 : capacity_ - readable_;
     }
 
-    /// Store `bytes` at `offset` past RCV.NXT (see the contract for trimming and refusal).
+    /// Store `bytes` at `offset` past RCV.NXT (see the contract for trimming and refusal):
+    /// accept() then store().
     InsertResult insert(std::uint32_t offset, std::span<const std::uint8_t> bytes);
+    /// The bookkeeping half of insert() for `length` bytes at `offset`: trims, merges ranges,
+    /// grows the ring and advances the in-order data, but copies nothing. The caller then
+    /// writes the first `stored` bytes with store(position, ...) before the next read() (until
+    /// then those positions hold garbage). For a caller that decides first and copies later
+    /// (the utcp core decides, its shell copies from the packet).
+    InsertResult accept(std::uint32_t offset, std::uint32_t length);
+    /// Writes bytes at a ring position that accept() returned.
+    /// Ignored if they would fall outside the ring (a caller's mistake, never a write past it).
+    void store(std::uint32_t position, std::span<const std::uint8_t> bytes) noexcept {
+        if (std::uint64_t{position} + bytes.size() <= ring_.allocated())
+            ring_.write(position, bytes);
+    }
     /// Copy up to out.size() in-order bytes out and drop them.
     std::size_t read(std::span<std::uint8_t> out) noexcept;
     /// Drop everything (abort).

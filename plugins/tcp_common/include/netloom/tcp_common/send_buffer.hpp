@@ -2,7 +2,8 @@
 //
 // Contract: holds the bytes from SND.UNA onwards (sent-but-unacknowledged, then unsent), at most
 // limit() bytes. append() takes what fits and returns how much; peek(offset, out) copies bytes
-// starting `offset` bytes after SND.UNA (what a (re)transmission needs); consume(n) drops the
+// starting `offset` bytes after SND.UNA, and view(offset, length) shows them in place (what a
+// (re)transmission copies into its packet); consume(n) drops the
 // first n bytes when they are acknowledged. All copies are bulk memcpy (at most two per call).
 // Storage is allocated on the first append and released as soon as the buffer becomes empty, so an
 // idle connection holds no send storage; heap_bytes() reports what is held. A released ring goes
@@ -32,6 +33,11 @@ public:
     std::size_t append(std::span<const std::uint8_t> bytes);
     /// Copies min(out.size(), size() - offset) bytes from `offset`; returns how many.
     std::size_t peek(std::uint32_t offset, std::span<std::uint8_t> out) const noexcept;
+    /// The bytes [offset, offset + min(length, size() - offset)) in place, as at most two
+    /// pieces (the ring's wrap), for copying straight into a packet; valid until the buffer is
+    /// next changed. Empty when offset >= size().
+    std::array<std::span<const std::uint8_t>, 2> view(std::uint32_t offset,
+                                                      std::uint32_t length) const noexcept;
     /// Drops the first min(count, size()) bytes.
     void consume(std::uint32_t count) noexcept;
     void clear() noexcept;

@@ -1,0 +1,48 @@
+// segment_io.cpp — the shell's payload copies (contract in segment_io.hpp).
+#include "shell/segment_io.hpp"
+
+#include "netloom/tcp_common/segment_output.hpp"
+
+namespace netloom::utcp {
+
+void deliver_segment(Tcb& tcb, const Segment& segment, Time now, Outputs& out) {
+    deliver_in(tcb, segment, now, out);
+    const KeepRange& keep = out.keep;
+    if (keep.length > 0 && std::size_t{keep.payload_offset} + keep.length <= segment.payload.size())
+        tcb.recv_buffer.store(keep.ring_position,
+                              segment.payload.subspan(keep.payload_offset, keep.length));
+}
+
+Packet packet_for(const OutgoingSegment& segment, const tcp::FourTuple& tuple, const Tcb* tcb,
+                  const Checksum& checksum) {
+    tcp::PayloadPieces payload{};
+    if (segment.payload_length > 0) {
+        if (!tcb) return {};
+        payload = tcb->send_buffer.view(tcp::forward_distance(tcb->snd_una, segment.seq),
+                                        segment.payload_length);
+        if (payload[0].size() + payload[1].size() != segment.payload_length) return {};
+    }
+    return tcp::build_segment(segment.header(), payload, tuple.local_address, tuple.remote_address,
+                              checksum);
+}
+
+Segment segment_from(const wire::TcpRepr& repr, const Packet& packet) {
+    using namespace wire::tcp_flag;
+    Segment segment;
+    segment.source_port = repr.source_port;
+    segment.destination_port = repr.destination_port;
+    segment.seq = SeqNum(repr.sequence_number);
+    if (repr.has(ack)) segment.ack = SeqNum(repr.acknowledgment_number);
+    segment.control = repr.has(rst)   ? tcp::Control::rst
+                      : repr.has(syn) ? tcp::Control::syn
+                      : repr.has(fin) ? tcp::Control::fin
+                                      : tcp::Control::none;
+    segment.psh = repr.has(psh);
+    segment.window = repr.window;
+    segment.options = repr.options;
+    segment.payload = repr.payload;
+    segment.packet = &packet;
+    return segment;
+}
+
+}  // namespace netloom::utcp

@@ -1,0 +1,66 @@
+// segment_io.hpp — where the tcp_utcp shell moves payload bytes for the pure core: received text
+// the core kept goes from the packet into the receive ring (one copy), outgoing segments are
+// built from the send ring straight into their packet with the checksum in the same pass (one
+// copy), and the Outputs each core call fills are reused instead of reallocated.
+//
+// Contract: `deliver_segment` runs the core's deliver_in and then copies Outputs::keep out of
+// the segment's (borrowed) payload, so no caller can forget the copy. `packet_for` builds the
+// wire bytes of one OutgoingSegment of `tcb` (its payload range read from tcb.send_buffer, which
+// holds the bytes from SND.UNA on), or of a connection-less reply when `tcb` is null (no payload
+// allowed then); an empty Packet means the range is not in the buffer or the segment too large.
+// OutputsPool hands out cleared Outputs whose vectors keep their storage between calls; a lease
+// taken while another is out (a nested core call) gets a different one.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "core/rules.hpp"
+#include "netloom/checksum.hpp"
+#include "netloom/packet.hpp"
+
+namespace netloom::utcp {
+
+void deliver_segment(Tcb& tcb, const Segment& segment, Time now, Outputs& out);
+
+Packet packet_for(const OutgoingSegment& segment, const tcp::FourTuple& tuple, const Tcb* tcb,
+                  const Checksum& checksum);
+
+/// tcp::Segment from a parsed header and the packet that holds it (payload borrowed).
+Segment segment_from(const wire::TcpRepr& repr, const Packet& packet);
+
+class OutputsPool {
+public:
+    class Lease {
+    public:
+        Lease(OutputsPool& pool, std::unique_ptr<Outputs> outputs) noexcept
+            : pool_(pool), outputs_(std::move(outputs)) {}
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        ~Lease() { pool_.give_back(std::move(outputs_)); }
+        Outputs& operator*() noexcept { return *outputs_; }
+
+    private:
+        OutputsPool& pool_;
+        std::unique_ptr<Outputs> outputs_;
+    };
+
+    Lease take() {
+        if (free_.empty()) return Lease(*this, std::make_unique<Outputs>());
+        std::unique_ptr<Outputs> outputs = std::move(free_.back());
+        free_.pop_back();
+        return Lease(*this, std::move(outputs));
+    }
+
+private:
+    void give_back(std::unique_ptr<Outputs> outputs) noexcept {
+        outputs->clear();
+        try {
+            free_.push_back(std::move(outputs));
+        } catch (...) {  // just freed instead
+        }
+    }
+    std::vector<std::unique_ptr<Outputs>> free_;
+};
+
+}  // namespace netloom::utcp
