@@ -76,13 +76,7 @@ void Engine::ip_input(const IpMeta& meta, Packet&& packet) {
         ++counters_.rx_syn_fin;
         return;
     }
-    Segment segment;
-    segment.seq = SeqNum(repr->sequence_number);
-    segment.ack = SeqNum(repr->acknowledgment_number);
-    segment.flags = repr->flags;
-    segment.window = repr->window;
-    segment.options = repr->options;
-    segment.payload = repr->payload;
+    const Segment segment = tcp::segment_from(*repr, &packet);
     const tcp::FourTuple tuple{meta.destination, repr->destination_port, meta.source,
                                repr->source_port};
     auto it = table_.find(tuple);
@@ -91,7 +85,7 @@ void Engine::ip_input(const IpMeta& meta, Packet&& packet) {
         return;
     }
     std::shared_ptr<Pcb> pcb = it->second;  // keeps it alive if it retires inside input()
-    if (pcb->state() == TcpState::time_wait && segment.has(syn) && !segment.has(ack) &&
+    if (pcb->state() == TcpState::time_wait && segment.syn() && !segment.ack &&
         listeners_.contains(tuple.local_port) && pcb->syn_may_reopen(segment)) {
         // RFC 9293 3.10.7.4 / RFC 6191: a SYN that is provably newer than the old incarnation
         // reopens the 4-tuple; any other SYN is answered by the TIME-WAIT Pcb (challenge ACK).
@@ -115,12 +109,12 @@ void Engine::input_no_connection(const tcp::FourTuple& tuple, const Segment& seg
 
 void Engine::send_rst_for(const tcp::FourTuple& tuple, const Segment& segment) {
     // RFC 9293 3.10.7.1: everything but a RST is answered with a RST.
-    if (segment.has(rst)) return;
+    if (segment.rst()) return;
     wire::TcpRepr repr;
     repr.source_port = tuple.local_port;
     repr.destination_port = tuple.remote_port;
-    if (segment.has(ack)) {
-        repr.sequence_number = segment.ack.value();
+    if (segment.ack) {
+        repr.sequence_number = segment.ack->value();
         repr.flags = rst;
     } else {
         repr.sequence_number = 0;
@@ -159,11 +153,11 @@ std::shared_ptr<Pcb> Engine::make_pcb(const tcp::FourTuple& tuple) {
 void Engine::input_listener(Listener& listener, const tcp::FourTuple& tuple,
                             const Segment& segment) {
     const Time now = scheduler_.now();
-    if (segment.has(rst)) return;  // RFC 9293 3.10.7.2 first check
-    if (segment.has(ack)) {
+    if (segment.rst()) return;  // RFC 9293 3.10.7.2 first check
+    if (segment.ack) {
         // The ACK that completes a cookie handshake, or garbage (answered with RST).
-        if (config_.syn_cookies && !segment.has(syn)) {
-            if (auto mss = cookies_.validate(tuple, segment.seq, segment.ack, now)) {
+        if (config_.syn_cookies && !segment.syn()) {
+            if (auto mss = cookies_.validate(tuple, segment.seq, *segment.ack, now)) {
                 if (listener.accept_queue.size() >= listener.backlog) {
                     ++counters_.listen_overflows;
                     return;
@@ -176,7 +170,7 @@ void Engine::input_listener(Listener& listener, const tcp::FourTuple& tuple,
                 auto pcb = make_pcb(tuple);
                 ++listener.half_open;  // established() moves it to the accept queue
                 pcb->open_from_cookie(segment, *mss, &listener);
-                if (!segment.payload.empty() || segment.has(fin)) pcb->input(segment);
+                if (!segment.payload.empty() || segment.fin()) pcb->input(segment);
                 return;
             }
             ++counters_.syn_cookies_rejected;
@@ -184,7 +178,7 @@ void Engine::input_listener(Listener& listener, const tcp::FourTuple& tuple,
         send_rst_for(tuple, segment);
         return;
     }
-    if (!segment.has(syn)) return;
+    if (!segment.syn()) return;
     if (listener.accept_queue.size() >= listener.backlog) {
         ++counters_.listen_overflows;  // like Linux: the client retries its SYN
         return;

@@ -31,6 +31,7 @@
 #include "netloom/tcp_common/rto.hpp"
 #include "netloom/tcp_common/sack_receiver.hpp"
 #include "netloom/tcp_common/sack_scoreboard.hpp"
+#include "netloom/tcp_common/segment.hpp"
 #include "netloom/tcp_common/send_buffer.hpp"
 #include "netloom/tcp_common/seq.hpp"
 #include "netloom/wire/tcp.hpp"
@@ -40,19 +41,9 @@ namespace netloom::classic {
 
 using tcp::SeqNum;
 
-/// A received segment, parsed once by the engine (payload points into the packet).
-struct Segment {
-    SeqNum seq, ack;
-    std::uint8_t flags = 0;
-    std::uint16_t window = 0;
-    wire::TcpOptions options;
-    std::span<const std::uint8_t> payload;
-    bool has(std::uint8_t flag) const noexcept { return (flags & flag) != 0; }
-    std::uint32_t seq_length() const noexcept {
-        return static_cast<std::uint32_t>(payload.size()) + (has(wire::tcp_flag::syn) ? 1 : 0) +
-               (has(wire::tcp_flag::fin) ? 1 : 0);
-    }
-};
+/// A received segment as the front half normalised it (tcp_common/segment.hpp): the payload
+/// borrows the received packet for the call; process_text copies what it keeps into rx_.
+using tcp::Segment;
 
 class Pcb;
 struct Listener;
@@ -224,7 +215,10 @@ private:
     // --- output (pcb_output.cpp) ---
     void output();
     void send_segment(SeqNum seq, std::uint32_t length, std::uint8_t flags);
-    void build_and_send(wire::TcpRepr& repr, std::uint32_t payload_offset, bool is_rst);
+    /// Sends `repr`'s header with `payload_length` bytes of tx_ from `payload_offset` (copied
+    /// into the packet with the checksum in the same pass).
+    void build_and_send(const wire::TcpRepr& repr, std::uint32_t payload_offset,
+                        std::uint32_t payload_length, bool is_rst);
     SeqNum fin_seq() const noexcept { return snd_.una + tx_.size(); }
     bool fin_sent() const noexcept { return fin_queued_ && !fin_acked_ && gt(snd_.nxt, fin_seq()); }
     void send_syn(bool with_ack);

@@ -19,14 +19,15 @@ void Pcb::process_ack(const Segment& seg) {
     // RFC 5681 2 "DUPLICATE ACKNOWLEDGMENT": same ACK, no data, no SYN/FIN, same window, data
     // outstanding.
     const std::uint32_t newly_sacked = update_scoreboard(seg);
-    bool duplicate = seg.ack == snd_.una && seg.payload.empty() && !seg.has(syn | fin) &&
+    bool duplicate = *seg.ack == snd_.una && seg.payload.empty() && !(seg.syn() || seg.fin()) &&
                      new_window == snd_.wnd && snd_.nxt != snd_.una;
     // RFC 6675 2: with SACK, an ACK at SND.UNA that SACKs new data counts as a duplicate too.
-    if (board_ && seg.ack == snd_.una && newly_sacked > 0 && snd_.max != snd_.una) duplicate = true;
+    if (board_ && *seg.ack == snd_.una && newly_sacked > 0 && snd_.max != snd_.una)
+        duplicate = true;
     // Decided before SND.UNA moves: fin_seq() is counted from it.
-    const bool acks_our_fin = fin_sent() && seg.ack == fin_seq() + 1;
-    if (gt(seg.ack, snd_.una)) {
-        handle_new_ack(seg, seg.ack - snd_.una);
+    const bool acks_our_fin = fin_sent() && *seg.ack == fin_seq() + 1;
+    if (gt(*seg.ack, snd_.una)) {
+        handle_new_ack(seg, *seg.ack - snd_.una);
     } else if (duplicate) {
         handle_dup_ack();
     }
@@ -44,13 +45,13 @@ void Pcb::process_ack(const Segment& seg) {
 
 void Pcb::update_window(const Segment& seg) {
     // RFC 9293 3.10.7.4: update only from a segment newer than the last one that did.
-    if (lt(snd_.wl1, seg.seq) || (snd_.wl1 == seg.seq && le(snd_.wl2, seg.ack))) {
+    if (lt(snd_.wl1, seg.seq) || (snd_.wl1 == seg.seq && le(snd_.wl2, *seg.ack))) {
         const std::uint32_t before = snd_.wnd;
         snd_.wnd = tcp::decode_window(seg.window, snd_.scale);
         snd_.max_wnd = std::max(snd_.max_wnd, snd_.wnd);
         snd_.max_wnd_after_syn = std::max(snd_.max_wnd_after_syn, snd_.wnd);
         snd_.wl1 = seg.seq;
-        snd_.wl2 = seg.ack;
+        snd_.wl2 = *seg.ack;
         if (snd_.wnd > 0 && before == 0) {
             persist_timer_.stop();
             backoff_probes_ = 0;
@@ -63,7 +64,7 @@ void Pcb::take_rtt_sample(const Segment& seg, SeqNum previous_una) {
     // or not: their millisecond clock says 0 or 1 ms at sub-millisecond RTTs (Linux, too,
     // prefers its own send times). Echoes time what nothing else can: retransmissions.
     if (snd_.timed_seq) {
-        if (gt(seg.ack, *snd_.timed_seq) && ge(*snd_.timed_seq, previous_una)) {
+        if (gt(*seg.ack, *snd_.timed_seq) && ge(*snd_.timed_seq, previous_una)) {
             snd_.rto.on_rtt_sample(now() - snd_.timed_at);
             snd_.timed_seq.reset();
         }
@@ -87,7 +88,7 @@ void Pcb::handle_new_ack(const Segment& seg, std::uint32_t acked) {
     std::uint32_t data_acked = std::min<std::uint32_t>(acked, tx_.size());
     tx_.consume(data_acked);
     stats_.bytes_acked += data_acked;
-    snd_.una = seg.ack;
+    snd_.una = *seg.ack;
     if (lt(snd_.nxt, snd_.una)) snd_.nxt = snd_.una;  // after a go-back-N rewind
     // Karn (RFC 6298 3 and 5): the backed-off RTO stays until take_rtt_sample() finds a
     // segment that was sent once (its sample recomputes the RTO); the ACK of a retransmission
@@ -128,7 +129,7 @@ void Pcb::handle_new_ack(const Segment& seg, std::uint32_t acked) {
             board_->declare_holes_lost();
         }
     } else if (snd_.in_recovery) {
-        if (ge(seg.ack, snd_.recover)) {
+        if (ge(*seg.ack, snd_.recover)) {
             // RFC 6582 3.2 step 3: a full acknowledgment ends recovery.
             snd_.in_recovery = false;
             snd_.cc.exit_recovery(flight);

@@ -27,14 +27,15 @@ void Pcb::input(const Segment& seg) {
         default: break;
     }
     // A retransmitted SYN while we wait for the handshake's ACK: repeat the SYN-ACK.
-    if (state_ == TcpState::syn_received && seg.has(syn) && !seg.has(ack) && seg.seq == rcv_.irs) {
+    if (state_ == TcpState::syn_received && seg.syn() && !seg.ack.has_value() &&
+        seg.seq == rcv_.irs) {
         send_syn(true);
         return;
     }
     // RFC 7323 3.2 / 5.3: after negotiation every non-RST segment carries TSopt, and one older
     // than TS.Recent is a duplicate from an earlier wrap (PAWS), unless TS.Recent is over 24
     // days old (RFC 7323 5.5, tcp_common paws.hpp).
-    if (ts_ok_ && !seg.has(rst)) {
+    if (ts_ok_ && !seg.rst()) {
         if (!seg.options.timestamps) {
             host_.note("rx_no_timestamp");
             return;
@@ -49,7 +50,7 @@ void Pcb::input(const Segment& seg) {
     }
     // RFC 9293 3.10.7.4: in TIME-WAIT only a retransmission of the peer's FIN can arrive (our
     // ACK of it was lost). Acknowledge it again and restart the 2 MSL timeout.
-    if (state_ == TcpState::time_wait && seg.has(fin) && !seg.has(syn) && !seg.has(rst) &&
+    if (state_ == TcpState::time_wait && seg.fin() && !seg.syn() && !seg.rst() &&
         seg.seq + static_cast<std::uint32_t>(seg.payload.size()) + 1 == rcv_.nxt) {
         send_ack_now();
         time_wait_timer_.arm(host_.scheduler(), *this, now() + 2 * host_.config().msl);
@@ -57,7 +58,7 @@ void Pcb::input(const Segment& seg) {
     }
     // RFC 5961 4.2: a SYN in a synchronized state gets a challenge ACK whatever its sequence
     // number (in window or not); it never resets the connection.
-    if (seg.has(syn) && !seg.has(rst)) {
+    if (seg.syn() && !seg.rst()) {
         send_challenge_ack();
         return;
     }
@@ -65,11 +66,11 @@ void Pcb::input(const Segment& seg) {
     if (!acceptable(seg)) {
         const std::uint32_t window = gt(rcv_.adv, rcv_.nxt) ? rcv_.adv - rcv_.nxt : 0;
         // RFC 9293 3.10.7.4: with a zero window, ACKs (and RSTs) at RCV.NXT are still processed.
-        if (window == 0 && seg.seq == rcv_.nxt && !seg.has(syn)) {
+        if (window == 0 && seg.seq == rcv_.nxt && !seg.syn()) {
             trimmed.payload = {};
-            trimmed.flags &= static_cast<std::uint8_t>(~fin);
+            if (trimmed.fin()) trimmed.control = tcp::Control::none;
             if (!seg.payload.empty()) send_ack_now();
-        } else if (seg.has(rst)) {
+        } else if (seg.rst()) {
             host_.note("rx_rst_ignored");  // RFC 5961 3.2: out of window, silently dropped
             return;
         } else {
@@ -81,11 +82,11 @@ void Pcb::input(const Segment& seg) {
             return;
         }
     }
-    if (seg.has(rst)) {
+    if (seg.rst()) {
         check_rst(trimmed);
         return;
     }
-    if (!seg.has(ack)) return;
+    if (!seg.ack.has_value()) return;
     if (!check_ack(trimmed)) return;
     // RFC 7323 4.3: TS.Recent follows the segment that passed every check and covers Last.ACK.sent.
     if (ts_ok_ && seg.options.timestamps && le(seg.seq, last_ack_sent_)) {
@@ -103,24 +104,24 @@ void Pcb::input(const Segment& seg) {
 
 void Pcb::input_syn_sent(const Segment& seg) {
     // RFC 9293 3.10.7.3.
-    if (seg.has(ack) && (le(seg.ack, snd_.iss) || gt(seg.ack, snd_.max))) {
-        if (!seg.has(rst)) send_rst(seg.ack);
+    if (seg.ack.has_value() && (le(*seg.ack, snd_.iss) || gt(*seg.ack, snd_.max))) {
+        if (!seg.rst()) send_rst(*seg.ack);
         return;
     }
-    if (seg.has(rst)) {
-        if (seg.has(ack)) enter_closed(TcpError::refused);
+    if (seg.rst()) {
+        if (seg.ack.has_value()) enter_closed(TcpError::refused);
         return;
     }
-    if (!seg.has(syn)) return;
+    if (!seg.syn()) return;
     rcv_.irs = seg.seq;
     rcv_.nxt = seg.seq + 1;
     rcv_.adv = rcv_.nxt + std::min<std::uint32_t>(host_.config().rcvbuf, 0xffff);
-    negotiate(seg.options, seg.has(ack));
+    negotiate(seg.options, seg.ack.has_value());
     snd_.wnd = seg.window;  // RFC 7323 2.2: never scaled on a SYN
     snd_.max_wnd = snd_.wnd;
     snd_.wl1 = seg.seq;
-    snd_.wl2 = seg.ack;
-    if (!seg.has(ack)) {
+    snd_.wl2 = seg.ack.value_or(snd_.iss);  // simultaneous open: no ACK yet
+    if (!seg.ack.has_value()) {
         // Simultaneous open (RFC 9293 3.5 figure 7): SYN-RECEIVED, answer with SYN-ACK.
         state_ = TcpState::syn_received;
         snd_.nxt = snd_.iss;  // send_syn sends the SYN again, now with the ACK
@@ -129,7 +130,7 @@ void Pcb::input_syn_sent(const Segment& seg) {
         return;
     }
     const SeqNum previous = snd_.una;
-    snd_.una = seg.ack;
+    snd_.una = *seg.ack;
     take_rtt_sample(seg, previous);
     retransmit_timer_.stop();
     send_ack_now();
@@ -171,28 +172,28 @@ bool Pcb::check_rst(const Segment& seg) {
 
 bool Pcb::check_ack(const Segment& seg) {
     if (state_ == TcpState::syn_received) {
-        if (lt(snd_.una, seg.ack) && le(seg.ack, snd_.max)) {
+        if (lt(snd_.una, *seg.ack) && le(*seg.ack, snd_.max)) {
             // The accept queue never exceeds the backlog: stay in SYN-RECEIVED and let the
             // peer's retransmission (or ours of the SYN-ACK) complete the handshake later.
             if (host_.accept_queue_full(*this)) return false;
             const SeqNum previous = snd_.una;
-            snd_.una = seg.ack;
+            snd_.una = *seg.ack;
             snd_.wnd = tcp::decode_window(seg.window, snd_.scale);
             snd_.max_wnd = std::max(snd_.max_wnd, snd_.wnd);
             snd_.max_wnd_after_syn = std::max(snd_.max_wnd_after_syn, snd_.wnd);
             snd_.wl1 = seg.seq;
-            snd_.wl2 = seg.ack;
+            snd_.wl2 = *seg.ack;
             take_rtt_sample(seg, previous);
             retransmit_timer_.stop();
             enter_established();
             return state_ != TcpState::closed;
         }
-        send_rst(seg.ack);
+        send_rst(*seg.ack);
         return false;
     }
     // RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]; others are answered
     // with an ACK and dropped.
-    if (gt(seg.ack, snd_.max) || lt(seg.ack, snd_.una - snd_.max_wnd)) {
+    if (gt(*seg.ack, snd_.max) || lt(*seg.ack, snd_.una - snd_.max_wnd)) {
         host_.note("rx_ack_unsent");
         send_challenge_ack();
         return false;
@@ -253,11 +254,11 @@ void Pcb::process_text(const Segment& seg) {
             schedule_ack();
         }
     }
-    if (seg.has(fin) && stored_all)
+    if (seg.fin() && stored_all)
         rcv_.fin = seg.seq + static_cast<std::uint32_t>(seg.payload.size());
     if (rcv_.fin && *rcv_.fin == rcv_.nxt) {
         on_fin_received();
-    } else if (seg.has(fin) && data.empty()) {
+    } else if (seg.fin() && data.empty()) {
         // A FIN beyond a gap waits for the missing data, but like any out-of-order segment it
         // is ACKed at once (RFC 9293 3.10.7.4, RFC 5681 4.2): the duplicate ACK tells the
         // peer what is missing. (With data, the data's own ACK was sent above.)

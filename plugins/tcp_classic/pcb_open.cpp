@@ -98,8 +98,8 @@ void Pcb::open_from_cookie(const Segment& ack, std::uint16_t mss, Listener* owne
     passive_ = true;
     listener = owner;
     // The cookie was our ISN: the ACK acknowledges it (RFC 4987 3.6).
-    snd_.iss = ack.ack - 1;
-    snd_.una = snd_.nxt = snd_.max = ack.ack;
+    snd_.iss = *ack.ack - 1;
+    snd_.una = snd_.nxt = snd_.max = *ack.ack;
     rcv_.irs = ack.seq - 1;
     rcv_.nxt = ack.seq;
     rcv_.adv = rcv_.nxt + std::min<std::uint32_t>(host_.config().rcvbuf, 0xffff);
@@ -110,7 +110,7 @@ void Pcb::open_from_cookie(const Segment& ack, std::uint16_t mss, Listener* owne
     snd_.max_wnd = snd_.wnd;
     snd_.max_wnd_after_syn = snd_.wnd;  // an ACK, not a SYN
     snd_.wl1 = ack.seq;
-    snd_.wl2 = ack.ack;
+    snd_.wl2 = *ack.ack;
     enter_established();
 }
 
@@ -146,7 +146,7 @@ void Pcb::send_syn(bool with_ack) {
     }
     snd_.nxt = snd_.iss + 1;
     snd_.max = tcp::seq_max(snd_.max, snd_.nxt);
-    build_and_send(repr, 0, false);
+    build_and_send(repr, 0, 0, false);
 }
 
 }  // namespace netloom::classic

@@ -1,10 +1,12 @@
 // pcb_output.cpp — the transmit side: deciding what to send (RFC 9293 3.8.6.2.1 sender SWS
 // avoidance with Nagle, RFC 896, through tcp_common's should_send_now; the congestion window),
-// building segments straight into a Packet (one copy from the transmit queue), the receive
+// building segments straight into a Packet (one copy from the transmit queue, checksummed in the
+// same pass: tcp_common build_segment), the receive
 // window we advertise (RFC 9293 3.8.6.2.2, RFC 7323 2.4) and ACK policy (RFC 1122 4.2.3.2).
 #include <algorithm>
 
 #include "netloom/tcp_common/persist.hpp"
+#include "netloom/tcp_common/segment_output.hpp"
 #include "netloom/tcp_common/window.hpp"
 #include "pcb.hpp"
 
@@ -50,18 +52,16 @@ std::uint16_t Pcb::window_field() noexcept {
     return tcp::encode_window_round_up(rcv_.adv - rcv_.nxt, rcv_.scale);
 }
 
-void Pcb::build_and_send(wire::TcpRepr& repr, std::uint32_t payload_offset, bool is_rst) {
-    const std::size_t header = repr.header_len();
-    const std::size_t length = header + repr.payload.size();
-    Packet packet = Packet::allocate(length);
-    auto bytes = packet.append(length);
-    if (!repr.payload.empty()) {
-        // Copy from the transmit queue straight into the packet, right after the header.
-        tx_.peek(payload_offset, bytes.subspan(header));
-        repr.payload = bytes.subspan(header, repr.payload.size());
+void Pcb::build_and_send(const wire::TcpRepr& repr, std::uint32_t payload_offset,
+                         std::uint32_t payload_length, bool is_rst) {
+    tcp::PayloadPieces payload{};
+    if (payload_length > 0) {
+        payload = tx_.view(payload_offset, payload_length);
+        if (payload[0].size() + payload[1].size() != payload_length) return;  // not queued
     }
-    if (repr.emit(bytes, tuple_.local_address, tuple_.remote_address, host_.ip().checksum()) == 0)
-        return;
+    Packet packet = tcp::build_segment(repr, payload, tuple_.local_address, tuple_.remote_address,
+                                       host_.ip().checksum());
+    if (!packet) return;
     snd_.last_send = now();
     host_.transmit(tuple_, std::move(packet), is_rst);
 }
@@ -79,9 +79,6 @@ void Pcb::send_segment(SeqNum seq, std::uint32_t length, std::uint8_t flags) {
         sack_blocks_.fill(repr.options);
         sack_blocks_.on_ack_sent();  // RFC 2883 4 rule 2: a D-SACK block is sent once
     }
-    static const std::uint8_t kNoBytes = 0;
-    // A placeholder span of the right size: build_and_send copies the real bytes in place.
-    repr.payload = std::span<const std::uint8_t>(&kNoBytes, length);
     last_ack_sent_ = rcv_.nxt;
     delayed_ack_timer_.stop();
     ++stats_.segments_sent;
@@ -95,12 +92,7 @@ void Pcb::send_segment(SeqNum seq, std::uint32_t length, std::uint8_t flags) {
             snd_.timed_at = now();
         }
     }
-    if (length == 0) {
-        repr.payload = {};
-        build_and_send(repr, 0, false);
-    } else {
-        build_and_send(repr, seq - snd_.una, false);
-    }
+    build_and_send(repr, length == 0 ? 0 : seq - snd_.una, length, false);
 }
 
 void Pcb::output() {
@@ -204,7 +196,7 @@ void Pcb::send_rst(SeqNum seq) {
     repr.destination_port = tuple_.remote_port;
     repr.sequence_number = seq.value();
     repr.flags = rst;
-    build_and_send(repr, 0, true);
+    build_and_send(repr, 0, 0, true);
 }
 
 }  // namespace netloom::classic

@@ -28,7 +28,7 @@ std::uint32_t Pcb::update_scoreboard(const Segment& seg) {
     }
     const std::span<const wire::TcpSackBlock> blocks(seg.options.sack_blocks.data(),
                                                      seg.options.sack_count);
-    return board_->on_ack(seg.ack, blocks, snd_.max);
+    return board_->on_ack(*seg.ack, blocks, snd_.max);
 }
 
 void Pcb::release_scoreboard_if_idle() noexcept {

@@ -101,7 +101,13 @@ std::uint64_t native_copy_sum(std::uint8_t* destination, const std::uint8_t* sou
 
 /// The network-order accumulator partial() returns, from a folded native-order sum.
 std::uint64_t to_network_order(std::uint64_t native, std::uint64_t acc) noexcept {
-    return to_network_order(native, acc);
+    // A folded sum is zero only if every byte was zero, and swapping keeps that, so the result
+    // folds to exactly the reference's 16 bits (not merely an equivalent one's-complement zero).
+    const auto folded = static_cast<std::uint16_t>(native);
+    const std::uint64_t network_order = std::endian::native == std::endian::big
+                                            ? folded
+                                            : static_cast<std::uint16_t>(folded << 8 | folded >> 8);
+    return (acc & 0xffffffffu) + (acc >> 32) + network_order;
 }
 
 }  // namespace

@@ -94,7 +94,7 @@ void Engine::ip_input(const IpMeta& meta, Packet&& packet) {
         ++counters_.rx_syn_fin;
         return;
     }
-    const Segment segment = segment_from(*repr, packet);
+    const Segment segment = tcp::segment_from(*repr, &packet);
     const tcp::FourTuple tuple{meta.destination, repr->destination_port, meta.source,
                                repr->source_port};
     auto it = table_.find(tuple);

@@ -26,23 +26,4 @@ Packet packet_for(const OutgoingSegment& segment, const tcp::FourTuple& tuple, c
                               checksum);
 }
 
-Segment segment_from(const wire::TcpRepr& repr, const Packet& packet) {
-    using namespace wire::tcp_flag;
-    Segment segment;
-    segment.source_port = repr.source_port;
-    segment.destination_port = repr.destination_port;
-    segment.seq = SeqNum(repr.sequence_number);
-    if (repr.has(ack)) segment.ack = SeqNum(repr.acknowledgment_number);
-    segment.control = repr.has(rst)   ? tcp::Control::rst
-                      : repr.has(syn) ? tcp::Control::syn
-                      : repr.has(fin) ? tcp::Control::fin
-                                      : tcp::Control::none;
-    segment.psh = repr.has(psh);
-    segment.window = repr.window;
-    segment.options = repr.options;
-    segment.payload = repr.payload;
-    segment.packet = &packet;
-    return segment;
-}
-
 }  // namespace netloom::utcp

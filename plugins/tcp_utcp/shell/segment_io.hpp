@@ -26,9 +26,6 @@ void deliver_segment(Tcb& tcb, const Segment& segment, Time now, Outputs& out);
 Packet packet_for(const OutgoingSegment& segment, const tcp::FourTuple& tuple, const Tcb* tcb,
                   const Checksum& checksum);
 
-/// tcp::Segment from a parsed header and the packet that holds it (payload borrowed).
-Segment segment_from(const wire::TcpRepr& repr, const Packet& packet);
-
 class OutputsPool {
 public:
     class Lease {
