@@ -13,19 +13,21 @@ std::optional<DropReason> read_segment(const IpMeta& meta, const Packet& packet,
     if (!(packet.flags() & Packet::kChecksumVerified) &&
         !view->verify_checksum(checksum, meta.source, meta.destination))
         return DropReason::bad_checksum;
-    const auto repr = wire::TcpRepr::parse(*view);
-    if (!repr) return DropReason::bad_options;
-    if (repr->source_port == 0 || repr->destination_port == 0) return DropReason::port_zero;
+    // The fields come straight from the view, with no TcpRepr copied in between: this runs
+    // on every segment.
+    auto options = wire::parse_tcp_options(view->options());
+    if (!options) return DropReason::bad_options;
+    out.source_port = view->source_port();
+    out.destination_port = view->destination_port();
+    if (out.source_port == 0 || out.destination_port == 0) return DropReason::port_zero;
     // RFC 1122 4.2.3.10: a segment to a broadcast or multicast address is discarded silently;
     // a connection only ever has our unicast address at its local end.
     if (meta.destination != local) return DropReason::not_unicast;
-    const std::uint8_t flags = repr->flags;
+    const std::uint8_t flags = view->flags();
     if ((flags & syn) && (flags & fin)) return DropReason::syn_fin;
-    out.source_port = repr->source_port;
-    out.destination_port = repr->destination_port;
-    out.seq = SeqNum(repr->sequence_number);
+    out.seq = SeqNum(view->sequence_number());
     if (flags & ack)
-        out.ack = SeqNum(repr->acknowledgment_number);
+        out.ack = SeqNum(view->acknowledgment_number());
     else
         out.ack.reset();
     // RFC 9293 3.10.7: RST is looked at before SYN and FIN in every state.
@@ -34,9 +36,9 @@ std::optional<DropReason> read_segment(const IpMeta& meta, const Packet& packet,
                   : (flags & fin) ? Control::fin
                                   : Control::none;
     out.psh = (flags & psh) != 0;
-    out.window = repr->window;
-    out.options = repr->options;
-    out.payload = repr->payload;
+    out.window = view->window();
+    out.options = *options;
+    out.payload = view->payload();
     out.packet = &packet;
     return std::nullopt;
 }
