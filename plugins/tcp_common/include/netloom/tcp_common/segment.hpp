@@ -44,25 +44,4 @@ struct Segment {
     }
 };
 
-/// The Segment of a parsed header that is not SYN+FIN (the caller drops those), borrowing
-/// `repr`'s payload and `packet`.
-inline Segment segment_from(const wire::TcpRepr& repr, const Packet* packet) noexcept {
-    using namespace wire::tcp_flag;
-    Segment segment;
-    segment.source_port = repr.source_port;
-    segment.destination_port = repr.destination_port;
-    segment.seq = SeqNum(repr.sequence_number);
-    if (repr.has(ack)) segment.ack = SeqNum(repr.acknowledgment_number);
-    segment.control = repr.has(rst)   ? Control::rst
-                      : repr.has(syn) ? Control::syn
-                      : repr.has(fin) ? Control::fin
-                                      : Control::none;
-    segment.psh = repr.has(psh);
-    segment.window = repr.window;
-    segment.options = repr.options;
-    segment.payload = repr.payload;
-    segment.packet = packet;
-    return segment;
-}
-
 }  // namespace netloom::tcp
