@@ -133,6 +133,13 @@ class ConfigErrors(unittest.TestCase):
                                         "    tcp: {use: tcp_utcp, cc: vegas}\n  b"),
                           "stacks.a.tcp.cc", "vegas", line=7)
 
+    def test_duration_out_of_its_bounds(self):
+        self.assert_error(VALID.replace("device: {use: wire, link: lan0}\n  b",
+                                        "device: {use: wire, link: lan0}\n    ip: {use: ipv4, address: 10.0.0.1/24}\n"
+                                        "    tcp: {use: tcp_utcp, rto_min: 0s}\n  b"),
+                          'stacks.a.tcp.rto_min: expected a duration from 1ns to 24h, found "0s"',
+                          line=7)
+
     def test_tcp_app_on_a_stack_without_tcp(self):
         self.assert_error(VALID.replace("device: {use: wire, link: lan0}\n  b",
                                         "device: {use: wire, link: lan0}\n    ip: {use: ipv4, address: 10.0.0.1/24}\n"
