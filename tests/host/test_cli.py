@@ -454,6 +454,11 @@ class AbLinuxReference(AbRun, unittest.TestCase):
         leftovers = subprocess.run(["pgrep", "-f", "netloom-ab-linux-"], capture_output=True,
                                    text=True).stdout
         self.assertEqual(leftovers, "")
+        # The rr loop runs from beside this executable (ab_linux_rr.py): none of it is left.
+        rr_script = os.path.join(os.path.dirname(os.path.abspath(ARGS.netloom)), "ab_linux_rr.py")
+        leftovers = subprocess.run(["pgrep", "-f", rr_script], capture_output=True,
+                                   text=True).stdout
+        self.assertEqual(leftovers, "")
 
 
 class Listing(unittest.TestCase):
