@@ -133,6 +133,13 @@ class ConfigErrors(unittest.TestCase):
                                         "    tcp: {use: tcp_utcp, cc: vegas}\n  b"),
                           "stacks.a.tcp.cc", "vegas", line=7)
 
+    def test_duration_out_of_its_bounds(self):
+        self.assert_error(VALID.replace("device: {use: wire, link: lan0}\n  b",
+                                        "device: {use: wire, link: lan0}\n    ip: {use: ipv4, address: 10.0.0.1/24}\n"
+                                        "    tcp: {use: tcp_utcp, rto_min: 0s}\n  b"),
+                          'stacks.a.tcp.rto_min: expected a duration from 1ns to 24h, found "0s"',
+                          line=7)
+
     def test_tcp_app_on_a_stack_without_tcp(self):
         self.assert_error(VALID.replace("device: {use: wire, link: lan0}\n  b",
                                         "device: {use: wire, link: lan0}\n    ip: {use: ipv4, address: 10.0.0.1/24}\n"
@@ -445,6 +452,11 @@ class AbLinuxReference(AbRun, unittest.TestCase):
                                     text=True).stdout
         self.assertFalse([n for n in namespaces.split() if n.startswith("nlab-")], namespaces)
         leftovers = subprocess.run(["pgrep", "-f", "netloom-ab-linux-"], capture_output=True,
+                                   text=True).stdout
+        self.assertEqual(leftovers, "")
+        # The rr loop runs from beside this executable (ab_linux_rr.py): none of it is left.
+        rr_script = os.path.join(os.path.dirname(os.path.abspath(ARGS.netloom)), "ab_linux_rr.py")
+        leftovers = subprocess.run(["pgrep", "-f", rr_script], capture_output=True,
                                    text=True).stdout
         self.assertEqual(leftovers, "")
 

@@ -18,14 +18,6 @@ namespace {
 constexpr std::uint16_t kFirstIdentifier = 0x4e4c;
 std::uint16_t next_identifier = kFirstIdentifier;
 
-Time checked_duration(const Config& config, const char* key, Time fallback, bool allow_zero) {
-    const Time value = config.get_duration(key, fallback);
-    if (value < Time{0} || (!allow_zero && value == Time{0})) {
-        config.fail(key, allow_zero ? "a duration >= 0" : "a duration > 0", config.get_string(key));
-    }
-    return value;
-}
-
 }  // namespace
 
 PingOptions PingOptions::from_config(const Config& config) {
@@ -37,9 +29,9 @@ PingOptions PingOptions::from_config(const Config& config) {
     }
     o.target = *address;
     o.count = static_cast<std::uint32_t>(config.get_int("count", 5, 1, kMaxCount));
-    o.interval = checked_duration(config, "interval", std::chrono::milliseconds(100), true);
+    o.interval = config.get_duration("interval", std::chrono::milliseconds(100));
     o.size = static_cast<std::uint32_t>(config.get_int("size", 56, 0, kMaxSize));
-    o.timeout = checked_duration(config, "timeout", std::chrono::seconds(1), false);
+    o.timeout = config.get_duration("timeout", std::chrono::seconds(1), Time{1});
     o.expect = static_cast<std::uint32_t>(config.get_int("expect", o.count, 0, o.count));
     if (config.has("identifier")) {
         o.identifier = static_cast<std::uint16_t>(config.get_int("identifier", {}, 0, 65535));
