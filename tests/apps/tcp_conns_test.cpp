@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fake_ip_layer.hpp"
 #include "fake_tcp_engine.hpp"
 #include "manual_scheduler.hpp"
 #include "netloom/config.hpp"
@@ -32,6 +33,7 @@ using netloom::Ipv4Address;
 using netloom::Time;
 using netloom::apps::make_tcp_conns;
 using netloom::apps::TcpConnsClient;
+using netloom::testing::counter;
 using netloom::testing::FakeTcpEngine;
 using netloom::testing::ManualScheduler;
 using netloom::testing::TcpAppTestEnv;
@@ -39,15 +41,6 @@ using netloom::testing::TcpAppTestEnv;
 namespace {
 
 const Ipv4Address kOwn(10, 0, 0, 2);
-
-std::uint64_t counter(const App& app, std::string_view name) {
-    std::optional<std::uint64_t> found;
-    app.visit_counters([&](std::string_view n, std::uint64_t v) {
-        if (n == name) found = v;
-    });
-    if (!found) throw std::out_of_range("no counter " + std::string(name));
-    return *found;
-}
 
 }  // namespace
 

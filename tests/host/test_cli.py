@@ -84,6 +84,13 @@ class ConfigErrors(unittest.TestCase):
         self.assert_error(VALID.replace("use: epoll", "use: nosuchsched"),
                           "no plugin named 'nosuchsched'", line=1)
 
+    def test_retired_plugin_name_says_what_replaced_it(self):
+        # tcp_echo became the echo app (issue 13): an old config fails at the app's `use`.
+        config = VALID.replace("link: lan0}\n  b",
+                               "link: lan0}\n    apps: [{use: tcp_echo, role: server}]\n  b")
+        self.assert_error(config, "stacks.a.apps[0].use", "the app 'tcp_echo' is now 'echo'",
+                          "write `use: echo`", line=6)
+
     def test_not_a_plugin(self):
         so = os.path.join(ARGS.fixtures, "netloom_notaplugin.so")
         self.assert_error(VALID.replace("use: ref", f"use: {so}"), so, "not a netloom plugin", line=2)
@@ -469,7 +476,7 @@ class Listing(unittest.TestCase):
         expected = {"wire": "driver", "tap": "driver", "pcap": "driver", "impair": "driver",
                     "ref": "checksum", "fast": "checksum", "simd": "checksum", "epoll": "scheduler",
                     "ipv4": "ip", "tcp_utcp": "tcp", "ping": "app", "udp_echo": "app",
-                    "tcp_bulk": "app", "tcp_echo": "app"}
+                    "tcp_bulk": "app", "echo": "app"}
         for name, kind in expected.items():
             self.assertIn(name, plugins)
             self.assertEqual(plugins[name]["kind"], kind)

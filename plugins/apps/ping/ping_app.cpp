@@ -63,7 +63,8 @@ PingApp::PingApp(PingOptions options, std::uint16_t identifier, IpLayer& ip, Sch
       log_(std::move(log)),
       scratch_(options.size),
       fates_(options.count, Fate::unsent),
-      wakeup_(scheduler) {}
+      replies_(scheduler),
+      scope_(scheduler) {}
 
 PingApp::~PingApp() {
     if (listening_) ip_.on_echo_reply(identifier_, {});
@@ -75,7 +76,7 @@ void PingApp::start(std::function<void(int)> finished) {
     listening_ = true;
     log_->info("PING {} {}({}) bytes of data.", options_.target.to_string(), options_.size,
                options_.size + 28);
-    wakeup_.spawn(run());
+    scope_.spawn(run());
 }
 
 Task<void> PingApp::run() {
@@ -93,12 +94,13 @@ Task<void> PingApp::run() {
                 continue;
             }
             if (next > options_.count && waiting_.empty()) break;
-            Time deadline = Wakeup::kNever;
+            Time deadline = kNoDeadline;
             if (next <= options_.count) deadline = next_send;
             if (!waiting_.empty()) {
                 deadline = std::min(deadline, waiting_.begin()->second + options_.timeout);
             }
-            co_await wakeup_.wait_until(deadline);
+            // Woken by a reply or the deadline; either way the loop re-reads the state.
+            co_await replies_.wait(deadline);
         }
         status = finish(started, scheduler_.now());
     } catch (const std::exception& e) {
@@ -149,7 +151,7 @@ void PingApp::on_reply(const EchoReply& reply) {
         if (fate == Fate::waiting) {
             fate = Fate::corrupt;
             waiting_.erase(sequence);
-            wakeup_.notify();
+            replies_.notify_later();
         }
         return;
     }
@@ -163,7 +165,7 @@ void PingApp::on_reply(const EchoReply& reply) {
             ++counters_.received;
             log_->info("{} bytes from {}: icmp_seq={} time={:.3f} ms", reply.data.size() + 8,
                        reply.from.to_string(), sequence, to_ms(rtt));
-            wakeup_.notify();
+            replies_.notify_later();
             break;
         }
         case Fate::received: ++counters_.duplicates; break;
