@@ -6,8 +6,9 @@
 #include <string>
 
 #include "engine.hpp"
-#include "engine_host.hpp"
+#include "ip_test_support.hpp"
 #include "shell/engine.hpp"
+#include "wire_device.hpp"
 
 using namespace netloom;
 using namespace netloom::testing;
@@ -31,6 +32,23 @@ Values connection_values(const tcp::ConnectionOptions& options) {
     });
     return values;
 }
+
+struct Host {
+    explicit Host(const std::string& link)
+        : device(options(link), scheduler),
+          env(scheduler, test_checksum(), device),
+          layer(make_layer(env, "address: 10.9.0.1/24\n")) {}
+    static drivers::WireOptions options(const std::string& link) {
+        drivers::WireOptions o;
+        o.link = link;
+        o.mac = mac("02:00:00:00:00:01");
+        return o;
+    }
+    ManualScheduler scheduler;
+    drivers::WireDevice device;
+    IpTestEnv env;
+    std::unique_ptr<ip::Ipv4Layer> layer;
+};
 
 void compare(const std::string& yaml, const std::string& link) {
     INFO("tcp: " << yaml);
