@@ -1,10 +1,9 @@
-// handles.hpp — the user's handles on tcp_classic: Connection (TcpConnection over a shared
-// Pcb) and ListenerHandle (TcpListener over a Listener the handle owns).
+// handles.hpp — the user's handle on a tcp_classic connection: Connection, a TcpConnection over
+// a shared Pcb. (Listeners are the front half's: tcp_common/listener_handle.hpp.)
 //
 // Contract: as tcp.hpp. A Connection keeps its Pcb alive after the engine forgot it, so state()
 // and error() still answer and unread bytes can still be read; destroying it closes the
 // connection (FIN, or RST with unread data) unless the user closed or aborted it already.
-// Destroying a ListenerHandle stops listening and resets the connections nobody accepted.
 // Handles may outlive the engine (it is destroyed with connections open): its connections are
 // then CLOSED with `aborted`, and every handle call is a harmless no-op on them.
 #pragma once
@@ -41,20 +40,6 @@ private:
     std::shared_ptr<bool> engine_alive_;  ///< false once the engine is destroyed
     std::shared_ptr<Pcb> pcb_;
     bool closed_by_user_ = false;
-};
-
-class ListenerHandle final : public TcpListener {
-public:
-    ListenerHandle(Engine& engine, std::unique_ptr<Listener> listener);
-    ~ListenerHandle() override;
-    std::uint16_t port() const noexcept override { return listener_->port; }
-    std::unique_ptr<TcpConnection> accept() override;
-    void on_acceptable(std::function<void()> callback) override;
-
-private:
-    Engine& engine_;
-    std::shared_ptr<bool> engine_alive_;
-    std::unique_ptr<Listener> listener_;
 };
 
 }  // namespace netloom::classic

@@ -24,8 +24,11 @@
 #include "netloom/scheduler.hpp"
 #include "netloom/tcp.hpp"
 #include "netloom/tcp_common/congestion.hpp"
+#include "netloom/tcp_common/connection_entry.hpp"
+#include "netloom/tcp_common/engine_counters.hpp"
 #include "netloom/tcp_common/ephemeral_ports.hpp"
 #include "netloom/tcp_common/isn.hpp"
+#include "netloom/tcp_common/listener.hpp"
 #include "netloom/tcp_common/reassembly_buffer.hpp"
 #include "netloom/tcp_common/receiver_ack.hpp"
 #include "netloom/tcp_common/rto.hpp"
@@ -55,7 +58,7 @@ struct Segment {
 };
 
 class Pcb;
-struct Listener;
+using tcp::Listener;
 
 /// What a Pcb needs from its engine.
 class PcbHost {
@@ -77,9 +80,11 @@ public:
     virtual bool admit_time_wait(Pcb& pcb) = 0;
     /// The connection reached CLOSED: forget the 4-tuple.
     virtual void retire(Pcb& pcb) = 0;
-    /// RFC 5961 7: the engine-wide challenge-ACK budget; false when exhausted this second.
+    /// RFC 5961 7: one challenge ACK from the engine-wide budget (counted); false when it is
+    /// spent for this second.
     virtual bool take_challenge_ack() = 0;
-    virtual void note(std::string_view counter) = 0;
+    /// Counts an event of the engine's counter list (tcp_common/engine_counters.hpp).
+    virtual void note(tcp::Counter counter) = 0;
 
 protected:
     ~PcbHost() = default;
@@ -124,7 +129,8 @@ struct ReceiveWindow {
     std::uint8_t quick_acks = 0;  ///< segments still to ACK at once after a gap was filled
 };
 
-class Pcb : public std::enable_shared_from_this<Pcb> {
+/// The front half's bookkeeping (tcp_common/connection_entry.hpp) is the ConnectionEntry base.
+class Pcb : public tcp::ConnectionEntry, public std::enable_shared_from_this<Pcb> {
 public:
     Pcb(PcbHost& host, const tcp::FourTuple& tuple, Time now);
     ~Pcb();
@@ -179,17 +185,7 @@ public:
     /// freed; the user calls left on a handle never reach the host again.
     void engine_gone() noexcept;
 
-    // Engine bookkeeping, not protocol state.
-    std::function<void(std::uint32_t)> on_event;
-    std::uint32_t pending_events = 0;
-    bool in_event_list = false;
-    bool user_attached = false;
-    bool in_table = false;
-    bool queued = false;  ///< in its listener's accept queue
-    Listener* listener = nullptr;
-    bool counted_open = false;
-    bool counted_time_wait = false;  ///< in the engine's TIME-WAIT count
-
+    // Counts the engine sums (tcp::ConnectionTotals).
     std::uint64_t retransmits = 0, rto_count = 0, fast_retransmits = 0, sack_recoveries = 0;
     struct Stats {
         std::uint64_t bytes_sent = 0, bytes_acked = 0, bytes_received = 0;

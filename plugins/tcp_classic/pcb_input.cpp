@@ -36,11 +36,11 @@ void Pcb::input(const Segment& seg) {
     // days old (RFC 7323 5.5, tcp_common paws.hpp).
     if (ts_ok_ && !seg.has(rst)) {
         if (!seg.options.timestamps) {
-            host_.note("rx_no_timestamp");
+            host_.note(tcp::Counter::rx_no_timestamp);
             return;
         }
         if (tcp::paws_rejects(seg.options.timestamps->value, ts_recent_, now() - ts_recent_time_)) {
-            host_.note("rx_paws");
+            host_.note(tcp::Counter::rx_paws);
             // Like Linux, the part below RCV.NXT of a segment PAWS drops is reported (RFC 2883).
             note_duplicate(seg.seq, seg.seq + seg.seq_length(), false);
             send_ack_now();
@@ -70,10 +70,10 @@ void Pcb::input(const Segment& seg) {
             trimmed.flags &= static_cast<std::uint8_t>(~fin);
             if (!seg.payload.empty()) send_ack_now();
         } else if (seg.has(rst)) {
-            host_.note("rx_rst_ignored");  // RFC 5961 3.2: out of window, silently dropped
+            host_.note(tcp::Counter::rx_rst_ignored);  // RFC 5961 3.2: out of window, dropped
             return;
         } else {
-            host_.note("rx_unacceptable");
+            host_.note(tcp::Counter::rx_unacceptable);
             // A retransmission of what we already acknowledged: D-SACK it (RFC 2883 4.1.1).
             if (state_ != TcpState::time_wait)
                 note_duplicate(seg.seq, seg.seq + seg.seq_length(), false);
@@ -150,7 +150,7 @@ bool Pcb::acceptable(const Segment& seg) const noexcept {
 bool Pcb::check_rst(const Segment& seg) {
     // RFC 5961 3.2: reset only on an exact RCV.NXT match; in window gets a challenge ACK.
     if (seg.seq != rcv_.nxt) {
-        host_.note("rx_rst_ignored");
+        host_.note(tcp::Counter::rx_rst_ignored);
         send_challenge_ack();
         return false;
     }
@@ -161,7 +161,7 @@ bool Pcb::check_rst(const Segment& seg) {
             enter_closed(passive_ ? TcpError::none : TcpError::refused);
             return true;
         case TcpState::time_wait:  // RFC 1337: TIME-WAIT ignores RSTs
-            host_.note("rx_rst_ignored");
+            host_.note(tcp::Counter::rx_rst_ignored);
             return false;
         case TcpState::closing:
         case TcpState::last_ack: enter_closed(TcpError::none); return true;
@@ -193,7 +193,7 @@ bool Pcb::check_ack(const Segment& seg) {
     // RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.NXT]; others are answered
     // with an ACK and dropped.
     if (gt(seg.ack, snd_.max) || lt(seg.ack, snd_.una - snd_.max_wnd)) {
-        host_.note("rx_ack_unsent");
+        host_.note(tcp::Counter::rx_ack_unsent);
         send_challenge_ack();
         return false;
     }

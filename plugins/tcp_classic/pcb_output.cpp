@@ -194,7 +194,6 @@ void Pcb::schedule_ack() {
 void Pcb::send_challenge_ack() {
     // RFC 5961 7: rate-limited engine-wide.
     if (!host_.take_challenge_ack()) return;
-    host_.note("challenge_acks");
     send_ack_now();
 }
 

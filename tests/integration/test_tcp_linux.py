@@ -120,7 +120,7 @@ class TcpAgainstLinux(unittest.TestCase):
 
     def check_clean_counters(self, stats):
         tcp = stats.get("main/tcp", {})
-        for name in ("rx_bad_checksum", "rx_malformed"):
+        for name in ("rx_bad_checksum", "rx_malformed", "rx_bad_options"):
             if name in tcp:
                 self.assertEqual(tcp[name], 0, f"{name}: {tcp}")
 

@@ -127,19 +127,9 @@ TEMPLATE_TEST_CASE(
     CHECK(p.client->error() == TcpError::unreachable);
 }
 
-// ENGINE BUG (tcp_utcp, reported in issue 13): Engine::ip_error runs the core on the table's
-// own shared_ptr, by reference; a hard error retires the socket, retire() erases that table
-// entry and then reads through the reference (heap-use-after-free, seen by ASan). The case runs
-// for tcp_utcp except under AddressSanitizer (its behaviour is right) until that is fixed.
-#if defined(__SANITIZE_ADDRESS__)
-#define ICMP_HARD_ERROR_ENGINES tcp_classic
-#else
-#define ICMP_HARD_ERROR_ENGINES TCP_ENGINES
-#endif
-
 TEMPLATE_TEST_CASE(
     "ICMP port or protocol unreachable in SYN-SENT refuses the connection like a RST",
-    "[tcp_engines][icmp]", ICMP_HARD_ERROR_ENGINES) {
+    "[tcp_engines][icmp]", TCP_ENGINES) {
     // icmp-port-unreachable-syn-sent-refused.pkt (RFC 1122 4.2.3.9: codes 2-4 are hard errors;
     // Linux reports ECONNREFUSED for port unreachable); icmp-host-unreachable-syn-sent-soft.pkt:
     // host unreachable (code 1) is soft, the connection keeps trying (nullopt: still open).

@@ -1,6 +1,8 @@
 // connection.cpp — user calls on tcp_utcp connections and listeners.
 #include "shell/connection.hpp"
 
+#include "netloom/tcp_common/readiness.hpp"
+
 namespace netloom::utcp {
 
 Connection::Connection(Engine& engine, std::shared_ptr<Socket> socket)
@@ -83,30 +85,9 @@ void Connection::on_event(std::function<void(std::uint32_t events)> callback) {
     // Report the current readiness once, so a callback set late misses nothing (a connection
     // from accept() may already hold data, a FIN or an error).
     const Tcb& tcb = socket_->tcb;
-    std::uint32_t events = 0;
-    if (tcb.error != TcpError::none) events |= kTcpError;
-    if (readable_bytes() > 0 || utcp::eof(tcb)) events |= kTcpReadable;
-    if (send_space() > 0 && tcb.state != TcpState::syn_sent) events |= kTcpWritable;
-    if (tcb.state == TcpState::closed && tcb.error == TcpError::none) events |= kTcpClosed;
+    const std::uint32_t events = tcp::current_readiness(
+        {tcb.state, tcb.error, readable_bytes(), utcp::eof(tcb), send_space()});
     if (events) engine_.queue_events(socket_, events);
-}
-
-ListenerHandle::ListenerHandle(Engine& engine, std::unique_ptr<ListenerState> state)
-    : engine_(engine), state_(std::move(state)) {}
-
-ListenerHandle::~ListenerHandle() {
-    engine_.close_listener(*state_);
-}
-
-std::unique_ptr<TcpConnection> ListenerHandle::accept() {
-    auto socket = engine_.accept_from(*state_);
-    if (!socket) return nullptr;
-    return std::make_unique<Connection>(engine_, std::move(socket));
-}
-
-void ListenerHandle::on_acceptable(std::function<void()> callback) {
-    state_->on_acceptable = std::move(callback);
-    if (state_->on_acceptable && !state_->accept_queue.empty()) engine_.notify_acceptable(*state_);
 }
 
 }  // namespace netloom::utcp

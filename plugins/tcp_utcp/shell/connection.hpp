@@ -1,5 +1,6 @@
-// connection.hpp — the user's handles on tcp_utcp: TcpConnection over a shared Socket, and
-// TcpListener over a ListenerState. Each call runs one core rule through Engine::run_core.
+// connection.hpp — the user's handle on a tcp_utcp connection: TcpConnection over a shared
+// Socket. Each call runs one core rule through Engine::run_core. (Listeners are the front
+// half's: tcp_common/listener_handle.hpp.)
 //
 // Contract: as tcp.hpp. A handle keeps its Socket alive after the engine forgot it (so state()
 // and error() still answer); destroying a handle closes the connection (close_1: FIN, or RST
@@ -37,19 +38,6 @@ private:
     Engine& engine_;
     std::shared_ptr<Socket> socket_;
     bool closed_by_user_ = false;
-};
-
-class ListenerHandle final : public TcpListener {
-public:
-    ListenerHandle(Engine& engine, std::unique_ptr<ListenerState> state);
-    ~ListenerHandle() override;
-    std::uint16_t port() const noexcept override { return state_->core.port; }
-    std::unique_ptr<TcpConnection> accept() override;
-    void on_acceptable(std::function<void()> callback) override;
-
-private:
-    Engine& engine_;
-    std::unique_ptr<ListenerState> state_;
 };
 
 }  // namespace netloom::utcp

@@ -1,99 +1,46 @@
-// engine.hpp — the shell of tcp_utcp: everything the pure core does not do. It demultiplexes
-// segments from the IP layer by 4-tuple, turns Packets into core Segments and back, keeps one
-// scheduler timer per connection at the core's next deadline, posts readiness events to the
-// user, and runs the listeners: a bounded half-open set and accept queue, with SYN cookies
-// (RFC 4987) when either is full.
+// engine.hpp — the shell of tcp_utcp: what the pure core does not do for one connection, on
+// top of the engine-independent front half (tcp_common/front_half.hpp: segment input checks,
+// demultiplexing, listeners, SYN cookies, TIME-WAIT, ports, counters, event flush). It turns
+// front-half segments into core Segments and core Segments into Packets, keeps one scheduler
+// timer per connection at the core's next deadline, and applies each rule's Outputs.
 //
 // Contract: single-threaded on the scheduler's thread. A connection lives in a `Socket`, shared
-// by the engine (while the 4-tuple is in use on the wire) and the user's TcpConnection handle
-// (while the user holds it): the engine forgets a socket when the core reaches CLOSED; the
-// handle forgets it when destroyed (closing gracefully, or with RST if unread data remains).
-// Every core call goes through `run_core`, which emits the segments, arms the timer, queues the
-// events and retires the socket if it closed. Events reach callbacks from a posted flush, never
-// from inside the call that caused them.
+// by the front half (while the 4-tuple is in use on the wire) and the user's TcpConnection
+// handle (while the user holds it): the engine retires a socket when the core reaches CLOSED;
+// the handle forgets it when destroyed (closing gracefully, or with RST if unread data
+// remains). Every core call goes through `run_core`, which emits the segments, arms the timer,
+// queues the events and retires the socket if it closed.
 #pragma once
 
 #include <spdlog/logger.h>
 #include <cstdint>
-#include <deque>
-#include <functional>
 #include <memory>
 #include <optional>
-#include <unordered_map>
-#include <vector>
 
 #include "core/rules.hpp"
 #include "netloom/ip.hpp"
 #include "netloom/scheduler.hpp"
 #include "netloom/tcp.hpp"
-#include "netloom/tcp_common/challenge_ack.hpp"
-#include "netloom/tcp_common/ephemeral_ports.hpp"
-#include "netloom/tcp_common/secret_seed.hpp"
-#include "netloom/tcp_common/syn_cookie.hpp"
+#include "netloom/tcp_common/front_half.hpp"
 #include "shell/engine_config.hpp"
-#include "shell/engine_counters.hpp"
 
 namespace netloom::utcp {
 
-struct ListenerState;
-
 /// One connection: the core's TCB plus what the shell keeps beside it.
-struct Socket {
-    Socket(Tcb&& tcb_) : tcb(std::move(tcb_)) {}
+struct Socket : tcp::ConnectionEntry {
+    explicit Socket(Tcb&& tcb_) : tcb(std::move(tcb_)) {}
     Tcb tcb;
     TimerId timer = 0;  ///< scheduler timer, armed at `timer_deadline`
     Time timer_deadline{0};
-    std::uint32_t pending_events = 0;  ///< TcpEvent bits not yet delivered
-    bool in_flush_list = false;
-    bool user_attached = false;         ///< a TcpConnection handle exists
-    bool in_table = false;              ///< findable by 4-tuple
-    bool queued = false;                ///< passive, established, in its listener's accept queue
-    bool counted_open = false;          ///< counted in connections_opened
-    bool in_time_wait = false;          ///< counted in the engine's TIME-WAIT total
-    bool retired = false;               ///< out of the table for good (retire ran)
-    std::uint32_t last_tsval = 0;       ///< TSval of the last segment sent (TIME-WAIT reuse)
-    Time time_wait_since{0};            ///< when it entered TIME-WAIT
-    ListenerState* listener = nullptr;  ///< passive, not yet accepted: its listener
-    std::function<void(std::uint32_t)> on_event;
+    std::uint32_t last_tsval = 0;  ///< TSval of the last segment sent (TIME-WAIT reuse)
+    Time time_wait_since{0};       ///< when it entered TIME-WAIT
 };
 
-struct ListenerState {
-    Listener core;
-    std::uint32_t backlog = 0;      ///< completed connections waiting for accept()
-    std::uint32_t syn_backlog = 0;  ///< half-open (SYN-RECEIVED) connections
-    std::uint32_t half_open = 0;
-    std::deque<std::shared_ptr<Socket>> accept_queue;
-    std::function<void()> on_acceptable;
-    bool acceptable_pending = false;
-};
-
-struct TupleHash {
-    std::size_t operator()(const tcp::FourTuple& t) const noexcept {
-        std::uint64_t a =
-            (std::uint64_t{t.remote_address.to_uint()} << 32) ^ t.local_address.to_uint();
-        std::uint64_t b = (std::uint64_t{t.remote_port} << 16) | t.local_port;
-        std::uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull);
-        return static_cast<std::size_t>(h ^ (h >> 29));
-    }
-};
-
-class Engine final : public TcpEngine, public Transport {
+class Engine final : public tcp::FrontHalf {
 public:
     Engine(EngineConfig config, IpLayer& ip, Scheduler& scheduler,
            std::shared_ptr<spdlog::logger> log);
     ~Engine() override;
-
-    // TcpEngine
-    void start() override;
-    std::unique_ptr<TcpListener> listen(std::uint16_t port, std::uint32_t backlog = 0) override;
-    std::unique_ptr<TcpConnection> connect(const TcpEndpoint& remote,
-                                           const TcpConnectOptions& options = {}) override;
-    std::size_t memory_in_use() const noexcept override;
-    void visit_counters(const CounterVisitor& visit) const override;
-
-    // Transport
-    void ip_input(const IpMeta& meta, Packet&& segment) override;
-    void ip_error(const IcmpErrorReport& report) override;
 
     /// The effective configuration (defaults filled, MSS clamped to the device, secrets drawn).
     const EngineConfig& config() const noexcept { return config_; }
@@ -113,55 +60,46 @@ public:
             return result;
         }
     }
-    void queue_events(const std::shared_ptr<Socket>& socket, std::uint32_t events);
-    void notify_acceptable(ListenerState& listener);
-    void close_listener(ListenerState& listener);
-    std::shared_ptr<Socket> accept_from(ListenerState& listener);
 
 private:
+    // tcp::FrontHalf's hooks.
+    void deliver(std::shared_ptr<tcp::ConnectionEntry> connection,
+                 const tcp::Segment& segment) override;
+    void open_passive(tcp::Listener& listener, const tcp::FourTuple& tuple,
+                      const tcp::Segment& syn) override;
+    void send_cookie_syn_ack(const tcp::FourTuple& tuple, const tcp::Segment& syn,
+                             SeqNum cookie) override;
+    void open_from_cookie(tcp::Listener& listener, const tcp::FourTuple& tuple,
+                          const tcp::Segment& ack, std::uint16_t mss) override;
+    std::unique_ptr<TcpConnection> open_active(
+        const tcp::FourTuple& tuple, const TcpConnectOptions& options,
+        const std::optional<tcp::TimeWaitRecord>& reused) override;
+    std::unique_ptr<TcpConnection> make_handle(
+        std::shared_ptr<tcp::ConnectionEntry> connection) override;
+    void deliver_icmp(std::shared_ptr<tcp::ConnectionEntry> connection,
+                      const IcmpErrorReport& report) override;
+    bool time_wait_accepts_syn(const tcp::ConnectionEntry& connection,
+                               const tcp::Segment& syn) const override;
+    std::optional<tcp::TimeWaitRecord> time_wait_record(
+        const tcp::ConnectionEntry& connection) const override;
+    void end_time_wait(std::shared_ptr<tcp::ConnectionEntry> connection) override;
+    void abort(std::shared_ptr<tcp::ConnectionEntry> connection) override;
+    std::uint32_t ts_offset(const tcp::FourTuple& tuple) const override;
+    tcp::ConnectionTotals totals(const tcp::ConnectionEntry& connection) const override;
+    std::size_t footprint(const tcp::ConnectionEntry& connection) const override;
+
     void apply(const std::shared_ptr<Socket>& socket, Outputs& out);
     void emit(const Segment& segment, const tcp::FourTuple& tuple);
     void arm_timer(const std::shared_ptr<Socket>& socket);
     void on_timer(Socket* socket);
-    void post_flush();
-    void flush_events();
-    void retire(const std::shared_ptr<Socket>& socket);
-    void insert(const std::shared_ptr<Socket>& socket);
-    void on_established(const std::shared_ptr<Socket>& socket);
-
-    void input_no_connection(const tcp::FourTuple& tuple, const Segment& segment);
-    void input_listener(ListenerState& listener, const tcp::FourTuple& tuple,
-                        const Segment& segment);
-    /// The local port for an active open to `tuple`'s destination; retires the TIME-WAIT
-    /// connection it takes over (returned in `reused`). Throws TcpNoFreePort.
-    std::uint16_t ephemeral_port(tcp::FourTuple tuple, std::optional<tcp::TimeWaitRecord>& reused);
-    tcp::PortCandidate probe_port(const tcp::FourTuple& tuple) const;
+    /// The core reached CLOSED (or is taken there): timer off, out of the front half.
+    void close_socket(const std::shared_ptr<Socket>& socket);
     void count_notes(std::uint32_t notes);
 
     EngineConfig config_;
-    IpLayer& ip_;
-    Scheduler& scheduler_;
     std::shared_ptr<spdlog::logger> log_;
-    tcp::EngineSecrets secrets_;
     std::shared_ptr<const Config> shared_config_;  ///< one copy for every connection
-    tcp::SynCookies cookies_;
-    tcp::EphemeralPorts ports_;
-    EngineCounters counters_;
-    /// RFC 5961 7: one challenge-ACK budget for every connection (tcp_common challenge_ack.hpp);
-    /// the core marks its challenge ACKs and emit() drops those past the budget.
-    tcp::ChallengeAckLimiter challenge_acks_{config_.core.challenge_ack_limit};
-
-    std::unordered_map<tcp::FourTuple, std::shared_ptr<Socket>, TupleHash> table_;
-    std::unordered_map<std::uint16_t, ListenerState*> listeners_;
-    std::vector<std::shared_ptr<Socket>> flush_list_;
-    std::vector<ListenerState*> acceptable_list_;
-    bool flush_posted_ = false;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-    std::size_t time_wait_count_ = 0;
-    std::optional<Time> cookies_sent_at_;  ///< last SYN cookie sent (validate only after one)
-    static constexpr Time kCookieLife = std::chrono::seconds(128);  ///< two cookie slots
-    std::vector<ListenerState*>* flushing_listeners_ = nullptr;
-    bool started_ = false;
+    Listener listen_rules_;  ///< what the core's listener rules read (the shared config)
 };
 
 }  // namespace netloom::utcp
