@@ -75,13 +75,16 @@ bash scripts/build.sh build -DNETLOOM_TESTS=ON -DNETLOOM_BENCH=ON || exit 1
 # The ASan+UBSan tree builds at the lowest CPU priority while the main tests run: most of those
 # wait on the network (retransmission timers, fixed-length iperf3 runs), so the build mostly
 # fills idle time and the suite takes minutes less on the 2-core CI machine.
-echo "== build (ASan+UBSan) started in the background (log: build-asan/build.log)"
-mkdir -p build-asan
-# -O0 -g1: under the sanitizers -O0 compiles 25-33 % faster than -O1 (measured per file here);
+# It is built with clang: the unit tests then also run built by a second compiler, and clang 14
+# compiles these -O0 sanitized files ~1.4x faster than GCC 12 (measured on four heavy ones).
+# -O0 -g1: under the sanitizers -O0 compiles 25-33 % faster than -O1 (measured per file);
 # the unit tests run slower (~80 s instead of ~35 s) but the build is what the suite waits for.
 # Line tables are all a report needs.
+echo "== build (ASan+UBSan, clang) started in the background (log: build-asan/build.log)"
+mkdir -p build-asan
 nice -n 19 bash scripts/build.sh build-asan -DNETLOOM_SANITIZE=ON -DNETLOOM_BENCH=OFF \
-  -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g1" >build-asan/build.log 2>&1 &
+  -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g1" \
+  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang >build-asan/build.log 2>&1 &
 asan_build=$!
 
 echo "== tests"

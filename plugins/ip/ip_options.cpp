@@ -10,17 +10,6 @@ using namespace std::chrono_literals;
 using wire::Ipv4Address;
 using wire::Ipv4Cidr;
 
-std::string describe(Time value) {
-    return std::to_string(value.count()) + "ns";
-}
-
-Time read_duration(const Config& config, std::string_view key, Time fallback, Time min, Time max,
-                   std::string_view expected) {
-    const Time value = config.get_duration(key, fallback);
-    if (value < min || value > max) config.fail(key, expected, describe(value));
-    return value;
-}
-
 /// Why `address` cannot be a host address (RFC 1122 3.2.1.3), or nullptr when it can.
 const char* unusable_host(Ipv4Address address) {
     if (address.is_unspecified()) return "the unspecified address";
@@ -76,9 +65,8 @@ IpOptions IpOptions::from_config(const Config& config) {
 
     ArpOptions& arp = options.arp;
     arp.cache_size = static_cast<std::size_t>(config.get_int("arp_cache_size", 512, 1, 1 << 20));
-    arp.lifetime =
-        read_duration(config, "arp_lifetime", 60s, 1ms, 24h, "a duration from 1ms to 24h");
-    arp.retry = read_duration(config, "arp_retry", 1s, 1ms, 1h, "a duration from 1ms to 1h");
+    arp.lifetime = config.get_duration("arp_lifetime", 60s, 1ms, 24h);
+    arp.retry = config.get_duration("arp_retry", 1s, 1ms, 1h);
     arp.retries = static_cast<std::uint32_t>(config.get_int("arp_retries", 3, 1, 100));
     arp.queue = static_cast<std::size_t>(config.get_int("arp_queue", 16, 1, 65536));
     arp.queue_total = static_cast<std::size_t>(config.get_int("arp_queue_total", 256, 1, 1 << 20));
@@ -89,8 +77,7 @@ IpOptions IpOptions::from_config(const Config& config) {
         config.fail("reassembly_memory", "a size from 4KiB to 1GiB", std::to_string(memory));
     }
     reassembly.memory = static_cast<std::size_t>(memory);
-    reassembly.timeout =
-        read_duration(config, "reassembly_timeout", 30s, 1ms, 1h, "a duration from 1ms to 1h");
+    reassembly.timeout = config.get_duration("reassembly_timeout", 30s, 1ms, 1h);
     reassembly.max_fragments =
         static_cast<std::uint32_t>(config.get_int("reassembly_max_fragments", 64, 1, 8192));
 

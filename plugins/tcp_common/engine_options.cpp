@@ -24,11 +24,7 @@ std::uint32_t bounded_size(const netloom::Config& c, std::string_view key, std::
 /// A strictly positive duration, at most `max` (a zero timer would spin the scheduler).
 nanoseconds positive_duration(const netloom::Config& c, std::string_view key, nanoseconds fallback,
                               nanoseconds max = std::chrono::hours(24)) {
-    const nanoseconds value = c.get_duration(key, fallback);
-    if (value <= nanoseconds::zero() || value > max)
-        c.fail_message(key, std::string(key) + " must be positive and at most " +
-                                std::to_string(max.count()) + "ns");
-    return value;
+    return c.get_duration(key, fallback, nanoseconds(1), max);
 }
 
 std::uint32_t bounded_count(const netloom::Config& c, std::string_view key, std::uint32_t fallback,
@@ -113,11 +109,9 @@ EngineOptions read_engine_options(const netloom::Config& c) {
     e.max_time_wait = bounded_count(c, "max_time_wait", e.max_time_wait, 0, 1 << 22);
     e.nodelay = c.get_bool("nodelay", e.nodelay);
     read_port_range(c, "ephemeral_ports", e.ephemeral_first, e.ephemeral_last);
-    e.time_wait_reuse_delay = c.get_duration("time_wait_reuse_delay", e.time_wait_reuse_delay);
-    // Past 2 MSL the TIME-WAIT is gone anyway; a negative delay means nothing.
-    if (e.time_wait_reuse_delay < nanoseconds::zero() || e.time_wait_reuse_delay > 2 * e.msl)
-        c.fail_message("time_wait_reuse_delay",
-                       "time_wait_reuse_delay must be between 0 and 2 * msl");
+    // Past 2 MSL the TIME-WAIT is gone anyway.
+    e.time_wait_reuse_delay = c.get_duration("time_wait_reuse_delay", e.time_wait_reuse_delay,
+                                             nanoseconds::zero(), 2 * e.msl);
     return e;
 }
 

@@ -225,13 +225,13 @@ TEST_CASE("wire: ping-pong from inside the sink keeps order and never re-enters"
     ManualScheduler sched;
     WireDevice a(options("wt-pingpong", kMacA), sched);
     WireDevice b(options("wt-pingpong", kMacB), sched);
-    const std::uint32_t rounds = 1000;
+    constexpr std::uint32_t rounds = 1000;
     std::uint32_t expected_at_a = 1;
     int depth = 0;
     bool reentered = false;
     // Each side answers every frame with tag+1, from its sink: a stack's normal behaviour.
     auto serve = [&](WireDevice& self, MacAddress peer, std::uint32_t* expected) {
-        return [&self, peer, expected, &depth, &reentered, rounds] {
+        return [&self, peer, expected, &depth, &reentered] {
             if (depth++ != 0) reentered = true;
             self.poll(64, [&](Packet&& p) {
                 std::uint32_t tag = tag_of(p.bytes());

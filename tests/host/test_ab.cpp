@@ -30,7 +30,7 @@ stacks:
   server:
     device: {use: wire, link: lan0}
     tcp: {use: tcp_utcp}
-    apps: [{use: tcp_echo, role: server, port: 7}]
+    apps: [{use: echo, role: server, port: 7}]
   client:
     device: {use: wire, link: lan0}
     tcp: {use: tcp_utcp}
@@ -191,7 +191,7 @@ TEST_CASE("a derived config has the variant, the workload's apps and report path
     CHECK(doc["stacks"]["server"]["tcp"]["use"].as<std::string>() == "tcp_classic");
     CHECK(doc["scheduler"]["use"].as<std::string>() == "fair");
     CHECK(doc["run"]["duration"].as<std::string>() == "60000ms");
-    // The server's own tcp_echo is gone: the workload's apps replace every stack's apps.
+    // The server's own echo is gone: the workload's apps replace every stack's apps.
     REQUIRE(doc["stacks"]["server"]["apps"].size() == 1);
     CHECK(doc["stacks"]["server"]["apps"][0]["use"].as<std::string>() == "tcp_bulk");
     CHECK_FALSE(doc["stacks"]["server"]["apps"][0]["report"].IsDefined());  // not a client

@@ -84,6 +84,13 @@ class ConfigErrors(unittest.TestCase):
         self.assert_error(VALID.replace("use: epoll", "use: nosuchsched"),
                           "no plugin named 'nosuchsched'", line=1)
 
+    def test_retired_plugin_name_says_what_replaced_it(self):
+        # tcp_echo became the echo app (issue 13): an old config fails at the app's `use`.
+        config = VALID.replace("link: lan0}\n  b",
+                               "link: lan0}\n    apps: [{use: tcp_echo, role: server}]\n  b")
+        self.assert_error(config, "stacks.a.apps[0].use", "the app 'tcp_echo' is now 'echo'",
+                          "write `use: echo`", line=6)
+
     def test_not_a_plugin(self):
         so = os.path.join(ARGS.fixtures, "netloom_notaplugin.so")
         self.assert_error(VALID.replace("use: ref", f"use: {so}"), so, "not a netloom plugin", line=2)
@@ -132,6 +139,13 @@ class ConfigErrors(unittest.TestCase):
                                         "device: {use: wire, link: lan0}\n    ip: {use: ipv4, address: 10.0.0.1/24}\n"
                                         "    tcp: {use: tcp_utcp, cc: vegas}\n  b"),
                           "stacks.a.tcp.cc", "vegas", line=7)
+
+    def test_duration_out_of_its_bounds(self):
+        self.assert_error(VALID.replace("device: {use: wire, link: lan0}\n  b",
+                                        "device: {use: wire, link: lan0}\n    ip: {use: ipv4, address: 10.0.0.1/24}\n"
+                                        "    tcp: {use: tcp_utcp, rto_min: 0s}\n  b"),
+                          'stacks.a.tcp.rto_min: expected a duration from 1ns to 24h, found "0s"',
+                          line=7)
 
     def test_tcp_app_on_a_stack_without_tcp(self):
         self.assert_error(VALID.replace("device: {use: wire, link: lan0}\n  b",
@@ -447,6 +461,11 @@ class AbLinuxReference(AbRun, unittest.TestCase):
         leftovers = subprocess.run(["pgrep", "-f", "netloom-ab-linux-"], capture_output=True,
                                    text=True).stdout
         self.assertEqual(leftovers, "")
+        # The rr loop runs from beside this executable (ab_linux_rr.py): none of it is left.
+        rr_script = os.path.join(os.path.dirname(os.path.abspath(ARGS.netloom)), "ab_linux_rr.py")
+        leftovers = subprocess.run(["pgrep", "-f", rr_script], capture_output=True,
+                                   text=True).stdout
+        self.assertEqual(leftovers, "")
 
 
 class Listing(unittest.TestCase):
@@ -457,7 +476,7 @@ class Listing(unittest.TestCase):
         expected = {"wire": "driver", "tap": "driver", "pcap": "driver", "impair": "driver",
                     "ref": "checksum", "fast": "checksum", "simd": "checksum", "epoll": "scheduler",
                     "ipv4": "ip", "tcp_utcp": "tcp", "ping": "app", "udp_echo": "app",
-                    "tcp_bulk": "app", "tcp_echo": "app"}
+                    "tcp_bulk": "app", "echo": "app"}
         for name, kind in expected.items():
             self.assertIn(name, plugins)
             self.assertEqual(plugins[name]["kind"], kind)

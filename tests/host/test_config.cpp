@@ -87,6 +87,45 @@ TEST_CASE("out of range values are rejected") {
     CHECK_THROWS_AS(c.get_int("mtu", {}, 68, 9000), ConfigError);
 }
 
+TEST_CASE("durations print in the largest exact unit") {
+    CHECK(format_duration(0ns) == "0");
+    CHECK(format_duration(1ns) == "1ns");
+    CHECK(format_duration(1500us) == "1500us");
+    CHECK(format_duration(1ms) == "1ms");
+    CHECK(format_duration(120s) == "2min");
+    CHECK(format_duration(24h) == "24h");
+}
+
+TEST_CASE("a bounded duration accepts its bounds and names them when out of range") {
+    Config c = Config::load_string("low: 500us\nhigh: 2h\nedge: 1ms\ntop: 1h\n", "d.yaml");
+    CHECK(c.get_duration("edge", {}, 1ms, 1h) == 1ms);
+    CHECK(c.get_duration("top", {}, 1ms, 1h) == 1h);
+    CHECK(c.get_duration("absent", 5s, 1ms, 1h) == 5s);
+
+    ConfigError low = error_of([&] { c.get_duration("low", {}, 1ms, 1h); });
+    CHECK(std::string(low.what()) ==
+          "d.yaml:1:6: low: expected a duration from 1ms to 1h, found \"500us\"");
+    ConfigError high = error_of([&] { c.get_duration("high", {}, 1ms, 1h); });
+    CHECK(std::string(high.what()) ==
+          "d.yaml:2:7: high: expected a duration from 1ms to 1h, found \"2h\"");
+}
+
+TEST_CASE("a duration bounded on one side says which side") {
+    Config c = Config::load_string("stacks:\n  a:\n    timeout: 0s\n    slack: 2s\n", "o.yaml");
+    Config a = c.child("stacks").child("a");
+    ConfigError zero = error_of([&] { a.get_duration("timeout", {}, 1ns); });
+    CHECK(std::string(zero.what()) ==
+          "o.yaml:3:14: stacks.a.timeout: expected a duration of at least 1ns, found \"0s\"");
+    ConfigError slack = error_of([&] { a.get_duration("slack", {}, 0ns, 1s); });
+    CHECK(std::string(slack.what()) ==
+          "o.yaml:4:12: stacks.a.slack: expected a duration from 0 to 1s, found \"2s\"");
+    // Unbounded, a malformed value still gets the example text.
+    Config bad = Config::load_string("wait: 30\n", "b.yaml");
+    ConfigError e = error_of([&] { bad.get_duration("wait"); });
+    CHECK(std::string(e.what()) ==
+          "b.yaml:1:7: wait: expected a duration like 200ms, 30s or 500us, found \"30\"");
+}
+
 TEST_CASE("an unknown key gets a did-you-mean at its own position") {
     Config c = Config::load_string("use: tcp_utcp\nsndbuff: 64KiB\n", "k.yaml");
     c.get_string("use");

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Hostile TCP segments against netloom's TCP engine (as root, in a throw-away namespace).
 
-netloom runs on a TAP link (kernel side 10.73.0.1/24, netloom 10.73.0.2/24) with a tcp_echo
+netloom runs on a TAP link (kernel side 10.73.0.1/24, netloom 10.73.0.2/24) with an echo
 server on port 7 and small listen queues (backlog 16, syn_backlog 64, SYN cookies on). Scapy,
 inside the namespace, plays hosts the kernel knows nothing about (10.73.0.50 and a few more, with
 their own MACs, announced to netloom by ARP), so the kernel never answers netloom's segments for
@@ -74,7 +74,7 @@ class HostileTcp(unittest.TestCase):
         require_root(self, "ping", "tshark")
         if importlib.util.find_spec("scapy") is None:
             skip(self, "tool", "needs Scapy (python3-scapy; run scripts/setup.sh)")
-        require_plugins(self, ARGS.netloom, ARGS.engine, "tcp_echo", "ipv4", "tap", "pcap")
+        require_plugins(self, ARGS.netloom, ARGS.engine, "echo", "ipv4", "tap", "pcap")
 
     def test_netloom_survives_hostile_segments(self):
         with Namespace("nlth") as ns, tempfile.TemporaryDirectory() as tmp:
@@ -86,7 +86,7 @@ class HostileTcp(unittest.TestCase):
             with open(config, "w") as f:
                 f.write(tcp_config(
                     engine=ARGS.engine, tap=TAP, mac=NETLOOM_MAC, address=NETLOOM + "/16",
-                    apps=[{"use": "tcp_echo", "role": "server", "port": ECHO_PORT}],
+                    apps=[{"use": "echo", "role": "server", "port": ECHO_PORT}],
                     limit=LIMIT, pcap=pcap, log_level="warn",
                     tcp_keys={"backlog": BACKLOG, "syn_backlog": SYN_BACKLOG,
                               "syn_cookies": True}))

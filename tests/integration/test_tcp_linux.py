@@ -10,8 +10,8 @@ netloom's tcp_bulk report gives against hashlib's on the Linux side.
   receiver; netloom -> Linux: a tcp_bulk client sends 100 MiB to a Python server.
 - The reverse roles: a tcp_bulk server sends to a Python client, a tcp_bulk client receives
   from a Python server.
-- Half-close: a Python client sends to a tcp_echo server, shuts down its write side, and still
-  gets the whole echo, then EOF; a tcp_echo client against a Python echo server that echoes until
+- Half-close: a Python client sends to an echo server, shuts down its write side, and still
+  gets the whole echo, then EOF; an echo client against a Python echo server that echoes until
   EOF and then closes. The capture of that run must be clean for tshark.
 - RST: a Python sender closing with SO_LINGER 0 mid-transfer makes the tcp_bulk receiver report
   `reset`; a tcp_bulk sender with abort_after makes Python's recv raise ConnectionResetError.
@@ -56,7 +56,7 @@ class TcpAgainstLinux(unittest.TestCase):
 
     def setUp(self):
         require_root(self, "tshark", "nc")
-        require_plugins(self, ARGS.netloom, ARGS.engine, "tcp_bulk", "tcp_echo", "ipv4", "tap",
+        require_plugins(self, ARGS.netloom, ARGS.engine, "tcp_bulk", "echo", "ipv4", "tap",
                         "pcap")
         tmp = tempfile.TemporaryDirectory()
         self.addCleanup(tmp.cleanup)
@@ -251,7 +251,7 @@ class TcpAgainstLinux(unittest.TestCase):
 
     def test_d_half_close_and_closed_port(self):
         pcap = os.path.join(self.tmp, "echo.pcap")
-        netloom = self.start("echo", [{"use": "tcp_echo", "role": "server", "port": 7}],
+        netloom = self.start("echo", [{"use": "echo", "role": "server", "port": 7}],
                              pcap=pcap)
         payload = self.data[:ECHO_BYTES]
         try:
@@ -308,7 +308,7 @@ class TcpAgainstLinux(unittest.TestCase):
 
             with server:
                 linux = Background(echo)
-                netloom = self.start("echo_client", [{"use": "tcp_echo", "role": "client",
+                netloom = self.start("echo_client", [{"use": "echo", "role": "client",
                                                       "target": LINUX, "port": 5007,
                                                       "bytes": ECHO_BYTES, "seed": 5}])
                 stats = self.finish(netloom)  # 0: every byte came back, then EOF

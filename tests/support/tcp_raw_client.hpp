@@ -16,6 +16,7 @@
 
 #include "netloom/ip.hpp"
 #include "netloom/wire/tcp.hpp"
+#include "tcp_segment_out.hpp"
 
 namespace netloom::testing {
 
@@ -98,21 +99,11 @@ public:
 
 private:
     wire::TcpRepr base(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack) const {
-        wire::TcpRepr repr;
-        repr.source_port = local_port_;
-        repr.destination_port = remote_port_;
-        repr.sequence_number = seq;
-        repr.acknowledgment_number = ack;
-        repr.flags = flags;
+        wire::TcpRepr repr = segment_to(local_port_, remote_port_, flags, seq, ack);
         repr.window = 65535;
         return repr;
     }
-    void send(const wire::TcpRepr& repr) {
-        Packet packet = Packet::allocate(repr.buffer_len());
-        auto bytes = packet.append(repr.buffer_len());
-        repr.emit(bytes, ip_.address().address, remote_, ip_.checksum());
-        ip_.output(remote_, IpProtocol::tcp, std::move(packet));
-    }
+    void send(const wire::TcpRepr& repr) { send_segment(ip_, remote_, repr); }
 
     IpLayer& ip_;
     Ipv4Address remote_;

@@ -19,6 +19,7 @@
 #include "netloom/ip.hpp"
 #include "netloom/scheduler.hpp"
 #include "netloom/wire/tcp.hpp"
+#include "tcp_segment_out.hpp"
 
 namespace netloom::testing {
 
@@ -115,12 +116,7 @@ private:
         right_edge_ = rcv_nxt_ + window;
         send(ack);
     }
-    void send(const wire::TcpRepr& repr) {
-        Packet packet = Packet::allocate(repr.buffer_len());
-        auto bytes = packet.append(repr.buffer_len());
-        repr.emit(bytes, ip_.address().address, remote_, ip_.checksum());
-        ip_.output(remote_, IpProtocol::tcp, std::move(packet));
-    }
+    void send(const wire::TcpRepr& repr) { send_segment(ip_, remote_, repr); }
 
     IpLayer& ip_;
     Scheduler& scheduler_;

@@ -5,9 +5,9 @@
 #include <map>
 #include <string>
 
-#include "engine.hpp"
-#include "engine_host.hpp"
-#include "shell/engine.hpp"
+#include "ip_test_support.hpp"
+#include "tcp_engine_factory.hpp"
+#include "wire_device.hpp"
 
 using namespace netloom;
 using namespace netloom::testing;
@@ -32,16 +32,33 @@ Values connection_values(const tcp::ConnectionOptions& options) {
     return values;
 }
 
+struct Host {
+    explicit Host(const std::string& link)
+        : device(options(link), scheduler),
+          env(scheduler, test_checksum(), device),
+          layer(make_layer(env, "address: 10.9.0.1/24\n")) {}
+    static drivers::WireOptions options(const std::string& link) {
+        drivers::WireOptions o;
+        o.link = link;
+        o.mac = mac("02:00:00:00:00:01");
+        return o;
+    }
+    ManualScheduler scheduler;
+    drivers::WireDevice device;
+    IpTestEnv env;
+    std::unique_ptr<ip::Ipv4Layer> layer;
+};
+
 void compare(const std::string& yaml, const std::string& link) {
     INFO("tcp: " << yaml);
     const Config section = Config::load_string(yaml, "tcp.yaml");
     Host a(link + "-utcp"), b(link + "-classic");
-    utcp::Engine utcp_engine(utcp::read_engine_config(section), *a.layer, a.scheduler,
-                             a.env.logger("tcp"));
-    classic::Engine classic_engine(classic::read_engine_config(section), *b.layer, b.scheduler,
-                                   b.env.logger("tcp"));
-    const Values u = engine_values(utcp_engine.config());
-    const Values c = engine_values(classic_engine.config());
+    const auto utcp_engine =
+        make_tcp_engine("tcp_utcp", section, *a.layer, a.scheduler, a.env.logger("tcp"));
+    const auto classic_engine =
+        make_tcp_engine("tcp_classic", section, *b.layer, b.scheduler, b.env.logger("tcp"));
+    const Values u = engine_values(effective_options(*utcp_engine));
+    const Values c = engine_values(effective_options(*classic_engine));
     REQUIRE(u.size() >= 30);
     for (const auto& [key, value] : u) {
         INFO("key " << key);
@@ -50,7 +67,9 @@ void compare(const std::string& yaml, const std::string& link) {
     }
     CHECK(u.size() == c.size());
     // The pure core of tcp_utcp sees the same per-connection values as its shell.
-    const Values core = connection_values(utcp_engine.config().core);
+    const tcp::ConnectionOptions* core_options = connection_options_copy(*utcp_engine);
+    REQUIRE(core_options != nullptr);
+    const Values core = connection_values(*core_options);
     for (const auto& [key, value] : core) {
         INFO("core key " << key);
         CHECK(u.at(key) == value);

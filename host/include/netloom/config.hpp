@@ -68,8 +68,12 @@ public:
                       double min = -1e300, double max = 1e300) const;
     bool get_bool(std::string_view key, std::optional<bool> fallback = {}) const;
     std::uint64_t get_size(std::string_view key, std::optional<std::uint64_t> fallback = {}) const;
+    /// A duration in [min, max] (a value outside is an error like get_int's, naming the bounds:
+    /// "a duration from 1ms to 24h"); the fallback is not checked. Durations are never negative.
     std::chrono::nanoseconds get_duration(
-        std::string_view key, std::optional<std::chrono::nanoseconds> fallback = {}) const;
+        std::string_view key, std::optional<std::chrono::nanoseconds> fallback = {},
+        std::chrono::nanoseconds min = std::chrono::nanoseconds::zero(),
+        std::chrono::nanoseconds max = std::chrono::nanoseconds::max()) const;
     std::vector<std::string> get_string_list(
         std::string_view key, std::optional<std::vector<std::string>> fallback = {}) const;
 
@@ -105,6 +109,8 @@ private:
 /// Parsers shared with tests and the CLI; return nullopt on malformed text.
 std::optional<std::uint64_t> parse_size(std::string_view text);
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
+/// The shortest exact spelling parse_duration reads back: "0", "1ms", "24h", "1500us".
+std::string format_duration(std::chrono::nanoseconds value);
 /// Levenshtein-nearest candidate within a small distance, or empty.
 std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
 

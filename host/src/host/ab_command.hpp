@@ -3,13 +3,9 @@
 // process, and prints a table of medians with ratios to the first variant that has a
 // successful run (the header names it); writes JSON and an SVG chart.
 //
-// Contract: `check_ab_plan` marks variants that name a plugin missing or unavailable here as
-// unavailable (they are reported and skipped, not errors) and composes every other variant ×
-// workload without running it; a composition error throws ConfigError at the override whose
-// path holds the failing key, else at the workload's app holding it, else at the workload when
-// it fails without any override too, else at the variant. `command_ab` returns 0 when every
-// run of every available variant succeeded, 1 otherwise (a failed run is kept out of the
-// medians and its directory is kept for reading), 130 after SIGINT or SIGTERM (the running
+// Contract: `command_ab` first runs the preflight (`check_ab_plan`, ab_check.hpp), then returns
+// 0 when every run of every available variant succeeded, 1 otherwise (a failed run is kept out
+// of the medians and its directory is kept for reading), 130 after SIGINT or SIGTERM (the running
 // child's process group is killed, the Linux reference's namespaces removed, the temporary
 // directory removed unless --keep, no results written), and throws ConfigError for
 // configuration errors. Its temporary directory is removed on every exit path unless kept.
@@ -40,7 +36,6 @@ struct AbOptions {
     std::string log_level;                 // passed on to the children
 };
 
-void check_ab_plan(AbPlan& plan, const PluginCatalog& catalog, Logging& logging);
 int command_ab(const Config& root, const PluginCatalog& catalog, Logging& logging,
                const AbOptions& options);
 

@@ -1,9 +1,11 @@
-// The Linux reference row: iperf3 and a Python request/response loop between two namespaces
-// joined by veth, each measurement a shell script run as a child (like the netloom runs).
+// The Linux reference row: iperf3 and a Python request/response loop (ab_linux_rr.py) between
+// two namespaces joined by veth, each measurement a shell script run as a child (like the
+// netloom runs).
 #include "ab_linux.hpp"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -19,51 +21,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The rr loop: the server echoes `size`-byte messages; the client sends one, waits for the
-// whole echo, and records the round trip, for `seconds` or `count` transactions.
-const char* kRrScript = R"PY(import json, socket, sys, time
-role, address, port, size, seconds, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
-def recv_exactly(s, n):
-    data = b""
-    while len(data) < n:
-        chunk = s.recv(n - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return data
-if role == "server":
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((address, port))
-    listener.listen(1)
-    listener.settimeout(30)  # a client that never comes does not keep the server
-    print("listening", flush=True)
-    conn, _ = listener.accept()
-    conn.settimeout(None)
-    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    while True:
-        message = recv_exactly(conn, size)
-        if message is None:
-            break
-        conn.sendall(message)
-    sys.exit(0)
-conn = socket.create_connection((address, port), timeout=10)
-conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-payload = b"x" * size
-latencies = []
-start = time.perf_counter()
-while (count and len(latencies) < count) or (not count and time.perf_counter() - start < seconds):
-    t0 = time.perf_counter()
-    conn.sendall(payload)
-    if recv_exactly(conn, size) is None:
-        sys.exit("server closed early")
-    latencies.append((time.perf_counter() - t0) * 1e6)
-elapsed = time.perf_counter() - start
-conn.close()
-latencies.sort()
-pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
-print(json.dumps({"metrics": {"rr_per_s": len(latencies) / elapsed, "latency_p50_us": pick(0.5), "latency_p99_us": pick(0.99)}}))
-)PY";
+constexpr const char* kRrScriptName = "ab_linux_rr.py";
+
+// The rr loop's program (ab_linux_rr.py): installed in <prefix>/lib/netloom beside
+// <prefix>/bin/netloom, copied beside the executable in the build tree. Empty when neither has it;
+// `looked` lists where it was sought.
+std::string find_rr_script(std::string& looked) {
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) {
+        looked = "(cannot read /proc/self/exe)";
+        return {};
+    }
+    const fs::path dir = self.parent_path();
+    for (const fs::path& candidate :
+         {dir.parent_path() / "lib" / "netloom" / kRrScriptName, dir / kRrScriptName}) {
+        looked += (looked.empty() ? "" : ", ") + candidate.string();
+        if (fs::is_regular_file(candidate, ec)) return candidate.string();
+    }
+    return {};
+}
 
 struct Mirror {
     std::string workload;
@@ -172,8 +149,9 @@ struct LinuxScratch {
 // foreground mode so it stays in the script's process group), then the client in namespace
 // a writing `out`; the client's output is the result, so the server is stopped once the client
 // is done (iperf3 -s -1 sometimes lingers after its test). Every path is quoted.
-std::string measurement_script(const Mirror& m, const std::string& dir, const std::string& out,
-                               const std::string& a, const std::string& b, long long limit_s) {
+std::string measurement_script(const Mirror& m, const std::string& rr_script,
+                               const std::string& out, const std::string& a, const std::string& b,
+                               long long limit_s) {
     const std::string bound = "timeout --foreground " + std::to_string(limit_s) + " ";
     // Only the programs run inside the namespaces: a `ip netns exec a x && y` would run y
     // outside (the rr client once ran in the root namespace and never reached the server).
@@ -189,10 +167,10 @@ std::string measurement_script(const Mirror& m, const std::string& dir, const st
         const std::string args = " 10.99.0.2 5203 " + std::to_string(m.size) + " " +
                                  std::to_string(m.seconds) + " " + std::to_string(m.count);
         const std::string ready = shell_quote(out + ".server");
-        server = "python3 " + shell_quote(dir + "/rr.py") + " server" + args + " > " + ready;
+        server = "python3 " + shell_quote(rr_script) + " server" + args + " > " + ready;
         // The readiness check reads a file (any namespace); the client itself runs in a.
         client = "grep -q listening " + ready + " 2>/dev/null && " + in_a + "python3 " +
-                 shell_quote(dir + "/rr.py") + " client" + args + " > " + shell_quote(out);
+                 shell_quote(rr_script) + " client" + args + " > " + shell_quote(out);
     }
     return "ip netns exec " + b + " " + bound + server + " &\nserver=$!\nstatus=1\n" +
            "for i in $(seq 100); do\n  if " + client +
@@ -233,8 +211,21 @@ LinuxReference measure_linux_reference(const AbPlan& plan, int runs) {
         ref.note = "skipped: creating network namespaces needs root";
         return ref;
     }
-    const std::vector<Mirror> todo = mirrors(plan);
+    std::vector<Mirror> todo = mirrors(plan);
+    std::string looked;
+    const std::string rr_script = find_rr_script(looked);
+    std::string skipped;  // workloads left out for want of the rr program
+    if (rr_script.empty() &&
+        std::any_of(todo.begin(), todo.end(), [](const Mirror& m) { return !m.bulk; })) {
+        skipped = std::string("rr workloads skipped: ") + kRrScriptName + " not found (looked in " +
+                  looked + ")";
+        std::erase_if(todo, [](const Mirror& m) { return !m.bulk; });
+    }
     if (todo.empty()) {
+        if (!skipped.empty()) {
+            ref.note = "skipped: " + skipped;
+            return ref;
+        }
         ref.note = "skipped: no workload with a tcp_bulk sender or an rr client in rr mode";
         return ref;
     }
@@ -248,7 +239,6 @@ LinuxReference measure_linux_reference(const AbPlan& plan, int runs) {
     const std::string& dir = scratch.dir;
     const std::string& a = scratch.a;
     const std::string& b = scratch.b;
-    std::ofstream(dir + "/rr.py") << kRrScript;
     const AbChildResult setup =
         shell(dir, "setup",
               "ip netns add " + a + "\nip netns add " + b + "\nip link add nlab-veth-a netns " + a +
@@ -273,7 +263,7 @@ LinuxReference measure_linux_reference(const AbPlan& plan, int runs) {
                 std::fprintf(stderr, "[linux] %s run %d/%d ... ", m.workload.c_str(), rep, runs);
                 std::fflush(stderr);
                 const AbChildResult r =
-                    shell(dir, name, measurement_script(m, dir, out, a, b, limit_s - 5),
+                    shell(dir, name, measurement_script(m, rr_script, out, a, b, limit_s - 5),
                           std::chrono::seconds(limit_s));
                 const auto got = r.exit_status == 0 && r.spawn_error.empty()
                                      ? linux_run_values(read_json_file(out), m.bulk)
@@ -302,6 +292,7 @@ LinuxReference measure_linux_reference(const AbPlan& plan, int runs) {
     } else if (!failures.empty()) {
         ref.note = failures + " (files in " + dir + ")";
     }
+    if (!skipped.empty()) ref.note += (ref.note.empty() ? "" : "; ") + skipped;
     return ref;
 }
 

@@ -93,10 +93,7 @@ AbPlan AbPlan::from_config(const Config& root) {
     plan.json = ab.get_string("json", plan.json);
     plan.chart = ab.get_string("chart", plan.chart);
     plan.linux_reference = ab.get_bool("linux_reference", false);
-    plan.timeout = ab.get_duration("timeout", plan.timeout);
-    if (plan.timeout <= std::chrono::nanoseconds(0)) {
-        ab.fail("timeout", "a positive duration", ab.get_string("timeout"));
-    }
+    plan.timeout = ab.get_duration("timeout", plan.timeout, std::chrono::nanoseconds(1));
 
     const Config variants = ab.child("variants");
     const YAML::Node variant_nodes = find_key(ab_node, "variants");

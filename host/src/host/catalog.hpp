@@ -49,6 +49,11 @@ private:
     std::vector<std::string> search_path_;
 };
 
+/// Throws PluginError saying what replaced it when `name` is a retired plugin name (`tcp_echo`,
+/// merged into the `echo` app in issue 13), so an old config fails with the way forward even if
+/// a stale plugin file of that name is still on the search path. Does nothing otherwise.
+void refuse_retired_name(const std::string& name);
+
 /// Runs the factory; wraps errors that are not ConfigErrors into a ConfigError at `config`.
 std::shared_ptr<PluginObject> create_object(const PluginHandle& plugin, const Config& config,
                                             Env& env);

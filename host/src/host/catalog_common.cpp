@@ -42,6 +42,22 @@ std::vector<std::string> default_search_path(const std::vector<std::string>& cli
     return path;
 }
 
+void refuse_retired_name(const std::string& name) {
+    struct Retired {
+        const char* name;
+        const char* message;
+    };
+    static constexpr Retired kRetired[] = {
+        {"tcp_echo",
+         "the app 'tcp_echo' is now 'echo' (RFC 862 server and checking client in one app): "
+         "write `use: echo`; `role`, `port`, `target`, `bytes`, `seed`, `connections` and "
+         "`parallel` keep their meaning"},
+    };
+    for (const Retired& r : kRetired) {
+        if (name == r.name) throw PluginError(r.message);
+    }
+}
+
 std::shared_ptr<PluginObject> create_object(const PluginHandle& plugin, const Config& config,
                                             Env& env) {
     const PluginDescriptor& d = *plugin.descriptor;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "ab_check.hpp"
 #include "ab_command.hpp"
 #include "catalog.hpp"
 #ifndef NETLOOM_STATIC_BUILD

@@ -68,6 +68,7 @@ PluginCatalog::PluginCatalog(std::vector<std::string> search_path)
     : search_path_(std::move(search_path)) {}
 
 PluginHandle PluginCatalog::find(const std::string& name, PluginKind expected) const {
+    refuse_retired_name(name);
     fs::path file;
     if (looks_like_path(name)) {
         file = name;

@@ -8,6 +8,7 @@ PluginCatalog::PluginCatalog(std::vector<std::string> search_path)
     : search_path_(std::move(search_path)) {}
 
 PluginHandle PluginCatalog::find(const std::string& name, PluginKind expected) const {
+    refuse_retired_name(name);
     for (const PluginDescriptor* d : static_plugin_table()) {
         if (name != d->name) continue;
         if (d->abi_version != kAbiVersion)

@@ -160,6 +160,20 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
     return std::nullopt;
 }
 
+std::string format_duration(std::chrono::nanoseconds value) {
+    if (value == std::chrono::nanoseconds::zero()) return "0";
+    // Largest unit first; a unit is used only when it divides the value exactly.
+    static constexpr std::pair<std::string_view, std::int64_t> kUnits[] = {
+        {"h", 3'600'000'000'000}, {"min", 60'000'000'000}, {"s", 1'000'000'000},
+        {"ms", 1'000'000},        {"us", 1'000},           {"ns", 1},
+    };
+    for (auto [name, scale] : kUnits) {
+        if (value.count() % scale == 0)
+            return std::to_string(value.count() / scale) + std::string(name);
+    }
+    return std::to_string(value.count()) + "ns";  // unreachable: 1 divides everything
+}
+
 Config::Config(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Config::~Config() = default;
 Config::Config(const Config&) = default;
@@ -356,12 +370,26 @@ std::uint64_t Config::get_size(std::string_view key, std::optional<std::uint64_t
                                      [](const std::string& s) { return parse_size(s); });
 }
 
-std::chrono::nanoseconds Config::get_duration(
-    std::string_view key, std::optional<std::chrono::nanoseconds> fallback) const {
+std::chrono::nanoseconds Config::get_duration(std::string_view key,
+                                              std::optional<std::chrono::nanoseconds> fallback,
+                                              std::chrono::nanoseconds min,
+                                              std::chrono::nanoseconds max) const {
     impl_->known->emplace(key);
+    const bool bounded_below = min > std::chrono::nanoseconds::zero();
+    const bool bounded_above = max < std::chrono::nanoseconds::max();
+    std::string expected = "a duration like 200ms, 30s or 500us";
+    if (bounded_above) {
+        expected = "a duration from " + format_duration(min) + " to " + format_duration(max);
+    } else if (bounded_below) {
+        expected = "a duration of at least " + format_duration(min);
+    }
     return get_scalar<std::chrono::nanoseconds>(
-        *this, impl_->node, key, fallback, "a duration like 200ms, 30s or 500us",
-        [](const std::string& s) { return parse_duration(s); });
+        *this, impl_->node, key, fallback, expected,
+        [&](const std::string& s) -> std::optional<std::chrono::nanoseconds> {
+            auto value = parse_duration(s);
+            if (!value || *value < min || *value > max) return {};
+            return value;
+        });
 }
 
 std::vector<std::string> Config::get_string_list(

@@ -19,10 +19,7 @@ ServiceOptions ServiceOptions::from_config(const Config& config, std::uint16_t d
     }
     o.max_connections =
         static_cast<std::uint32_t>(config.get_int("max_connections", 256, 1, 1'000'000));
-    o.idle_timeout = config.get_duration("idle_timeout", kDefaultIdleTimeout);
-    if (o.idle_timeout < Time{0}) {
-        config.fail("idle_timeout", "a duration >= 0 (0: none)", config.get_string("idle_timeout"));
-    }
+    o.idle_timeout = config.get_duration("idle_timeout", kDefaultIdleTimeout);  // 0: none
     return o;
 }
 

@@ -1,5 +1,5 @@
 // sha256.hpp — Sha256: the SHA-256 hash of FIPS 180-4, computed incrementally, for apps that
-// prove a byte stream arrived intact (tcp_echo, tcp_bulk).
+// prove a byte stream arrived intact (the echo client, tcp_bulk).
 //
 // Contract: `update` may be called any number of times with pieces of any size (the digest only
 // depends on the concatenation); `final` pads per FIPS 180-4 5.1.1, returns the 32-byte digest

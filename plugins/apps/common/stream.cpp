@@ -274,7 +274,7 @@ Task<UdpReceiveResult> UdpChannel::receive(Time deadline) {
             // RFC 1122 3.2.2.1: port unreachable (type 3 code 3) is the UDP "refused".
             const bool port_unreachable = error->type == 3 && error->code == 3;
             co_return UdpReceiveResult{
-                std::nullopt, port_unreachable ? IoStatus::refused : IoStatus::unreachable};
+                std::nullopt, port_unreachable ? IoStatus::refused : IoStatus::unreachable, error};
         }
         if (!co_await waiters_.wait(deadline))
             co_return UdpReceiveResult{std::nullopt, IoStatus::deadline};

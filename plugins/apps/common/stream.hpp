@@ -130,8 +130,9 @@ private:
 };
 
 struct UdpReceiveResult {
-    std::optional<UdpDatagram> datagram;  ///< set when status is ok
-    IoStatus status = IoStatus::ok;       ///< or deadline, refused / unreachable (ICMP)
+    std::optional<UdpDatagram> datagram;   ///< set when status is ok
+    IoStatus status = IoStatus::ok;        ///< or deadline, refused / unreachable (ICMP)
+    std::optional<IcmpErrorReport> error;  ///< with refused / unreachable: the ICMP report
 };
 
 class UdpChannel {

@@ -1,4 +1,4 @@
-// Helpers shared by the TCP apps: config readers, event wiring, clocks, JSON reports.
+// Helpers shared by the TCP apps: config readers, clocks, JSON reports.
 #include "tcp_app_support.hpp"
 
 #include <sys/resource.h>
@@ -33,10 +33,6 @@ void refuse_keys(const Config& config, std::initializer_list<std::string_view> k
             config.fail_message(key, "`" + std::string(key) + "` " + std::string(why));
         }
     }
-}
-
-void notify_on_events(TcpConnection& connection, Wakeup& wakeup) {
-    connection.on_event([&wakeup](std::uint32_t) { wakeup.notify(); });
 }
 
 std::string_view tcp_error_key(TcpError error) noexcept {

@@ -1,10 +1,8 @@
-// tcp_app_support.hpp — small pieces the TCP apps (tcp_echo, tcp_bulk, tcp_conns) share:
-// config readers, wiring a connection's events to a Wakeup, clocks for reports, and writing
-// a JSON report file.
+// tcp_app_support.hpp — small pieces the TCP apps (echo, tcp_bulk, tcp_conns, rr, iperf3...)
+// share: config readers, clocks for reports, and writing a JSON report file.
 //
 // Contract: the config readers fail with ConfigError at the key (never return a bad value).
-// `notify_on_events` replaces the connection's callback; clear it (`on_event({})`) before the
-// Wakeup dies. `write_json_report` writes `path` whole or not at all (a sibling temporary file
+// `write_json_report` writes `path` whole or not at all (a sibling temporary file
 // renamed into place) and throws std::runtime_error naming the path when it cannot.
 #pragma once
 
@@ -20,7 +18,6 @@
 #include "netloom/ip.hpp"
 #include "netloom/scheduler.hpp"
 #include "netloom/tcp.hpp"
-#include "wakeup.hpp"
 
 namespace netloom::apps {
 
@@ -36,17 +33,6 @@ std::uint16_t read_port(const Config& config, std::string_view key,
 void refuse_keys(const Config& config, std::initializer_list<std::string_view> keys,
                  std::string_view why);
 
-/// Every event of `connection` notifies `wakeup` (the waiting coroutine re-checks the state).
-void notify_on_events(TcpConnection& connection, Wakeup& wakeup);
-
-/// CLOSED or TIME-WAIT: nothing more will happen on the connection (RFC 9293 3.3.2).
-constexpr bool tcp_finished(TcpState state) noexcept {
-    return state == TcpState::closed || state == TcpState::time_wait;
-}
-/// Still opening (SYN-SENT, SYN-RECEIVED): no data can move yet.
-constexpr bool tcp_opening(TcpState state) noexcept {
-    return state == TcpState::syn_sent || state == TcpState::syn_received;
-}
 /// Short machine-friendly names for reports: "reset", "refused", "timed_out"...
 std::string_view tcp_error_key(TcpError error) noexcept;
 

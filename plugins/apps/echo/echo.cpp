@@ -1,17 +1,48 @@
-// echo: the RFC 862 server over TCP (bounded per-connection buffer) and UDP; the factory.
+// echo: the keys of both roles, the factory, and the RFC 862 server over TCP (bounded
+// per-connection buffer) and UDP.
 #include "echo.hpp"
 
 #include <stdexcept>
 #include <vector>
 
+#include "tcp_app_support.hpp"
+
 namespace netloom::apps {
 
+EchoOptions EchoOptions::from_config(const Config& config) {
+    EchoOptions o;
+    const std::string role = config.get_choice("role", {"server", "client"}, "server");
+    if (role == "server") {
+        refuse_keys(config, {"target", "bytes", "seed", "connections", "parallel"},
+                    "is a client key; this echo has role: server");
+        o.server = ServiceOptions::from_config(config, 7, true);
+        return o;
+    }
+    o.role = Role::client;
+    refuse_keys(config, {"transport", "max_connections", "idle_timeout"},
+                "is a server key; this echo has role: client");
+    EchoClientOptions& c = o.client;
+    c.target = read_target(config);
+    c.port = read_port(config, "port", 7);
+    c.bytes = config.get_size("bytes", c.bytes);
+    c.seed = static_cast<std::uint64_t>(config.get_int("seed", 1, 0));
+    constexpr std::uint32_t kMax = EchoClientOptions::kMaxConnections;
+    c.connections = static_cast<std::uint32_t>(config.get_int("connections", 1, 1, kMax));
+    c.parallel = static_cast<std::uint32_t>(config.get_int("parallel", 1, 1, kMax));
+    return o;
+}
+
 std::unique_ptr<App> make_echo(const Config& config, Env& env) {
-    const ServiceOptions options = ServiceOptions::from_config(config, 7, true);
+    const EchoOptions options = EchoOptions::from_config(config);
     config.done();
-    TcpEngine* tcp = options.tcp ? &env.tcp() : nullptr;
-    IpLayer* ip = options.udp ? &env.ip() : nullptr;
-    return std::make_unique<EchoServer>(options, tcp, ip, env.scheduler(), env.logger("app.echo"));
+    if (options.role == EchoOptions::Role::client) {
+        return std::make_unique<EchoClient>(options.client, env.tcp(), env.scheduler(),
+                                            env.logger("app.echo"));
+    }
+    TcpEngine* tcp = options.server.tcp ? &env.tcp() : nullptr;
+    IpLayer* ip = options.server.udp ? &env.ip() : nullptr;
+    return std::make_unique<EchoServer>(options.server, tcp, ip, env.scheduler(),
+                                        env.logger("app.echo"));
 }
 
 EchoServer::EchoServer(const ServiceOptions& options, TcpEngine* tcp, IpLayer* ip,

@@ -1,4 +1,5 @@
-// Registers the `echo` app (RFC 862 server over TCP and/or UDP); it lives in echo.cpp.
+// Registers the `echo` app (RFC 862 server over TCP and/or UDP, checking TCP client); it lives in
+// echo.cpp and echo_client.cpp.
 #include "netloom/plugin.hpp"
 #include "echo.hpp"
 #include "netloom/config.hpp"
@@ -12,5 +13,7 @@ std::unique_ptr<netloom::PluginObject> create(const netloom::Config& config, net
 
 }  // namespace
 
-NETLOOM_PLUGIN(netloom_app_echo, app, "echo", "1.0.0",
-               "Echo Protocol server (RFC 862) over TCP and UDP", &create, nullptr);
+NETLOOM_PLUGIN(netloom_app_echo, app, "echo", "1.1.0",
+               "Echo Protocol (RFC 862): server over TCP and UDP, and a TCP client that checks the "
+               "echo by SHA-256",
+               &create, nullptr);

@@ -6,28 +6,18 @@
 
 namespace netloom::apps {
 
-namespace {
-
-Time positive_duration(const Config& config, std::string_view key, Time fallback) {
-    const Time value = config.get_duration(key, fallback);
-    if (value <= Time::zero()) config.fail(key, "a positive duration", "zero or less");
-    return value;
-}
-
-}  // namespace
-
 Iperf3Options Iperf3Options::from_config(const Config& config) {
     using namespace std::chrono;
     Iperf3Options o;
     const std::string role = config.get_choice("role", {"server", "client"});
     o.role = role == "server" ? Role::server : Role::client;
     o.port = read_port(config, "port", iperf3::kDefaultPort);
-    o.timeout = positive_duration(config, "timeout", o.timeout);
+    o.timeout = config.get_duration("timeout", o.timeout, Time{1});
     if (o.role == Role::server) {
         refuse_keys(config, {"target", "time", "bytes", "parallel", "reverse", "length", "report"},
                     "is a client key; this iperf3 has role: server");
-        o.idle_timeout = positive_duration(config, "idle_timeout", o.idle_timeout);
-        o.grace = positive_duration(config, "grace", o.grace);
+        o.idle_timeout = config.get_duration("idle_timeout", o.idle_timeout, Time{1});
+        o.grace = config.get_duration("grace", o.grace, Time{1});
         o.max_pending = static_cast<std::uint32_t>(config.get_int("max_pending", 64, 1, 100000));
         return o;
     }
@@ -42,8 +32,8 @@ Iperf3Options Iperf3Options::from_config(const Config& config) {
         if (p.bytes == 0) config.fail("bytes", "a positive size", "0");
         p.time_s = 0;
     } else {
-        const Time time = config.get_duration("time", seconds(10));
-        if (time < seconds(1) || time > hours(24) || time % seconds(1) != Time::zero())
+        const Time time = config.get_duration("time", seconds(10), seconds(1), hours(24));
+        if (time % seconds(1) != Time::zero())
             config.fail("time", "whole seconds from 1s to 24h (iperf3 sends an integer)",
                         std::to_string(duration_cast<milliseconds>(time).count()) + " ms");
         p.time_s = static_cast<std::uint32_t>(duration_cast<seconds>(time).count());

@@ -18,14 +18,6 @@ namespace {
 constexpr std::uint16_t kFirstIdentifier = 0x4e4c;
 std::uint16_t next_identifier = kFirstIdentifier;
 
-Time checked_duration(const Config& config, const char* key, Time fallback, bool allow_zero) {
-    const Time value = config.get_duration(key, fallback);
-    if (value < Time{0} || (!allow_zero && value == Time{0})) {
-        config.fail(key, allow_zero ? "a duration >= 0" : "a duration > 0", config.get_string(key));
-    }
-    return value;
-}
-
 }  // namespace
 
 PingOptions PingOptions::from_config(const Config& config) {
@@ -37,9 +29,9 @@ PingOptions PingOptions::from_config(const Config& config) {
     }
     o.target = *address;
     o.count = static_cast<std::uint32_t>(config.get_int("count", 5, 1, kMaxCount));
-    o.interval = checked_duration(config, "interval", std::chrono::milliseconds(100), true);
+    o.interval = config.get_duration("interval", std::chrono::milliseconds(100));
     o.size = static_cast<std::uint32_t>(config.get_int("size", 56, 0, kMaxSize));
-    o.timeout = checked_duration(config, "timeout", std::chrono::seconds(1), false);
+    o.timeout = config.get_duration("timeout", std::chrono::seconds(1), Time{1});
     o.expect = static_cast<std::uint32_t>(config.get_int("expect", o.count, 0, o.count));
     if (config.has("identifier")) {
         o.identifier = static_cast<std::uint16_t>(config.get_int("identifier", {}, 0, 65535));
@@ -71,7 +63,8 @@ PingApp::PingApp(PingOptions options, std::uint16_t identifier, IpLayer& ip, Sch
       log_(std::move(log)),
       scratch_(options.size),
       fates_(options.count, Fate::unsent),
-      wakeup_(scheduler) {}
+      replies_(scheduler),
+      scope_(scheduler) {}
 
 PingApp::~PingApp() {
     if (listening_) ip_.on_echo_reply(identifier_, {});
@@ -83,7 +76,7 @@ void PingApp::start(std::function<void(int)> finished) {
     listening_ = true;
     log_->info("PING {} {}({}) bytes of data.", options_.target.to_string(), options_.size,
                options_.size + 28);
-    wakeup_.spawn(run());
+    scope_.spawn(run());
 }
 
 Task<void> PingApp::run() {
@@ -101,12 +94,13 @@ Task<void> PingApp::run() {
                 continue;
             }
             if (next > options_.count && waiting_.empty()) break;
-            Time deadline = Wakeup::kNever;
+            Time deadline = kNoDeadline;
             if (next <= options_.count) deadline = next_send;
             if (!waiting_.empty()) {
                 deadline = std::min(deadline, waiting_.begin()->second + options_.timeout);
             }
-            co_await wakeup_.wait_until(deadline);
+            // Woken by a reply or the deadline; either way the loop re-reads the state.
+            co_await replies_.wait(deadline);
         }
         status = finish(started, scheduler_.now());
     } catch (const std::exception& e) {
@@ -157,7 +151,7 @@ void PingApp::on_reply(const EchoReply& reply) {
         if (fate == Fate::waiting) {
             fate = Fate::corrupt;
             waiting_.erase(sequence);
-            wakeup_.notify();
+            replies_.notify_later();
         }
         return;
     }
@@ -171,7 +165,7 @@ void PingApp::on_reply(const EchoReply& reply) {
             ++counters_.received;
             log_->info("{} bytes from {}: icmp_seq={} time={:.3f} ms", reply.data.size() + 8,
                        reply.from.to_string(), sequence, to_ms(rtt));
-            wakeup_.notify();
+            replies_.notify_later();
             break;
         }
         case Fate::received: ++counters_.duplicates; break;

@@ -6,8 +6,10 @@
 // sequence numbers 1..count. A reply counts as received when it comes from `target`, matches
 // an outstanding sequence number, carries the data sent, and arrives within `timeout` of its
 // request. The app finishes once every request is answered or timed out: status 0 when at
-// least `expect` replies were received. One coroutine does the sending; replies are booked by
-// the IP layer's callback, which wakes the coroutine. Times come from Scheduler::now() only.
+// least `expect` replies were received. One coroutine (in the app's TaskScope) does the sending
+// and waits on a WaitList with the next send or timeout as its deadline; replies are booked by
+// the IP layer's callback, which wakes it on a later loop turn (never inside the IP receive
+// path). Times come from Scheduler::now() only.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +29,8 @@
 #include "netloom/scheduler.hpp"
 #include "netloom/task.hpp"
 #include "rtt_stats.hpp"
-#include "wakeup.hpp"
+#include "task_scope.hpp"
+#include "wait_list.hpp"
 
 namespace netloom::apps {
 
@@ -103,7 +106,8 @@ private:
     Counters counters_;
     RttStats rtt_;
 
-    Wakeup wakeup_;  // last: destroyed first, with the parked coroutine
+    WaitList replies_;  ///< notified when a reply changed what the coroutine waits for
+    TaskScope scope_;   // last: destroyed first, with the coroutine
 };
 
 }  // namespace netloom::apps

@@ -36,14 +36,6 @@ bool check_rr_pattern(std::span<const std::uint8_t> in, bool response, std::uint
 
 namespace {
 
-Time positive(const Config& config, std::string_view key, Time fallback, bool allow_zero) {
-    const Time value = config.get_duration(key, fallback);
-    if (value < Time{0} || (!allow_zero && value == Time{0})) {
-        config.fail(key, allow_zero ? "a duration >= 0" : "a duration > 0", config.get_string(key));
-    }
-    return value;
-}
-
 std::uint32_t read_length(const Config& config, std::string_view key, std::uint64_t fallback,
                           std::uint64_t min) {
     const std::uint64_t value = config.get_size(key, fallback);
@@ -71,7 +63,7 @@ RrOptions RrOptions::from_config(const Config& config) {
         o.max_connections =
             static_cast<std::uint32_t>(config.get_int("max_connections", 1024, 1, 1'000'000));
         o.max_size = read_length(config, "max_size", 64u << 20, kRrHeaderSize);
-        o.idle_timeout = positive(config, "idle_timeout", std::chrono::seconds(60), true);
+        o.idle_timeout = config.get_duration("idle_timeout", std::chrono::seconds(60));
         return o;
     }
     refuse_keys(config, {"max_connections", "max_size", "idle_timeout"},
@@ -87,10 +79,10 @@ RrOptions RrOptions::from_config(const Config& config) {
         o.transactions =
             static_cast<std::uint64_t>(config.get_int("transactions", {}, 1, 1'000'000'000'000));
     } else {
-        o.duration = positive(config, "duration", std::chrono::seconds(2), false);
+        o.duration = config.get_duration("duration", std::chrono::seconds(2), Time{1});
     }
-    o.warmup = positive(config, "warmup", Time{0}, true);
-    o.timeout = positive(config, "timeout", std::chrono::seconds(10), false);
+    o.warmup = config.get_duration("warmup", Time{0});
+    o.timeout = config.get_duration("timeout", std::chrono::seconds(10), Time{1});
     o.nodelay = config.get_bool("nodelay", true);
     o.report = config.get_string("report", "");
     return o;

@@ -17,10 +17,10 @@
 // Scheduler::now(); cpu_seconds is process-wide getrusage.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,7 +37,8 @@
 #include "netloom/task.hpp"
 #include "netloom/tcp.hpp"
 #include "sha256.hpp"
-#include "wakeup.hpp"
+#include "stream.hpp"
+#include "task_scope.hpp"
 
 namespace netloom::apps {
 
@@ -101,34 +102,32 @@ struct BulkResult {
     nlohmann::json to_json() const;
 };
 
-/// One connection's transfer: a coroutine driven by the connection's events.
+/// One connection's transfer on the app API: a coroutine that sends (a writer, with a reader
+/// beside it that drops input and notices the peer's FIN) or receives, then closes.
 class BulkTransfer {
 public:
-    BulkTransfer(const TcpBulkOptions& options, Scheduler& scheduler,
-                 std::unique_ptr<TcpConnection> connection, spdlog::logger& log,
-                 std::function<void()> on_done);
+    /// `stream` holds the established connection, or none (a failed connect: status() says why).
+    BulkTransfer(const TcpBulkOptions& options, Scheduler& scheduler, TcpStream stream,
+                 spdlog::logger& log);
     ~BulkTransfer();
     BulkTransfer(const BulkTransfer&) = delete;
     BulkTransfer& operator=(const BulkTransfer&) = delete;
 
-    /// Starts the coroutine on a later loop turn.
-    void start();
+    /// The whole transfer, to its end (result() is final when it returns).
+    Task<void> run();
     /// How the stall reads the engine's memory_in_use() (optional).
     void set_memory_probe(std::function<std::size_t()> probe) { memory_probe_ = std::move(probe); }
-    bool done() const noexcept { return done_; }
     const BulkResult& result() const noexcept { return result_; }
     std::uint64_t bytes_moved() const noexcept { return moved_; }
 
 private:
-    enum class Phase { opening, moving, closing, done };
-
-    Task<void> run();
-    bool step();
-    bool send_some();
-    bool receive_some();
-    bool stalled();
+    Task<void> send();
+    Task<void> watch_input();
+    Task<void> receive();
+    Task<void> stall();
+    Task<void> close();
     void verify(std::span<const std::uint8_t> got);
-    bool discard_input();
+    std::string error_text(IoStatus status) const;
     void end_clock();
     void finish(bool ok, std::string failure);
     void sample();
@@ -136,31 +135,30 @@ private:
 
     const TcpBulkOptions& options_;
     Scheduler& scheduler_;
-    std::unique_ptr<TcpConnection> connection_;
+    TcpStream stream_;
     spdlog::logger& log_;
-    std::function<void()> on_done_;
-    Phase phase_ = Phase::opening;
-    std::vector<std::uint8_t> buffer_;    ///< sender: the chunk being sent; receiver: recv target
-    std::size_t buffer_sent_ = 0;         ///< sender: bytes of buffer_ accepted by send()
+    std::vector<std::uint8_t> buffer_;    ///< sender: the chunk being sent; receiver: read target
     std::vector<std::uint8_t> expected_;  ///< receiver with a seed: the stream regenerated
-    bool write_shut_ = false;
-    std::string pending_failure_;  ///< decided at EOF, reported once the close completes
-    DataStream stream_;
+    std::array<std::uint8_t, 2048> sink_{};  ///< the sender's reader: input it drops
+    bool write_shut_ = false;                ///< the sender queued every byte and its FIN
+    bool peer_closed_ = false;               ///< the sender saw the peer's FIN before it was done
+    bool input_ended_ = false;               ///< the sender's reader has returned
+    IoStatus input_status_ = IoStatus::ok;   ///< what ended it (eof or an error)
+    std::string pending_failure_;            ///< decided at EOF, reported once the close completes
+    DataStream stream_data_;
     Sha256 hash_;
     std::uint64_t moved_ = 0;  ///< bytes sent (accepted) or received
     std::optional<std::uint64_t> first_mismatch_;
     Time started_{0}, ended_{0};
     double cpu_started_ = 0, cpu_ended_ = 0;
+    bool established_ = false;
     bool clock_stopped_ = false;
-    bool done_ = false;
     BulkResult result_;
     TimerId sample_timer_ = 0;
     std::function<std::size_t()> memory_probe_;
     bool stall_done_ = false;
-    TimerId stall_timer_ = 0;
-    Time stall_until_{0};
     Time sample_interval_ = kBulkSampleInterval;
-    Wakeup wakeup_;  // last: destroyed first, with the parked coroutine
+    WaitList input_done_;  ///< the sender's writer waits here for its reader
 };
 
 /// The factory behind the plugin: reads the config, calls config.done(), builds the role's app.
@@ -180,9 +178,10 @@ public:
     const std::vector<BulkResult>& results() const noexcept { return results_; }
 
 private:
-    Task<void> serve();
-    void add_transfer(std::unique_ptr<TcpConnection> connection);
-    void collect();
+    Task<void> accept_loop();
+    Task<void> connect_and_transfer();
+    Task<void> transfer(TcpStream stream);
+    void record(const BulkResult& result);
     void write_report() const;
     std::string describe(const BulkResult& r) const;
 
@@ -191,15 +190,15 @@ private:
     Scheduler& scheduler_;
     std::shared_ptr<spdlog::logger> log_;
     std::function<void(int)> finished_;
-    std::unique_ptr<TcpListener> listener_;
-    std::list<std::unique_ptr<BulkTransfer>> transfers_;
+    std::unique_ptr<TcpAcceptor> acceptor_;
+    std::vector<const BulkTransfer*> live_;  ///< transfers in progress (their frames own them)
     std::vector<BulkResult> results_;
     bool finished_called_ = false;
 
     std::uint64_t connections_ = 0;  ///< opened or accepted
     std::uint64_t errors_ = 0;       ///< transfers that failed
 
-    Wakeup wakeup_;  // last
+    TaskScope scope_;  // last: destroyed first, with the coroutines using the rest
 };
 
 }  // namespace netloom::apps

@@ -26,71 +26,69 @@ TcpBulkApp::TcpBulkApp(TcpBulkOptions options, TcpEngine& tcp, Scheduler& schedu
       tcp_(tcp),
       scheduler_(scheduler),
       log_(std::move(log)),
-      wakeup_(scheduler) {}
+      scope_(scheduler) {}
 
-TcpBulkApp::~TcpBulkApp() {
-    if (listener_) listener_->on_acceptable({});
-}
+TcpBulkApp::~TcpBulkApp() = default;
 
 void TcpBulkApp::start(std::function<void(int)> finished) {
     finished_ = std::move(finished);
     if (options_.role == TcpBulkOptions::Role::client) {
-        add_transfer(tcp_.connect({options_.target, options_.port}));
-    } else {
-        try {
-            listener_ = tcp_.listen(options_.port);
-        } catch (const std::exception& e) {
-            throw std::runtime_error("tcp_bulk server: cannot listen on TCP port " +
-                                     std::to_string(options_.port) + ": " + e.what());
-        }
-        listener_->on_acceptable([this] { wakeup_.notify(); });
-        log_->info("tcp_bulk server listening on port {} ({})", options_.port,
-                   direction_name(options_.direction));
+        scope_.spawn(connect_and_transfer());
+        return;
     }
-    wakeup_.spawn(serve());
+    try {
+        acceptor_ = std::make_unique<TcpAcceptor>(scheduler_, tcp_, options_.port);
+    } catch (const std::exception& e) {
+        throw std::runtime_error("tcp_bulk server: cannot listen on TCP port " +
+                                 std::to_string(options_.port) + ": " + e.what());
+    }
+    log_->info("tcp_bulk server listening on port {} ({})", options_.port,
+               direction_name(options_.direction));
+    scope_.spawn(accept_loop());
 }
 
-void TcpBulkApp::add_transfer(std::unique_ptr<TcpConnection> connection) {
+Task<void> TcpBulkApp::connect_and_transfer() {
     ++connections_;
-    auto& transfer = *transfers_.emplace_back(std::make_unique<BulkTransfer>(
-        options_, scheduler_, std::move(connection), *log_, [this] { wakeup_.notify(); }));
-    transfer.set_memory_probe([&tcp = tcp_] { return tcp.memory_in_use(); });
-    transfer.start();
+    TcpStream stream = co_await tcp_connect(scheduler_, tcp_, {options_.target, options_.port});
+    co_await transfer(std::move(stream));
 }
 
-Task<void> TcpBulkApp::serve() {
+// Transfers run concurrently; once the server has its `connections`, record() drops the
+// acceptor, which leaves this loop suspended until the scope ends it.
+Task<void> TcpBulkApp::accept_loop() {
     for (;;) {
-        collect();
-        if (finished_called_) co_return;
-        while (listener_) {
-            auto connection = listener_->accept();
-            if (!connection) break;
-            add_transfer(std::move(connection));
-        }
-        co_await wakeup_.wait();
+        TcpStream stream = co_await acceptor_->accept();
+        if (!stream) continue;
+        ++connections_;
+        scope_.spawn(transfer(std::move(stream)));
     }
 }
 
-// Takes the results of finished transfers (their coroutines have returned: each notified us
-// as its last act and this runs on a later loop turn), reports, and finishes when it is time.
-void TcpBulkApp::collect() {
-    bool any = false;
-    for (auto it = transfers_.begin(); it != transfers_.end();) {
-        if (!(*it)->done()) {
-            ++it;
-            continue;
-        }
-        const BulkResult& r = results_.emplace_back((*it)->result());
-        if (!r.ok) ++errors_;
-        if (r.ok) {
-            log_->info("{}", describe(r));
-        } else {
-            log_->error("{}", describe(r));
-        }
-        it = transfers_.erase(it);
-        any = true;
+Task<void> TcpBulkApp::transfer(TcpStream stream) {
+    BulkTransfer transfer(options_, scheduler_, std::move(stream), *log_);
+    transfer.set_memory_probe([&tcp = tcp_] { return tcp.memory_in_use(); });
+    struct Listed {  // in live_ while the frame lives, however it ends
+        std::vector<const BulkTransfer*>& live;
+        const BulkTransfer* transfer;
+        ~Listed() { std::erase(live, transfer); }
+    };
+    {
+        live_.push_back(&transfer);
+        Listed listed{live_, &transfer};
+        co_await transfer.run();
     }
-    if (!any) return;
+    record(transfer.result());
+}
+
+// Takes a finished transfer's result, reports, and finishes when it is time.
+void TcpBulkApp::record(const BulkResult& result) {
+    const BulkResult& r = results_.emplace_back(result);
+    if (!r.ok) ++errors_;
+    if (r.ok) {
+        log_->info("{}", describe(r));
+    } else {
+        log_->error("{}", describe(r));
+    }
     bool report_failed = false;
     if (!options_.report.empty()) {
         try {
@@ -104,10 +102,7 @@ void TcpBulkApp::collect() {
         options_.role == TcpBulkOptions::Role::client ? 1 : options_.connections;
     if (wanted > 0 && results_.size() >= wanted && !finished_called_) {
         finished_called_ = true;
-        if (listener_) {
-            listener_->on_acceptable({});
-            listener_.reset();  // no more connections: later SYNs are refused
-        }
+        acceptor_.reset();  // no more connections: later SYNs are refused
         if (finished_) finished_(errors_ == 0 && !report_failed ? 0 : 1);
     }
 }
@@ -180,7 +175,7 @@ void TcpBulkApp::write_report() const {
 void TcpBulkApp::visit_counters(const CounterVisitor& visit) const {
     std::uint64_t bytes = 0;
     for (const BulkResult& r : results_) bytes += r.bytes;
-    for (const auto& t : transfers_) bytes += t->bytes_moved();
+    for (const BulkTransfer* t : live_) bytes += t->bytes_moved();
     visit("bytes", bytes);
     visit("connections", connections_);
     visit("errors", errors_);

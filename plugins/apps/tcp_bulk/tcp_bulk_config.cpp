@@ -40,9 +40,7 @@ TcpBulkOptions TcpBulkOptions::from_config(const Config& config) {
                                                                                  : Expect::reset;
         if (config.has("stall_after")) {
             o.stall_after = config.get_size("stall_after");
-            o.stall_for = config.get_duration("stall_for");
-            if (o.stall_for <= Time{0})
-                config.fail("stall_for", "a positive duration", config.get_string("stall_for"));
+            o.stall_for = config.get_duration("stall_for", {}, Time{1});
         } else {
             refuse_keys(config, {"stall_for"}, "needs stall_after");
         }

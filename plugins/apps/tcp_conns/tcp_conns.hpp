@@ -9,18 +9,19 @@
 // the glibc heap in use (mallinfo2().uordblks) against their values before the first connect,
 // each divided by the connections established; holds them `hold`, closes them, at most
 // `burst` closing at a time, within `close_timeout` in all; then finishes, status 0 only if all
-// `count` were established and none failed while held. One coroutine paces and measures;
-// connection events only update the connection's phase and wake it.
+// `count` were established and none failed while held. One coroutine paces and measures; one
+// short-lived coroutine per connection opens it (and later one closes it), so an idle
+// connection holds no coroutine, only its TcpStream in a table allocated before the baseline.
 // Contract (server): listens on `port` (accept queue `backlog`), accepts every connection,
-// discards what arrives,
-// closes when the peer has half-closed, never finishes.
+// and holds each in a coroutine that discards what arrives and closes when the peer has
+// half-closed; it never finishes.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -31,7 +32,8 @@
 #include "netloom/scheduler.hpp"
 #include "netloom/task.hpp"
 #include "netloom/tcp.hpp"
-#include "wakeup.hpp"
+#include "stream.hpp"
+#include "task_scope.hpp"
 
 namespace netloom::apps {
 
@@ -82,15 +84,9 @@ public:
     const Measurement& measurement() const noexcept { return measurement_; }
 
 private:
-    enum class Phase : std::uint8_t { unopened, opening, established, failed, closing, closed };
-    struct Slot {
-        std::unique_ptr<TcpConnection> connection;
-        Phase phase = Phase::unopened;
-    };
-
     Task<void> run();
-    void open(std::uint32_t index);
-    void on_event(std::uint32_t index);
+    Task<void> open(std::uint32_t index);
+    Task<void> close(std::uint32_t index, Time limit);
     void report(double cpu_seconds, double hold_seconds) const;
 
     TcpConnsOptions options_;
@@ -98,13 +94,15 @@ private:
     Scheduler& scheduler_;
     std::shared_ptr<spdlog::logger> log_;
     std::function<void(int)> finished_;
-    std::vector<Slot> slots_;
+    std::vector<TcpStream> slots_;          ///< by index; empty until established
+    std::array<std::uint8_t, 512> sink_{};  ///< what a peer sent before the close: dropped
 
     std::uint32_t opening_ = 0;  ///< connects issued and not yet established or failed
     std::uint32_t established_ = 0, failed_ = 0, dropped_ = 0, closing_ = 0, closed_ = 0;
     Measurement measurement_;
 
-    Wakeup wakeup_;  // last
+    WaitList changed_;  ///< an open or a close finished
+    TaskScope scope_;   // last: destroyed first, with the coroutines using the rest
 };
 
 class TcpConnsServer final : public App {
@@ -119,25 +117,18 @@ public:
 
 private:
     Task<void> accept_loop();
-    void on_event(std::uint64_t id);
+    Task<void> hold(TcpStream stream);
 
     std::uint16_t port_;
     std::uint32_t backlog_;
     TcpEngine& tcp_;
     Scheduler& scheduler_;
     std::shared_ptr<spdlog::logger> log_;
-    std::unique_ptr<TcpListener> listener_;
-    struct Held {
-        std::unique_ptr<TcpConnection> connection;
-        bool closing = false;  ///< we called close()
-        bool ended = false;    ///< closed or failed: waiting to be dropped
-    };
-    std::unordered_map<std::uint64_t, Held> held_;
-    std::vector<std::uint64_t> ended_;  ///< ids to drop on the accept loop's next turn
-    std::uint64_t next_id_ = 0;
+    std::unique_ptr<TcpAcceptor> acceptor_;
+    std::array<std::uint8_t, 512> sink_{};  ///< every connection's reads: dropped at once
     std::uint64_t accepted_ = 0, closed_ = 0, errors_ = 0;
 
-    Wakeup wakeup_;  // last
+    TaskScope scope_;  // last: destroyed first, with the coroutines using the rest
 };
 
 }  // namespace netloom::apps

@@ -19,78 +19,47 @@ TcpConnsClient::TcpConnsClient(TcpConnsOptions options, TcpEngine& tcp, Schedule
       tcp_(tcp),
       scheduler_(scheduler),
       log_(std::move(log)),
-      wakeup_(scheduler) {
+      changed_(scheduler),
+      scope_(scheduler) {
     // Allocated before the heap baseline, so the app's own table is not counted per connection.
     slots_.resize(options_.count);
 }
 
-TcpConnsClient::~TcpConnsClient() {
-    for (Slot& slot : slots_) {
-        if (slot.connection) slot.connection->on_event({});
-    }
-}
+TcpConnsClient::~TcpConnsClient() = default;
 
 void TcpConnsClient::start(std::function<void(int)> finished) {
     finished_ = std::move(finished);
-    wakeup_.spawn(run());
+    scope_.spawn(run());
 }
 
-void TcpConnsClient::open(std::uint32_t index) {
-    Slot& slot = slots_[index];
-    try {
-        slot.connection = tcp_.connect({options_.target, options_.port});
-    } catch (const std::exception& e) {
-        // A local refusal (no free ephemeral port, max_connections): this connection fails,
-        // the others go on, and the report says why (an escaping exception would leave run()
-        // waiting for a connection that never opens).
-        slot.phase = Phase::failed;
-        if (++failed_ == 1) log_->warn("tcp_conns: connection {} not opened: {}", index, e.what());
-        return;
+Task<void> TcpConnsClient::open(std::uint32_t index) {
+    TcpStream stream = co_await tcp_connect(scheduler_, tcp_, {options_.target, options_.port});
+    --opening_;
+    if (stream) {
+        slots_[index] = std::move(stream);
+        ++established_;
+    } else if (++failed_ == 1) {
+        // A local refusal (no free ephemeral port, max_connections) fails this connection
+        // only, as a refused or timed-out connect does; the others go on.
+        if (stream.status() == IoStatus::local_error) {
+            log_->warn("tcp_conns: connection {} not opened: {}", index, stream.detail());
+        } else {
+            log_->warn("tcp_conns: connection {} failed: {}", index, to_string(stream.status()));
+        }
     }
-    slot.phase = Phase::opening;
-    ++opening_;
-    // Two words of capture: std::function keeps them inline, no allocation per connection.
-    slot.connection->on_event([this, index](std::uint32_t) { on_event(index); });
+    changed_.notify_later();  // the pacing loop runs on a later turn, after this frame is gone
 }
 
-void TcpConnsClient::on_event(std::uint32_t index) {
-    Slot& slot = slots_[index];
-    TcpConnection& c = *slot.connection;
-    const bool error = c.error() != TcpError::none;
-    switch (slot.phase) {
-        case Phase::opening:
-            if (error) {
-                slot.phase = Phase::failed;
-                --opening_;
-                ++failed_;
-                if (failed_ == 1) {
-                    log_->warn("tcp_conns: connection {} failed: {}", index, to_string(c.error()));
-                }
-            } else if (!tcp_opening(c.state())) {
-                slot.phase = Phase::established;
-                --opening_;
-                ++established_;
-            }
-            break;
-        case Phase::established:
-            if (error) {
-                slot.phase = Phase::failed;
-                ++dropped_;
-            } else {
-                std::uint8_t sink[512];
-                while (c.recv(sink) > 0) {
-                }
-            }
-            break;
-        case Phase::closing:
-            if (error || tcp_finished(c.state())) {
-                slot.phase = Phase::closed;
-                ++closed_;
-            }
-            break;
-        default: return;  // failed or closed: nothing more to learn
-    }
-    wakeup_.notify();
+Task<void> TcpConnsClient::close(std::uint32_t index, Time limit) {
+    TcpStream& stream = slots_[index];
+    // Whatever the server sent is read and dropped first, so the close is a FIN, not a reset.
+    IoResult r;
+    do {
+        r = co_await stream.read(sink_, scheduler_.now());  // only what is there already
+    } while (r.ok());
+    r = co_await stream.close(limit);
+    if (r.status != IoStatus::deadline) ++closed_;  // CLOSED, TIME-WAIT or failed: done
+    changed_.notify_later();
 }
 
 Task<void> TcpConnsClient::run() {
@@ -104,16 +73,17 @@ Task<void> TcpConnsClient::run() {
         // The first connection goes alone: its SYN waits for ARP, and a burst behind it would
         // overflow the IP layer's small ARP queue and cost every dropped SYN an RTO.
         const std::uint32_t limit = established_ + failed_ == 0 ? 1 : options_.burst;
-        while (next < options_.count && opening_ < limit) open(next++);
-        co_await wakeup_.wait();
+        while (next < options_.count && opening_ < limit) {
+            ++opening_;
+            scope_.spawn(open(next++));
+        }
+        co_await changed_.wait();
     }
     measurement_.establish_seconds = to_seconds(scheduler_.now() - started);
     measurement_.established = established_;
 
     // Idle: the last handshakes' ACKs and any delayed-ACK timers are done.
-    for (const Time settled = scheduler_.now() + options_.settle; scheduler_.now() < settled;) {
-        co_await wakeup_.wait_until(settled);
-    }
+    co_await scheduler_.sleep_for(options_.settle);
     const std::size_t engine_after = tcp_.memory_in_use();
     measurement_.engine_bytes = engine_after >= engine_before ? engine_after - engine_before : 0;
     measurement_.heap_bytes =
@@ -126,27 +96,30 @@ Task<void> TcpConnsClient::run() {
         measurement_.heap_bytes_per_connection());
 
     const Time hold_start = scheduler_.now();
-    for (const Time held = hold_start + options_.hold; scheduler_.now() < held;) {
-        co_await wakeup_.wait_until(held);
-    }
+    co_await scheduler_.sleep_for(options_.hold);
     const double hold_seconds = to_seconds(scheduler_.now() - hold_start);
 
     // Closed `burst` at a time too: ten thousand FINs at once would overflow a device queue.
+    // A connection that failed while held (reset, timed out) is `dropped`, not closed.
     std::uint32_t next_close = 0;
     const Time close_limit = scheduler_.now() + options_.close_timeout;
     for (;;) {
         while (next_close < options_.count && closing_ - closed_ < options_.burst) {
-            Slot& slot = slots_[next_close++];
-            if (slot.phase != Phase::established) continue;
-            slot.phase = Phase::closing;
+            const std::uint32_t index = next_close++;
+            const TcpStream& stream = slots_[index];
+            if (!stream) continue;  // never established
+            if (stream.connection().error() != TcpError::none) {
+                ++dropped_;
+                continue;
+            }
             ++closing_;
-            slot.connection->close();
+            scope_.spawn(close(index, close_limit));
         }
         if ((next_close == options_.count && closed_ == closing_) ||
             scheduler_.now() >= close_limit) {
             break;
         }
-        co_await wakeup_.wait_until(close_limit);
+        co_await changed_.wait(close_limit);
     }
     if (closed_ < closing_) {
         log_->warn("tcp_conns: {} of {} connections still closing after {:.1f} s",

@@ -5,17 +5,6 @@
 #include "tcp_conns.hpp"
 
 namespace netloom::apps {
-namespace {
-
-Time read_duration(const Config& config, const char* key, Time fallback, bool allow_zero) {
-    const Time value = config.get_duration(key, fallback);
-    if (value < Time{0} || (!allow_zero && value == Time{0})) {
-        config.fail(key, allow_zero ? "a duration >= 0" : "a duration > 0", config.get_string(key));
-    }
-    return value;
-}
-
-}  // namespace
 
 TcpConnsOptions TcpConnsOptions::from_config(const Config& config) {
     TcpConnsOptions o;
@@ -33,9 +22,9 @@ TcpConnsOptions TcpConnsOptions::from_config(const Config& config) {
     o.target = read_target(config);
     o.count = static_cast<std::uint32_t>(config.get_int("count", o.count, 1, kMaxCount));
     o.burst = static_cast<std::uint32_t>(config.get_int("burst", o.burst, 1, kMaxCount));
-    o.settle = read_duration(config, "settle", o.settle, true);
-    o.hold = read_duration(config, "hold", o.hold, true);
-    o.close_timeout = read_duration(config, "close_timeout", o.close_timeout, false);
+    o.settle = config.get_duration("settle", o.settle);
+    o.hold = config.get_duration("hold", o.hold);
+    o.close_timeout = config.get_duration("close_timeout", o.close_timeout, Time{1});
     o.report = config.get_string("report", "");
     return o;
 }

@@ -6,8 +6,8 @@
 // sends `count` datagrams of `size` bytes, one every `interval` (without waiting for echoes),
 // matches echoes to datagrams by the sequence number they carry, and finishes once each
 // datagram is echoed or its `timeout` has passed: status 0 only when every echo came back
-// intact. All times come from Scheduler::now(). Both run as one coroutine parked on a Wakeup
-// that the socket's on_readable notifies.
+// intact. All times come from Scheduler::now(). Both run as one coroutine (in the app's
+// TaskScope) awaiting UdpChannel::receive (stream.hpp), which resumes it on a later loop turn.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +26,8 @@
 #include "netloom/scheduler.hpp"
 #include "netloom/task.hpp"
 #include "rtt_stats.hpp"
-#include "wakeup.hpp"
+#include "stream.hpp"
+#include "task_scope.hpp"
 
 namespace netloom::apps {
 
@@ -78,7 +79,7 @@ private:
     IpLayer& ip_;
     Scheduler& scheduler_;
     std::shared_ptr<spdlog::logger> log_;
-    std::unique_ptr<UdpSocket> socket_;
+    std::unique_ptr<UdpChannel> channel_;
 
     std::uint64_t received_ = 0;
     std::uint64_t received_bytes_ = 0;
@@ -86,7 +87,7 @@ private:
     std::uint64_t send_failed_ = 0;
     std::uint64_t icmp_errors_ = 0;
 
-    Wakeup wakeup_;  // last: destroyed first, with the parked coroutine, before the socket
+    TaskScope scope_;  // last: destroyed first, with the coroutine, before the channel
 };
 
 class UdpEchoClient final : public App {
@@ -119,6 +120,7 @@ private:
 
     Task<void> run();
     void send(std::uint32_t sequence, Time now);
+    void take(const UdpReceiveResult& result, Time now);
     void take_echo(const UdpDatagram& datagram, Time now);
     void expire(Time now);
     int finish(Time started, Time now);
@@ -128,7 +130,7 @@ private:
     Scheduler& scheduler_;
     std::shared_ptr<spdlog::logger> log_;
     std::function<void(int)> finished_;
-    std::unique_ptr<UdpSocket> socket_;
+    std::unique_ptr<UdpChannel> channel_;
 
     std::vector<std::uint8_t> scratch_;      // a datagram being built or the echo expected
     std::vector<Fate> fates_;                // by sequence - 1
@@ -136,7 +138,7 @@ private:
     Counters counters_;
     RttStats rtt_;
 
-    Wakeup wakeup_;  // last: destroyed first, with the parked coroutine, before the socket
+    TaskScope scope_;  // last: destroyed first, with the coroutine, before the channel
 };
 
 }  // namespace netloom::apps

@@ -1,10 +1,8 @@
 // udp_echo client: sends numbered datagrams on a fixed schedule and matches the echoes.
 #include <algorithm>
 #include <cstring>
-#include <stdexcept>
 
 #include "netloom/wire/bytes.hpp"
-#include "send_status.hpp"
 #include "udp_echo.hpp"
 
 namespace netloom::apps {
@@ -17,17 +15,14 @@ UdpEchoClient::UdpEchoClient(UdpEchoOptions options, IpLayer& ip, Scheduler& sch
       log_(std::move(log)),
       scratch_(options.size),
       fates_(options.count, Fate::unsent),
-      wakeup_(scheduler) {}
+      scope_(scheduler) {}
 
-UdpEchoClient::~UdpEchoClient() {
-    if (socket_) socket_->on_readable({});
-}
+UdpEchoClient::~UdpEchoClient() = default;
 
 void UdpEchoClient::start(std::function<void(int)> finished) {
     finished_ = std::move(finished);
-    socket_ = ip_.udp_bind(0);
-    socket_->on_readable([this] { wakeup_.notify(); });
-    wakeup_.spawn(run());
+    channel_ = std::make_unique<UdpChannel>(scheduler_, ip_);
+    scope_.spawn(run());
 }
 
 Task<void> UdpEchoClient::run() {
@@ -37,14 +32,6 @@ Task<void> UdpEchoClient::run() {
         std::uint32_t next = 1;  // the next sequence number to send (1-based, like ping)
         for (;;) {
             const Time now = scheduler_.now();
-            while (auto datagram = socket_->receive()) take_echo(*datagram, now);
-            while (auto error = socket_->take_error()) {
-                if (counters_.icmp_errors++ == 0) {
-                    log_->warn("udp_echo client: ICMP type {} code {} from {} about {}:{}",
-                               error->type, error->code, error->reporter.to_string(),
-                               error->destination.to_string(), error->destination_port);
-                }
-            }
             expire(now);
             // Datagram n leaves at started + (n-1)*interval: a late loop sends at once but
             // does not shift the later ones.
@@ -54,12 +41,19 @@ Task<void> UdpEchoClient::run() {
                 continue;
             }
             if (next > options_.count && waiting_.empty()) break;
-            Time deadline = Wakeup::kNever;
+            Time deadline = kNoDeadline;
             if (next <= options_.count) deadline = next_send;
             if (!waiting_.empty()) {
                 deadline = std::min(deadline, waiting_.begin()->second + options_.timeout);
             }
-            co_await wakeup_.wait_until(deadline);
+            UdpReceiveResult r = co_await channel_->receive(deadline);
+            // Everything already queued is taken at this one instant, before anything expires
+            // (an echo in the queue is not lost because another one was taken first).
+            const Time arrived = scheduler_.now();
+            while (r.status != IoStatus::deadline) {
+                take(r, arrived);
+                r = co_await channel_->receive(arrived);  // deadline now: only what is queued
+            }
         }
         status = finish(started, scheduler_.now());
     } catch (const std::exception& e) {
@@ -68,19 +62,28 @@ Task<void> UdpEchoClient::run() {
     if (finished_) finished_(status);
 }
 
+void UdpEchoClient::take(const UdpReceiveResult& result, Time now) {
+    if (result.datagram) return take_echo(*result.datagram, now);
+    if (counters_.icmp_errors++ == 0 && result.error) {
+        const IcmpErrorReport& error = *result.error;
+        log_->warn("udp_echo client: ICMP type {} code {} from {} about {}:{}", error.type,
+                   error.code, error.reporter.to_string(), error.destination.to_string(),
+                   error.destination_port);
+    }
+}
+
 void UdpEchoClient::send(std::uint32_t sequence, Time now) {
     fill_echo_payload(scratch_, sequence);
-    const IpSendStatus status = socket_->send_to({options_.target, options_.port}, scratch_);
+    const IoStatus status = channel_->send_to({options_.target, options_.port}, scratch_);
     Fate& fate = fates_[sequence - 1];
-    if (status == IpSendStatus::sent || status == IpSendStatus::queued) {
+    if (status == IoStatus::ok) {
         ++counters_.sent;
         fate = Fate::waiting;
         waiting_.emplace(sequence, now);
     } else {
         ++counters_.send_failed;
         fate = Fate::failed;
-        log_->debug("udp_echo client: datagram {} not sent ({})", sequence,
-                    send_status_name(status));
+        log_->debug("udp_echo client: datagram {} not sent ({})", sequence, to_string(status));
     }
 }
 

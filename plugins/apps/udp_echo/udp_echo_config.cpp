@@ -9,14 +9,6 @@ namespace {
 
 constexpr const char* kClientOnlyKeys[] = {"target", "count", "size", "interval", "timeout"};
 
-Time positive_duration(const Config& config, const char* key, Time fallback, bool allow_zero) {
-    const Time value = config.get_duration(key, fallback);
-    if (value < Time{0} || (!allow_zero && value == Time{0})) {
-        config.fail(key, allow_zero ? "a duration >= 0" : "a duration > 0", config.get_string(key));
-    }
-    return value;
-}
-
 }  // namespace
 
 UdpEchoOptions UdpEchoOptions::from_config(const Config& config) {
@@ -43,8 +35,8 @@ UdpEchoOptions UdpEchoOptions::from_config(const Config& config) {
     o.target = *address;
     o.count = static_cast<std::uint32_t>(config.get_int("count", 10, 1, kMaxCount));
     o.size = static_cast<std::uint32_t>(config.get_int("size", 64, kMinSize, kMaxSize));
-    o.interval = positive_duration(config, "interval", std::chrono::milliseconds(10), true);
-    o.timeout = positive_duration(config, "timeout", std::chrono::seconds(1), false);
+    o.interval = config.get_duration("interval", std::chrono::milliseconds(10));
+    o.timeout = config.get_duration("timeout", std::chrono::seconds(1), Time{1});
     return o;
 }
 

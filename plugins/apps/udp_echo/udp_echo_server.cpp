@@ -1,4 +1,4 @@
-// udp_echo server: one coroutine drains the socket and sends each datagram back (RFC 862).
+// udp_echo server: one coroutine receives each datagram and sends it back (RFC 862).
 #include <stdexcept>
 
 #include "udp_echo.hpp"
@@ -7,40 +7,37 @@ namespace netloom::apps {
 
 UdpEchoServer::UdpEchoServer(std::uint16_t port, IpLayer& ip, Scheduler& scheduler,
                              std::shared_ptr<spdlog::logger> log)
-    : port_(port), ip_(ip), scheduler_(scheduler), log_(std::move(log)), wakeup_(scheduler) {}
+    : port_(port), ip_(ip), scheduler_(scheduler), log_(std::move(log)), scope_(scheduler) {}
 
-UdpEchoServer::~UdpEchoServer() {
-    if (socket_) socket_->on_readable({});
-}
+UdpEchoServer::~UdpEchoServer() = default;
 
 void UdpEchoServer::start(std::function<void(int)> /*finished: a server never finishes*/) {
     try {
-        socket_ = ip_.udp_bind(port_);
+        channel_ = std::make_unique<UdpChannel>(scheduler_, ip_, port_);
     } catch (const std::exception& e) {
         throw std::runtime_error("udp_echo server: cannot bind UDP port " + std::to_string(port_) +
                                  ": " + e.what());
     }
-    socket_->on_readable([this] { wakeup_.notify(); });
     log_->info("udp_echo server listening on {}:{}", ip_.address().address.to_string(), port_);
-    wakeup_.spawn(serve());
+    scope_.spawn(serve());
 }
 
 Task<void> UdpEchoServer::serve() {
     for (;;) {
-        while (auto datagram = socket_->receive()) {
-            ++received_;
-            received_bytes_ += datagram->payload.size();
-            // The payload goes back as it came; the IP layer copies it into a new datagram.
-            const IpSendStatus status = socket_->send_to(datagram->from, datagram->payload.bytes());
-            if (status == IpSendStatus::sent || status == IpSendStatus::queued) {
-                ++echoed_;
-            } else {
-                ++send_failed_;
-            }
+        const UdpReceiveResult r = co_await channel_->receive();
+        if (!r.datagram) {
+            // An ICMP error for an echo we sent (the client went away): nothing to do but count.
+            ++icmp_errors_;
+            continue;
         }
-        // An ICMP error for an echo we sent (the client went away): nothing to do but count it.
-        while (socket_->take_error()) ++icmp_errors_;
-        co_await wakeup_.wait();
+        ++received_;
+        received_bytes_ += r.datagram->payload.size();
+        // The payload goes back as it came; the IP layer copies it into a new datagram.
+        if (channel_->send_to(r.datagram->from, r.datagram->payload.bytes()) == IoStatus::ok) {
+            ++echoed_;
+        } else {
+            ++send_failed_;
+        }
     }
 }
 

@@ -13,10 +13,8 @@ PcapOptions PcapOptions::from_config(const Config& config) {
     options.file = config.get_string("file");
     if (options.file.empty()) config.fail("file", "a file path", "\"\"");
     options.snaplen = static_cast<std::uint32_t>(config.get_int("snaplen", 65535, 64, 262144));
-    options.flush_interval = config.get_duration("flush_interval", std::chrono::milliseconds(100));
-    if (options.flush_interval <= Time{0}) {
-        config.fail("flush_interval", "a positive duration", "zero or less");
-    }
+    options.flush_interval =
+        config.get_duration("flush_interval", std::chrono::milliseconds(100), Time{1});
     config.allow({"inner"});  // built by the factory through Env::make_device
     config.done();
     return options;

@@ -59,7 +59,6 @@ WireOptions WireOptions::from_config(const Config& config, std::string_view stac
     if (!bps) config.fail("rate", "a bit rate like 10Gbit, 100Mbit, 64kbit or 0 (unlimited)", rate);
     options.rate_bps = *bps;
     options.latency = config.get_duration("latency", Time{0});
-    if (options.latency < Time{0}) config.fail("latency", "a duration >= 0", "a negative one");
     options.queue = static_cast<std::uint32_t>(config.get_int("queue", 4096, 1, kMaxQueue));
     config.done();
     return options;

@@ -44,7 +44,10 @@ public:
     void dispatch(int ready, KeepGoing&& keep_going) {
         for (int i = 0; i < ready; ++i) {
             // Looked up per event: an earlier callback of this batch may have removed this watch.
-            auto it = watches_.find(events_[static_cast<std::size_t>(i)].data.u64);
+            // By value: struct epoll_event is packed on x86-64, so its u64 is misaligned and a
+            // reference to it (find() takes one) is undefined behaviour (clang's UBSan says so).
+            const std::uint64_t id = events_[static_cast<std::size_t>(i)].data.u64;
+            auto it = watches_.find(id);
             if (it == watches_.end()) continue;
             // EPOLLHUP/EPOLLERR arrive without EPOLLIN too; the callback learns of them by
             // reading (EOF or an error), which is how it knows to unwatch.

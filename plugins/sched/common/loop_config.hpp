@@ -19,11 +19,7 @@ inline int read_max_events(const Config& config) {
 
 /// `timer_slack`: 0 (keep the thread's) up to 1 s.
 inline Time read_timer_slack(const Config& config, Time fallback) {
-    const Time slack = config.get_duration("timer_slack", fallback);
-    if (slack < Time::zero() || slack > std::chrono::seconds(1))
-        config.fail("timer_slack", "a duration from 0 (the kernel's) to 1s",
-                    config.get_string("timer_slack"));
-    return slack;
+    return config.get_duration("timer_slack", fallback, Time::zero(), std::chrono::seconds(1));
 }
 
 }  // namespace netloom::sched

@@ -19,7 +19,7 @@ namespace netloom::tcp {
 #define NETLOOM_TCP_COUNTERS(X)                                                                 \
     X(segments_received)       /* every segment the IP layer handed in */                       \
     X(segments_sent)           /* every segment handed to the IP layer */                       \
-    X(rx_malformed)            /* header too short or a bad data offset (DropReason) */         \
+    X(rx_malformed)            /* header too short, or a bad data offset */                     \
     X(rx_bad_checksum)         /* checksum failed */                                            \
     X(rx_bad_options)          /* an option with a bad length or past the header */             \
     X(rx_port_zero)            /* source or destination port 0 */                               \

@@ -1,5 +1,5 @@
-// Both engines report exactly the counters of the one list (tcp_common/engine_counters.hpp),
-// each name once, and count a segment dropped by the shared input checks under its reason.
+// Both engines report exactly the counters of the one list (tcp_common/engine_counters.hpp), in
+// its order, and count a segment dropped by the shared input checks under its drop reason.
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "engine.hpp"
-#include "engine_host.hpp"
+#include "ip_test_support.hpp"
 #include "netloom/tcp_common/drop_reason.hpp"
 #include "netloom/tcp_common/engine_counters.hpp"
 #include "shell/engine.hpp"
@@ -23,8 +23,9 @@ std::vector<std::string> reported_names(const TcpEngine& engine) {
     return names;
 }
 
-/// Builds the engine a test case names: tcp_utcp or tcp_classic on `host`.
-std::unique_ptr<TcpEngine> make_engine(const std::string& which, Host& host) {
+/// Builds the engine a test case names, tcp_utcp or tcp_classic, on `host` (not started: the
+/// tests hand it segments directly).
+std::unique_ptr<TcpEngine> make_engine(const std::string& which, HostUnderTest& host) {
     const Config section = Config::load_string("{}", "tcp.yaml");
     if (which == "tcp_utcp")
         return std::make_unique<utcp::Engine>(utcp::read_engine_config(section), *host.layer,
@@ -33,12 +34,12 @@ std::unique_ptr<TcpEngine> make_engine(const std::string& which, Host& host) {
                                              host.scheduler, host.env.logger("tcp"));
 }
 
-const Ipv4Address kLocal = ip4("10.9.0.1");
-const Ipv4Address kPeer = ip4("10.9.0.2");
+const Ipv4Address kLocal = ip4("10.0.0.2");  // HostUnderTest's
+const Ipv4Address kPeer = ip4("10.0.0.1");
 
 /// A SYN from the peer to port 80, checksum right; `edit` changes the header first.
 template <typename Edit>
-Packet syn_segment(Host& host, Ipv4Address destination, Edit edit) {
+Packet syn_segment(HostUnderTest& host, Ipv4Address destination, Edit edit) {
     wire::TcpRepr repr;
     repr.source_port = 40000;
     repr.destination_port = 80;
@@ -65,7 +66,7 @@ TEST_CASE("both engines report exactly the names of the one counter list",
     const std::vector<std::string> expected(tcp::kCounterNames.begin(), tcp::kCounterNames.end());
     for (const std::string which : {"tcp_utcp", "tcp_classic"}) {
         INFO(which);
-        Host host("counters-names-" + which);
+        HostUnderTest host;
         const auto engine = make_engine(which, host);
         CHECK(reported_names(*engine) == expected);
     }
@@ -86,7 +87,7 @@ TEST_CASE("both engines count each dropped segment under its drop reason",
         {"SYN and FIN", tcp::DropReason::syn_fin},
     };
     for (const std::string which : {"tcp_utcp", "tcp_classic"}) {
-        Host host("counters-drops-" + which);
+        HostUnderTest host;
         const auto engine = make_engine(which, host);
         auto& transport = dynamic_cast<Transport&>(*engine);
         const auto listener = engine->listen(80);
@@ -111,7 +112,7 @@ TEST_CASE("both engines count each dropped segment under its drop reason",
                     packet = syn_segment(host, kLocal, [](wire::TcpRepr& r) { r.source_port = 0; });
                     break;
                 case tcp::DropReason::not_unicast:
-                    destination = ip4("10.9.0.255");
+                    destination = ip4("10.0.0.255");
                     packet = syn_segment(host, destination, [](wire::TcpRepr&) {});
                     break;
                 case tcp::DropReason::syn_fin:

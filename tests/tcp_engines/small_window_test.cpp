@@ -1,11 +1,11 @@
-// Sender silly-window avoidance against small and shrinking windows (RFC 9293 3.8.6.2.1): a peer
-// whose whole window is 1 KiB (small embedded stacks) is sent a segment every round trip, and a
-// peer that offered a large window and now offers a few bytes is not sent tiny segments. A
-// ScriptedPeer on the client node's IP layer plays the peer; tcp_classic runs the same cases
-// (tests/tcp_classic/small_window_test.cpp).
+// Sender silly-window avoidance against small and shrinking windows (RFC 9293 3.8.6.2.1), on
+// both engines: a peer whose whole window is 1 KiB (small embedded stacks) is sent a segment
+// every round trip, and a peer that offered a large window and now offers a few bytes is not
+// sent tiny segments. A ScriptedPeer in place of the client's engine plays the peer. Zero
+// windows are in persist_test.cpp.
 #include <catch2/catch.hpp>
 
-#include "shell_fixture.hpp"
+#include "tcp_engine_harness.hpp"
 #include "tcp_scripted_peer.hpp"
 
 using namespace netloom;
@@ -26,9 +26,10 @@ std::unique_ptr<TcpConnection> accept_from(Net& net, ScriptedPeer& peer, TcpList
 
 }  // namespace
 
-TEST_CASE("a peer whose whole window is 1 KiB gets a segment every round trip, not every 200 ms",
-          "[tcp_utcp][shell][sws]") {
-    Net net("utcp-small-window");
+TEMPLATE_TEST_CASE(
+    "a peer whose whole window is 1 KiB gets a segment every round trip, not every 200 ms",
+    "[tcp_engines][sws]", TCP_ENGINES) {
+    Net net(TestType::name, "small-window");
     auto listener = net.server.engine.listen(7301, 0);
     ScriptedPeer peer(*net.client.layer, net.scheduler);
     peer.syn_window = 65535;  // the SYN's window says nothing about the window to come
@@ -45,9 +46,10 @@ TEST_CASE("a peer whose whole window is 1 KiB gets a segment every round trip, n
     for (const auto& arrival : peer.arrivals) CHECK(arrival.length == 1024);
 }
 
-TEST_CASE("a peer that offered a large window and now offers a few bytes gets no tiny segment",
-          "[tcp_utcp][shell][sws]") {
-    Net net("utcp-shrinking-window");
+TEMPLATE_TEST_CASE(
+    "a peer that offered a large window and now offers a few bytes gets no tiny segment",
+    "[tcp_engines][sws]", TCP_ENGINES) {
+    Net net(TestType::name, "shrinking-window");
     auto listener = net.server.engine.listen(7302, 0);
     ScriptedPeer peer(*net.client.layer, net.scheduler);
     peer.buffer = 60000;  // 41 full segments and 140 bytes
@@ -58,7 +60,7 @@ TEST_CASE("a peer that offered a large window and now offers a few bytes gets no
     REQUIRE(server->send(data) == data.size());
     // Before the override timer (at least 200 ms) only full-sized segments go, though 140
     // bytes of window stay open once the peer's buffer is full.
-    net.run_until([] { return false; }, 150ms);
+    net.run_for(150ms);
     CHECK(peer.received == 41 * 1460);
     for (const auto& arrival : peer.arrivals) CHECK(arrival.length == 1460);
     peer.reading = true;

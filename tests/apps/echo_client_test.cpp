@@ -1,15 +1,17 @@
-// tcp_echo server and client on FakeTcpEngine (in-memory loopback with small buffers).
+// The echo app's checking client (role: client, formerly tcp_echo) against its server, and the
+// server's half-close handling, on FakeTcpEngine (in-memory loopback with small buffers).
 #include <catch2/catch.hpp>
 
 #include <optional>
 #include <vector>
 
 #include "data_stream.hpp"
+#include "echo.hpp"
+#include "fake_ip_layer.hpp"
 #include "fake_tcp_engine.hpp"
 #include "manual_scheduler.hpp"
 #include "netloom/config.hpp"
 #include "sha256.hpp"
-#include "tcp_echo.hpp"
 
 using namespace std::chrono_literals;
 using netloom::App;
@@ -19,7 +21,8 @@ using netloom::Ipv4Address;
 using netloom::TcpConnection;
 using netloom::TcpError;
 using netloom::TcpState;
-using netloom::apps::make_tcp_echo;
+using netloom::apps::make_echo;
+using netloom::testing::counter;
 using netloom::testing::FakeTcpEngine;
 using netloom::testing::ManualScheduler;
 using netloom::testing::TcpAppTestEnv;
@@ -27,15 +30,6 @@ using netloom::testing::TcpAppTestEnv;
 namespace {
 
 const Ipv4Address kOwn(10, 0, 0, 2);
-
-std::uint64_t counter(const App& app, std::string_view name) {
-    std::optional<std::uint64_t> found;
-    app.visit_counters([&](std::string_view n, std::uint64_t v) {
-        if (n == name) found = v;
-    });
-    if (!found) throw std::out_of_range("no counter " + std::string(name));
-    return *found;
-}
 
 struct EchoRun {
     explicit EchoRun(FakeTcpEngine::Options options = {}) : tcp(sched, kOwn, options) {}
@@ -46,12 +40,12 @@ struct EchoRun {
     std::optional<int> status;
 
     void start_server(const std::string& yaml = "role: server\nport: 7\n") {
-        server = make_tcp_echo(Config::load_string(yaml, "server.yaml"), env);
+        server = make_echo(Config::load_string(yaml, "server.yaml"), env);
         REQUIRE_FALSE(server->finite());
         server->start([](int) { FAIL("a server never finishes"); });
     }
     void run_client(const std::string& yaml) {
-        client = make_tcp_echo(Config::load_string(yaml, "client.yaml"), env);
+        client = make_echo(Config::load_string(yaml, "client.yaml"), env);
         REQUIRE(client->finite());
         client->start([this](int s) {
             REQUIRE_FALSE(status);  // exactly once
@@ -64,7 +58,7 @@ struct EchoRun {
 
 }  // namespace
 
-TEST_CASE("tcp_echo server: echoes every byte, then closes after the peer's half-close") {
+TEST_CASE("echo server: echoes every byte, then closes after the peer's half-close") {
     EchoRun run;
     run.start_server();
     run.sched.run_until_idle();
@@ -96,11 +90,12 @@ TEST_CASE("tcp_echo server: echoes every byte, then closes after the peer's half
     CHECK(counter(*run.server, "connections") == 1);
     CHECK(counter(*run.server, "completed") == 1);
     CHECK(counter(*run.server, "errors") == 0);
-    CHECK(counter(*run.server, "bytes") == sent.size());
-    CHECK(counter(*run.server, "connections_current") == 0);  // the session was dropped
+    CHECK(counter(*run.server, "bytes_received") == sent.size());
+    CHECK(counter(*run.server, "bytes_sent") == sent.size());
+    CHECK(counter(*run.server, "connections_current") == 0);  // its coroutine ended
 }
 
-TEST_CASE("tcp_echo server: does not close while the peer has not half-closed") {
+TEST_CASE("echo server: does not close while the peer has not half-closed") {
     EchoRun run;
     run.start_server();
     run.sched.run_until_idle();
@@ -117,23 +112,26 @@ TEST_CASE("tcp_echo server: does not close while the peer has not half-closed") 
     CHECK(counter(*run.server, "connections_current") == 1);
 }
 
-TEST_CASE("tcp_echo client and server: parallel connections echo intact") {
+TEST_CASE("echo client and server: parallel connections echo intact") {
     EchoRun run;
     run.start_server();
     run.run_client(
         "role: client\ntarget: 10.0.0.2\nport: 7\nbytes: 50000\nseed: 3\nconnections: 5\n"
         "parallel: 2\n");
     REQUIRE(run.status == 0);
-    const auto& c = static_cast<netloom::apps::TcpEchoClient&>(*run.client).counters();
+    const auto& c = static_cast<netloom::apps::EchoClient&>(*run.client).counters();
     CHECK(c.connections_ok == 5);
     CHECK(c.connections_failed == 0);
     CHECK(c.bytes_sent == 5 * 50000);
     CHECK(c.bytes_received == 5 * 50000);
+    // The client is done in TIME-WAIT; the server's side closes when our last ACK arrives.
+    run.sched.advance(1ms);
     CHECK(counter(*run.server, "completed") == 5);
+    CHECK(counter(*run.server, "connections_current") == 0);
     CHECK(run.tcp.live_links() <= 5);  // closed ones are gone once both objects are
 }
 
-TEST_CASE("tcp_echo client: a byte flipped in the echo fails the run") {
+TEST_CASE("echo client: a byte flipped in the echo fails the run") {
     EchoRun run;
     std::uint64_t flipped = 0;
     run.tcp.mangle = [&](bool from_client, std::uint64_t offset, std::span<std::uint8_t> bytes) {
@@ -147,27 +145,27 @@ TEST_CASE("tcp_echo client: a byte flipped in the echo fails the run") {
     run.run_client("role: client\ntarget: 10.0.0.2\nport: 7\nbytes: 40000\n");
     REQUIRE(flipped == 1);
     REQUIRE(run.status == 1);
-    const auto& c = static_cast<netloom::apps::TcpEchoClient&>(*run.client).counters();
+    const auto& c = static_cast<netloom::apps::EchoClient&>(*run.client).counters();
     CHECK(c.corrupt == 1);
     CHECK(c.connections_failed == 1);
     CHECK(c.bytes_received == 40000);  // same length: only the digest can tell
 }
 
-TEST_CASE("tcp_echo client: no server on the port is a failure, not a hang") {
+TEST_CASE("echo client: no server on the port is a failure, not a hang") {
     EchoRun run;
     run.run_client("role: client\ntarget: 10.0.0.2\nport: 9\nbytes: 1000\n");
     REQUIRE(run.status == 1);
-    const auto& c = static_cast<netloom::apps::TcpEchoClient&>(*run.client).counters();
+    const auto& c = static_cast<netloom::apps::EchoClient&>(*run.client).counters();
     CHECK(c.errors == 1);
     CHECK(c.connections_failed == 1);
 }
 
-TEST_CASE("tcp_echo: config errors") {
+TEST_CASE("echo: role keys and config errors") {
     ManualScheduler sched;
     FakeTcpEngine tcp(sched, kOwn);
     TcpAppTestEnv env(sched, &tcp);
     const auto build = [&](const std::string& yaml) {
-        return make_tcp_echo(Config::load_string(yaml, "test.yaml"), env);
+        return make_echo(Config::load_string(yaml, "test.yaml"), env);
     };
     CHECK_THROWS_AS(build("role: client\nport: 7\n"), ConfigError);  // no target
     CHECK_THROWS_AS(build("role: talker\n"), ConfigError);
@@ -177,14 +175,27 @@ TEST_CASE("tcp_echo: config errors") {
     CHECK_THROWS_AS(build("role: server\nport: 0\n"), ConfigError);
     CHECK_THROWS_AS(build("role: server\nprot: 7\n"), ConfigError);  // typo: unknown key
     CHECK_NOTHROW(build("role: server\n"));
-    try {
-        build("role: client\nport: 7\n");
-        FAIL("no error");
-    } catch (const ConfigError& e) {
-        CHECK_THAT(e.what(), Catch::Contains("target"));
-    }
+    CHECK_NOTHROW(build("port: 7\n"));  // role defaults to server
+    CHECK_FALSE(build("{}\n")->finite());
+    CHECK(build("role: client\ntarget: 10.0.0.2\n")->finite());
+    const auto message = [&](const std::string& yaml) -> std::string {
+        try {
+            build(yaml);
+        } catch (const ConfigError& e) {
+            return e.what();
+        }
+        FAIL("no ConfigError for: " << yaml);
+        return {};
+    };
+    CHECK_THAT(message("role: client\nport: 7\n"), Catch::Contains("target"));
+    // A key of the other role says so, rather than "unknown key".
+    CHECK_THAT(message("role: client\ntarget: 10.0.0.2\nmax_connections: 5\n"),
+               Catch::Contains("`max_connections` is a server key"));
+    CHECK_THAT(message("role: client\ntarget: 10.0.0.2\ntransport: udp\n"),
+               Catch::Contains("`transport` is a server key"));
+    CHECK_THAT(message("bytes: 5\n"), Catch::Contains("`bytes` is a client key"));
     // A stack without tcp: is an error the host turns into a config error at the app's line.
     TcpAppTestEnv no_tcp(sched, nullptr);
-    CHECK_THROWS_AS(make_tcp_echo(Config::load_string("role: server\n", "t.yaml"), no_tcp),
+    CHECK_THROWS_AS(make_echo(Config::load_string("role: server\n", "t.yaml"), no_tcp),
                     std::logic_error);
 }
