@@ -62,7 +62,7 @@ TEST_CASE(
     CHECK(client.rto_count == 0);
     REQUIRE_FALSE(fired.segments.empty());
     CHECK(fired.segments[0].seq == segments[0].seq);
-    for (const WireSegment& s : fired.segments) CHECK(s.seq != segments[2].seq);  // SACKed
+    for (const WireSegment s : fired.segments) CHECK(s.seq != segments[2].seq);  // SACKed
 }
 
 TEST_CASE(
@@ -90,10 +90,10 @@ TEST_CASE(
     for (int round = 0; round < 20 && client.snd_una != snd_max; ++round) {
         now += 10ms;
         Outputs next_round;
-        for (const WireSegment& s : pending.segments) {
+        for (const WireSegment s : pending.segments) {
             if (!s.payload.empty()) resent.push_back(s.seq);
             Outputs acks = deliver_in(*pair.server, s, now);
-            for (const WireSegment& a : acks.segments) {
+            for (const WireSegment a : acks.segments) {
                 Outputs more = deliver_in(client, a, now + 5ms);
                 next_round.segments.insert(next_round.segments.end(), more.segments.begin(),
                                            more.segments.end());

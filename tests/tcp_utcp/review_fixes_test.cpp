@@ -91,7 +91,7 @@ TEST_CASE("data segments carrying SACK blocks keep payload + options within the 
     Outputs out;
     send_1(client, std::vector<std::uint8_t>(4 * 1460, 3), pair.now(), out);
     REQUIRE_FALSE(out.segments.empty());
-    for (const WireSegment& s : out.segments) {
+    for (const WireSegment s : out.segments) {
         CHECK(s.options.sack_count == 2);
         CHECK(s.payload.size() + s.options.encoded_length() <= client.snd_mss);
     }

@@ -105,7 +105,7 @@ TEST_CASE("every challenge ACK is marked for the shell's engine-wide budget (RFC
     // An ordinary ACK is not marked.
     const Outputs out =
         deliver_in(server, from_peer(server, server.rcv_nxt, server.snd_nxt, flag::ack, 100), now);
-    for (const WireSegment& segment : out.segments) CHECK_FALSE(segment.challenge_ack);
+    for (const WireSegment segment : out.segments) CHECK_FALSE(segment.challenge_ack);
 }
 
 TEST_CASE("hostile segments never crash and never move state out of the window") {
