@@ -203,7 +203,8 @@ inline bool pump_until_eof(Net& net, Pump& sender, Pump& receiver, Time limit = 
 struct Established {
     std::unique_ptr<TcpListener> listener;
     std::unique_ptr<TcpConnection> client, server;
-    Established(Net& net, std::uint16_t port, const TcpConnectOptions& options = {}) {
+    Net& net;
+    Established(Net& net_, std::uint16_t port, const TcpConnectOptions& options = {}) : net(net_) {
         listener = net.server.engine.listen(port, 0);
         client = net.client.engine.connect({kServer, port}, options);
         REQUIRE(net.run_until([&] {
@@ -211,6 +212,14 @@ struct Established {
             return server && client->state() == TcpState::established;
         }));
     }
+    /// Closing the connections sends segments through the filters, whose predicates usually
+    /// capture locals declared after this object (already gone): drop them first.
+    ~Established() {
+        net.client.filter->drop = nullptr;
+        net.server.filter->drop = nullptr;
+    }
+    Established(const Established&) = delete;
+    Established& operator=(const Established&) = delete;
 };
 
 /// Sends `data` from the client of `e` while its server reads into `received`, calling
