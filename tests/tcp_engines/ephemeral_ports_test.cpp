@@ -48,8 +48,10 @@ TEMPLATE_TEST_CASE(
     const std::vector<std::uint32_t> others{port_to(7421), port_to(7422), port_to(7423)};
     const std::uint32_t again = port_to(7420);
     const std::uint32_t range = high - low + 1;
+    // A copy: clang 14 cannot capture a structured binding (C++20 P1091) in a lambda.
+    const std::uint32_t lowest = low;
     auto after = [&](std::uint32_t port, std::uint32_t steps) {
-        return low + (port - low + steps) % range;
+        return lowest + (port - lowest + steps) % range;
     };
     CHECK(again == after(first, 4));  // one destination: the shared counter moved by 4
     // A sequential allocator would give first+1..first+3 (by chance: probability 2^-42).
