@@ -11,6 +11,7 @@
 #include "fake_tcp_engine.hpp"
 #include "manual_scheduler.hpp"
 #include "netloom/config.hpp"
+#include "server_client_run.hpp"
 #include "sha256.hpp"
 
 using namespace std::chrono_literals;
@@ -31,29 +32,9 @@ namespace {
 
 const Ipv4Address kOwn(10, 0, 0, 2);
 
-struct EchoRun {
-    explicit EchoRun(FakeTcpEngine::Options options = {}) : tcp(sched, kOwn, options) {}
-    ManualScheduler sched;
-    FakeTcpEngine tcp;
-    TcpAppTestEnv env{sched, &tcp};
-    std::unique_ptr<App> server, client;
-    std::optional<int> status;
-
-    void start_server(const std::string& yaml = "role: server\nport: 7\n") {
-        server = make_echo(Config::load_string(yaml, "server.yaml"), env);
-        REQUIRE_FALSE(server->finite());
-        server->start([](int) { FAIL("a server never finishes"); });
-    }
-    void run_client(const std::string& yaml) {
-        client = make_echo(Config::load_string(yaml, "client.yaml"), env);
-        REQUIRE(client->finite());
-        client->start([this](int s) {
-            REQUIRE_FALSE(status);  // exactly once
-            status = s;
-            sched.stop();
-        });
-        sched.run();
-    }
+struct EchoRun : netloom::testing::ServerClientRun {
+    explicit EchoRun(FakeTcpEngine::Options options = {})
+        : ServerClientRun(make_echo, kOwn, "role: server\nport: 7\n", options) {}
 };
 
 }  // namespace

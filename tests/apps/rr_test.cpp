@@ -15,6 +15,7 @@
 #include "manual_scheduler.hpp"
 #include "netloom/config.hpp"
 #include "rr.hpp"
+#include "server_client_run.hpp"
 #include "stream.hpp"
 #include "task_scope.hpp"
 
@@ -58,29 +59,9 @@ nlohmann::json read_json(const std::string& path) {
     return nlohmann::json::parse(in);
 }
 
-struct RrRun {
-    explicit RrRun(FakeTcpEngine::Options options = {}) : tcp(sched, kOwn, options) {}
-    ManualScheduler sched;
-    FakeTcpEngine tcp;
-    TcpAppTestEnv env{sched, &tcp};
-    std::unique_ptr<App> server, client;
-    std::optional<int> status;
-
-    void start_server(const std::string& yaml = "role: server\nport: 5002\n") {
-        server = make_rr(Config::load_string(yaml, "server.yaml"), env);
-        REQUIRE_FALSE(server->finite());
-        server->start([](int) { FAIL("a server never finishes"); });
-    }
-    void run_client(const std::string& yaml) {
-        client = make_rr(Config::load_string(yaml, "client.yaml"), env);
-        REQUIRE(client->finite());
-        client->start([this](int s) {
-            REQUIRE_FALSE(status);  // exactly once
-            status = s;
-            sched.stop();
-        });
-        sched.run();
-    }
+struct RrRun : netloom::testing::ServerClientRun {
+    explicit RrRun(FakeTcpEngine::Options options = {})
+        : ServerClientRun(make_rr, kOwn, "role: server\nport: 5002\n", options) {}
 };
 
 }  // namespace
