@@ -1,5 +1,6 @@
 // env.hpp — what the host gives a plugin's factory: its logger, the shared scheduler and checksum,
-// the stack it belongs to, and a way to build nested components (a decorator's inner device).
+// the stack it belongs to, the named block devices, and a way to build nested components (a
+// decorator's inner device).
 //
 // Contract: references returned by Env stay valid for the lifetime of the object being created
 // (the host destroys components in reverse order of creation). Env itself may be a temporary:
@@ -15,6 +16,7 @@
 
 namespace netloom {
 
+class BlockDevice;
 class Checksum;
 class Config;
 class IpLayer;
@@ -44,6 +46,17 @@ public:
     // New virtual functions go last, so plugins built against an older Env keep working.
     /// The stack's TCP engine (for apps). Throws std::logic_error if the stack has none.
     virtual TcpEngine& tcp() { throw std::logic_error("this stack has no TCP engine"); }
+    /// The block device named `name` in the config's top-level `blocks:` mapping (for apps).
+    /// Throws std::invalid_argument naming the known devices if there is none of that name.
+    virtual BlockDevice& block(std::string_view name) {
+        throw std::invalid_argument("no block device named '" + std::string(name) + "'");
+    }
+    /// Builds the block device described by `config` (a mapping with `use:`), e.g. a block
+    /// decorator's inner device.
+    virtual std::shared_ptr<BlockDevice> make_block(const Config& config) {
+        (void)config;
+        throw std::logic_error("this Env cannot build block devices");
+    }
 };
 
 }  // namespace netloom

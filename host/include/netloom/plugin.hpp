@@ -27,6 +27,7 @@ enum class PluginKind : std::uint32_t {
     checksum = 4,   ///< Checksum (checksum.hpp)
     scheduler = 5,  ///< Scheduler (scheduler.hpp)
     app = 6,        ///< App (app.hpp)
+    block = 7,      ///< BlockDevice (block.hpp)
 };
 
 std::string_view to_string(PluginKind kind) noexcept;

@@ -11,6 +11,7 @@ std::string_view to_string(PluginKind kind) noexcept {
         case PluginKind::checksum: return "checksum";
         case PluginKind::scheduler: return "scheduler";
         case PluginKind::app: return "app";
+        case PluginKind::block: return "block";
     }
     return "unknown";
 }
