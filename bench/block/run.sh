@@ -6,7 +6,8 @@
 # psync engine. The two tools alternate point by point (which goes first alternates too, run by
 # run), RUNS times; the table shows medians, min-max, and netloom / fio per point. Builds nothing.
 #
-# usage: bench/block/run.sh <build-dir>
+# usage: bench/block/run.sh <build-dir>     (netloom and the plugins blk_uring, blk_sync,
+#                                           blkbench, wire, epoll, fast built there)
 # environment:
 #   RUNS=3              runs of every point per tool (medians of them)
 #   DIR=/var/tmp/netloom_bench_block   where the benchmark file lives (a disk file system)
@@ -20,7 +21,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 if [[ $# -lt 1 ]]; then
-    sed -n '2,20p' "$0" >&2
+    sed -n '2,19p' "$0" >&2
     exit 2
 fi
 build=$(cd "$1" && pwd)

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "block_io.hpp"
 #include "netloom/config.hpp"
 #include "netloom/env.hpp"
 #include "tcp_app_support.hpp"
@@ -66,12 +67,7 @@ BlkbenchOptions BlkbenchOptions::from_config(const Config& config) {
 std::unique_ptr<App> make_blkbench(const Config& config, Env& env) {
     BlkbenchOptions o = BlkbenchOptions::from_config(config);
     config.done();
-    BlockDevice* device = nullptr;
-    try {
-        device = &env.block(o.device);
-    } catch (const std::invalid_argument& e) {
-        config.fail_message("device", e.what());
-    }
+    BlockDevice* device = &block_device(config, env, "device");
     // Under `netloom check` devices are not opened, so their geometry is not known yet.
     if (!env.check_only()) {
         const BlockGeometry g = device->geometry();

@@ -10,6 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "block_keys.hpp"
+
 namespace netloom::block {
 
 std::string UringDevice::describe() const {
@@ -51,19 +53,13 @@ void UringDevice::submit(const BlockRequest& request, BlockCompletion done) {
     } else {
         const bool write = request.op == BlockOp::write;
         ++(write ? counters_.writes : counters_.reads);
+        if (const int refused = refusal(geometry_, request); refused != 0) {
+            ++(refused == EROFS ? counters_.refused_read_only : counters_.refused_invalid);
+            finish_later(std::move(done), refused);
+            return;
+        }
         const std::size_t bytes = request.buffer.size();
         const std::uint64_t count = bytes / sector_size;
-        if (bytes % sector_size != 0 || request.sector > geometry_.sectors ||
-            count > geometry_.sectors - request.sector) {
-            ++counters_.refused_invalid;
-            finish_later(std::move(done), EINVAL);
-            return;
-        }
-        if (write && geometry_.read_only) {
-            ++counters_.refused_read_only;
-            finish_later(std::move(done), EROFS);
-            return;
-        }
         if (count == 0) {
             finish_later(std::move(done), 0);
             return;

@@ -14,6 +14,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "block_keys.hpp"
 #include "netloom/config.hpp"
 #include "netloom/env.hpp"
 #include "uring_device.hpp"
@@ -43,14 +44,7 @@ UringOptions UringOptions::from_config(const Config& config) {
     UringOptions o;
     o.path = config.get_string("path");
     if (o.path.empty()) config.fail("path", "a file or block device path", "an empty string");
-    if (config.has("sector_size")) {
-        const std::uint64_t size = config.get_size("sector_size");
-        if (!power_of_two(size) || size < 512 || size > 65536) {
-            config.fail("sector_size", "a power of two from 512 B to 64 KiB",
-                        config.get_string("sector_size"));
-        }
-        o.sector_size = static_cast<std::uint32_t>(size);
-    }
+    if (config.has("sector_size")) o.sector_size = read_sector_size(config);
     o.read_only = config.get_bool("read_only", false);
     o.direct = config.get_bool("direct", true);
     o.queue_depth = static_cast<std::uint32_t>(config.get_int("queue_depth", 32, 1, 4096));
