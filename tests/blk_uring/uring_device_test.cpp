@@ -89,9 +89,9 @@ TEST_CASE("blk_uring: reads a file's sectors through registered buffers under O_
     for (std::size_t i = 0; i < buffer.size(); ++i) {
         REQUIRE(buffer.data()[i] == byte_at(5 * g.sector_size + i));
     }
-    if (h.device->fixed_buffers()) CHECK(h.count("ops_fixed") == 1);
+    if (h.device->fixed_buffers()) CHECK(h.count("operations_fixed") == 1);
     CHECK(h.count("registered_allocations") == 1);  // the region had room
-    CHECK(h.count("bounced_ops") == 0);
+    CHECK(h.count("bounced_operations") == 0);
 }
 
 TEST_CASE("blk_uring: writes reach the file, and a flush completes after them") {
@@ -110,8 +110,8 @@ TEST_CASE("blk_uring: writes reach the file, and a flush completes after them") 
         const bool written = i >= 2 * sector && i < 5 * sector;
         REQUIRE(contents[i] == (written ? 0xab : byte_at(i)));
     }
-    CHECK(h.count("writes") == 1);
-    CHECK(h.count("flushes") == 1);
+    CHECK(h.count("write_requests") == 1);
+    CHECK(h.count("flush_requests") == 1);
 }
 
 TEST_CASE("blk_uring: splits a request at max_sectors and queues beyond queue_depth") {
@@ -134,10 +134,11 @@ TEST_CASE("blk_uring: splits a request at max_sectors and queues beyond queue_de
             REQUIRE(buffers[i].data()[b] == byte_at(10 * i * sector + b));
         }
     }
-    CHECK(h.count("ops") == 5 * 4);  // 7 sectors: 2 + 2 + 2 + 1
-    CHECK(h.count("split_pieces") == 5 * 3);
+    CHECK(h.count("operations") == 5 * 4);  // 7 sectors: 2 + 2 + 2 + 1
+    CHECK(h.count("requests_split") == 5);
     CHECK(h.count("in_flight_peak") == 2);
-    CHECK(h.count("queued_pieces") == 5 * 4 - 2);
+    CHECK(h.count("operations_queued") == 5 * 4 - 2);
+    CHECK(h.count("waiting_peak") == 5 * 4 - 2);
     CHECK(h.count("in_flight_current") == 0);
 }
 
@@ -152,7 +153,7 @@ TEST_CASE("blk_uring: misaligned memory under O_DIRECT goes through a counted bo
     h.run();
     REQUIRE(h.results == std::vector<int>{0});
     for (std::size_t i = 0; i < odd.size(); ++i) REQUIRE(odd[i] == byte_at(3 * sector + i));
-    CHECK(h.count("bounced_ops") == 1);
+    CHECK(h.count("bounced_operations") == 1);
     CHECK(h.count("bounced_bytes") == 4 * sector);
 
     std::memset(odd.data(), 0x5a, odd.size());
@@ -160,7 +161,7 @@ TEST_CASE("blk_uring: misaligned memory under O_DIRECT goes through a counted bo
     h.run();
     REQUIRE(h.results == std::vector<int>{0, 0});
     CHECK(file.contents()[sector] == 0x5a);
-    CHECK(h.count("bounced_ops") == 2);
+    CHECK(h.count("bounced_operations") == 2);
 }
 
 TEST_CASE("blk_uring: refuses bad requests later, on the loop, never inside submit") {
@@ -177,8 +178,8 @@ TEST_CASE("blk_uring: refuses bad requests later, on the loop, never inside subm
     h.submit(BlockOp::read, g.sectors - 1, std::span(memory).first(g.sector_size));  // the last
     h.run();
     CHECK(h.results == std::vector<int>{EINVAL, EINVAL, EINVAL, EROFS, 0});
-    CHECK(h.count("refused_invalid") == 3);
-    CHECK(h.count("refused_read_only") == 1);
+    CHECK(h.count("refused_einval") == 3);
+    CHECK(h.count("refused_erofs") == 1);
     CHECK(g.read_only);
 }
 
@@ -191,7 +192,7 @@ TEST_CASE("blk_uring: a read past a file that shrank under the device is EIO") {
     h.submit(BlockOp::read, 10, buffer.span());
     h.run();
     CHECK(h.results == std::vector<int>{EIO});
-    CHECK(h.count("errors") == 1);
+    CHECK(h.count("errors_eio") == 1);
 }
 
 TEST_CASE("blk_uring: memory released while the kernel holds it stays alive until it is done") {
@@ -264,7 +265,7 @@ TEST_CASE("blk_uring: falls back to buffered I/O, saying so, where O_DIRECT cann
     REQUIRE(h.results == std::vector<int>{0});
     CHECK(odd[0] == byte_at(512));
     CHECK(odd[1023] == byte_at(1535));
-    CHECK(h.count("bounced_ops") == 0);  // no alignment to meet
+    CHECK(h.count("bounced_operations") == 0);  // no alignment to meet
 }
 
 TEST_CASE("blk_uring: direct: false opens the file buffered, with no note") {

@@ -45,7 +45,7 @@ void UringDevice::submit(const BlockRequest& request, BlockCompletion done) {
             finish_later(std::move(done), 0);
             return;
         }
-        if (waiting_.size() >= free_slots_.size()) ++counters_.queued_pieces;
+        if (waiting_.size() >= free_slots_.size()) ++counters_.operations_queued;
         Piece piece;
         piece.request = new Request{std::move(done), 1, 0};
         piece.op = BlockOp::flush;
@@ -54,7 +54,7 @@ void UringDevice::submit(const BlockRequest& request, BlockCompletion done) {
         const bool write = request.op == BlockOp::write;
         ++(write ? counters_.writes : counters_.reads);
         if (const int refused = refusal(geometry_, request); refused != 0) {
-            ++(refused == EROFS ? counters_.refused_read_only : counters_.refused_invalid);
+            ++(refused == EROFS ? counters_.refused_erofs : counters_.refused_einval);
             finish_later(std::move(done), refused);
             return;
         }
@@ -64,10 +64,10 @@ void UringDevice::submit(const BlockRequest& request, BlockCompletion done) {
             finish_later(std::move(done), 0);
             return;
         }
-        (write ? counters_.write_bytes : counters_.read_bytes) += bytes;
+        (write ? counters_.bytes_written : counters_.bytes_read) += bytes;
         const std::uint64_t max = geometry_.max_sectors_per_request;
         const auto pieces = static_cast<std::uint32_t>((count + max - 1) / max);
-        counters_.split_pieces += pieces - 1;
+        if (pieces > 1) ++counters_.requests_split;
         auto* shared = new Request{std::move(done), pieces, 0};
         for (std::uint64_t first = 0; first < count; first += max) {
             Piece piece;
@@ -80,10 +80,11 @@ void UringDevice::submit(const BlockRequest& request, BlockCompletion done) {
             // as submit returns (block.hpp).
             piece.pinned = pool_->find(piece.data, piece.length);
             if (piece.pinned) pool_->pin(*piece.pinned);
-            if (waiting_.size() >= free_slots_.size()) ++counters_.queued_pieces;
+            if (waiting_.size() >= free_slots_.size()) ++counters_.operations_queued;
             waiting_.push_back(std::move(piece));
         }
     }
+    counters_.waiting_peak = std::max<std::uint64_t>(counters_.waiting_peak, waiting_.size());
     start_pieces();
     if (!reaping_) flush_submissions();
 }
@@ -101,7 +102,7 @@ void UringDevice::start_pieces() {
             piece.bounce = pool_->allocate(piece.length);
             if (piece.op == BlockOp::write)
                 std::memcpy(piece.bounce.data(), piece.data, piece.length);
-            ++counters_.bounced_ops;
+            ++counters_.bounced_operations;
             counters_.bounced_bytes += piece.length;
         }
         ++in_flight_;
@@ -144,8 +145,8 @@ void UringDevice::prepare(std::uint32_t slot) {
     }
     io_uring_sqe_set_data64(sqe, slot);
     ++unsubmitted_;
-    ++counters_.ops;
-    if (fixed) ++counters_.ops_fixed;
+    ++counters_.operations;
+    if (fixed) ++counters_.operations_fixed;
 }
 
 void UringDevice::flush_submissions() {
@@ -223,7 +224,7 @@ void UringDevice::complete_piece(std::uint32_t slot, int result, std::vector<Fin
         }
     }
     if (error != 0) {
-        ++counters_.errors;
+        ++(error == EIO ? counters_.errors_eio : counters_.errors_other);
         if (piece.request->error == 0) piece.request->error = error;
         log_->debug(
             "{}: {} of {} bytes at {}: {}", describe(),
@@ -248,27 +249,29 @@ UringDevice::Request* UringDevice::release_piece(Piece& piece) noexcept {
 
 void UringDevice::visit_counters(const CounterVisitor& visit) const {
     const Counters& c = counters_;
-    visit("reads", c.reads);
-    visit("writes", c.writes);
-    visit("flushes", c.flushes);
-    visit("read_bytes", c.read_bytes);
-    visit("write_bytes", c.write_bytes);
-    visit("refused_invalid", c.refused_invalid);
-    visit("refused_read_only", c.refused_read_only);
-    visit("errors", c.errors);
-    visit("ops", c.ops);
-    visit("ops_fixed", c.ops_fixed);
-    visit("split_pieces", c.split_pieces);
-    visit("queued_pieces", c.queued_pieces);
-    visit("bounced_ops", c.bounced_ops);
+    visit("read_requests", c.reads);
+    visit("write_requests", c.writes);
+    visit("flush_requests", c.flushes);
+    visit("bytes_read", c.bytes_read);
+    visit("bytes_written", c.bytes_written);
+    visit("operations", c.operations);
+    visit("requests_split", c.requests_split);
+    visit("refused_einval", c.refused_einval);
+    visit("refused_erofs", c.refused_erofs);
+    visit("errors_eio", c.errors_eio);
+    visit("errors_other", c.errors_other);
+    visit("in_flight_current", in_flight_);
+    visit("in_flight_peak", c.in_flight_peak);
+    visit("waiting_current", waiting_.size());
+    visit("waiting_peak", c.waiting_peak);
+    visit("operations_fixed", c.operations_fixed);
+    visit("operations_queued", c.operations_queued);
+    visit("bounced_operations", c.bounced_operations);
     visit("bounced_bytes", c.bounced_bytes);
     visit("short_transfers", c.short_transfers);
     visit("wakeups", c.wakeups);
     visit("completions_reaped", c.completions_reaped);
     visit("submit_calls", c.submit_calls);
-    visit("in_flight_current", in_flight_);
-    visit("in_flight_peak", c.in_flight_peak);
-    visit("waiting_current", waiting_.size());
     visit("registered_allocations", pool_ ? pool_->registered_allocations() : 0);
     visit("heap_allocations", pool_ ? pool_->heap_allocations() : 0);
 }

@@ -92,13 +92,13 @@ private:
         BlockCompletion done;
         int error;
     };
-    struct Counters {
-        std::uint64_t reads = 0, writes = 0, flushes = 0, read_bytes = 0, write_bytes = 0;
-        std::uint64_t refused_invalid = 0, refused_read_only = 0, errors = 0;
-        std::uint64_t ops = 0, ops_fixed = 0, split_pieces = 0, queued_pieces = 0;
-        std::uint64_t bounced_ops = 0, bounced_bytes = 0, short_transfers = 0;
-        std::uint64_t wakeups = 0, completions_reaped = 0, submit_calls = 0;
-        std::uint64_t in_flight_peak = 0;
+    struct Counters {  // names as BlockQueue's (block/common/block_queue.hpp) where shared
+        std::uint64_t reads = 0, writes = 0, flushes = 0, bytes_read = 0, bytes_written = 0;
+        std::uint64_t refused_einval = 0, refused_erofs = 0, errors_eio = 0, errors_other = 0;
+        std::uint64_t operations = 0, operations_fixed = 0, requests_split = 0;
+        std::uint64_t operations_queued = 0, bounced_operations = 0, bounced_bytes = 0;
+        std::uint64_t short_transfers = 0, wakeups = 0, completions_reaped = 0, submit_calls = 0;
+        std::uint64_t in_flight_peak = 0, waiting_peak = 0;
     };
 
     void open_file();
