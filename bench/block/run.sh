@@ -100,16 +100,23 @@ run_netloom() {
         { echo "run.sh: netloom failed: $out/config.yaml" >&2; tail -n 20 "$out/log.txt" >&2; KEEP=1; exit 1; }
 }
 
+# Every run of every point and tool gets its own seed. With one seed per run, fio's offsets at
+# 64 KiB would be its offsets at 512 B and 4 KiB scaled (fio draws a fraction of the file), so
+# its later points would read what its earlier ones had pulled into whatever cache sits under
+# the disk (a virtual disk's host), and blkbench's (drawn modulo the block count) would not.
 for ((run = 1; run <= runs; run++)); do
+    index=0
     for point in "${points[@]}"; do
         read -r name bs qd ops driver engine <<<"$point"
+        seed=$((1000 * run + 2 * index))
+        index=$((index + 1))
         echo "[run $run/$runs] $name: fio $engine and netloom $driver, $ops x $bs B at depth $qd" >&2
         if ((run % 2 == 1)); then
-            run_fio "$work/$name/fio/$run" "$bs" "$qd" "$ops" "$engine" "$run"
-            run_netloom "$work/$name/netloom/$run" "$bs" "$qd" "$ops" "$driver" "$run"
+            run_fio "$work/$name/fio/$run" "$bs" "$qd" "$ops" "$engine" "$seed"
+            run_netloom "$work/$name/netloom/$run" "$bs" "$qd" "$ops" "$driver" "$((seed + 1))"
         else
-            run_netloom "$work/$name/netloom/$run" "$bs" "$qd" "$ops" "$driver" "$run"
-            run_fio "$work/$name/fio/$run" "$bs" "$qd" "$ops" "$engine" "$run"
+            run_netloom "$work/$name/netloom/$run" "$bs" "$qd" "$ops" "$driver" "$((seed + 1))"
+            run_fio "$work/$name/fio/$run" "$bs" "$qd" "$ops" "$engine" "$seed"
         fi
     done
 done

@@ -24,6 +24,7 @@ namespace netloom::block {
 namespace {
 
 constexpr std::uint64_t kMaxOperationBytes = std::uint64_t{1} << 30;  // one registered iovec
+constexpr std::uint32_t kDefaultOperationBytes = 256 << 10;           // max_sectors' default
 
 bool power_of_two(std::uint64_t value) {
     return value != 0 && (value & (value - 1)) == 0;
@@ -91,7 +92,9 @@ UringDevice::UringDevice(UringOptions options, Scheduler& scheduler,
     geometry_.max_in_flight = options_.queue_depth;
     geometry_.sector_size = options_.sector_size ? options_.sector_size : 512;
     if (options_.check_only) {  // `netloom check`: touch nothing
-        geometry_.max_sectors_per_request = options_.max_sectors ? options_.max_sectors : 1;
+        geometry_.max_sectors_per_request = options_.max_sectors
+                                                ? options_.max_sectors
+                                                : kDefaultOperationBytes / geometry_.sector_size;
         return;
     }
     try {
@@ -198,7 +201,8 @@ void UringDevice::open_file() {
                    bytes % sector_size);
     }
     std::uint32_t max_sectors = options_.max_sectors;
-    if (max_sectors == 0) max_sectors = std::max<std::uint32_t>(1, (256 << 10) / sector_size);
+    if (max_sectors == 0)
+        max_sectors = std::max<std::uint32_t>(1, kDefaultOperationBytes / sector_size);
     if (std::uint64_t{max_sectors} * sector_size > kMaxOperationBytes) {
         max_sectors = static_cast<std::uint32_t>(kMaxOperationBytes / sector_size);
     }
