@@ -3,7 +3,8 @@
 // initial contents are a given image file.
 //
 // Contract: a driver joins the suite with one trait struct and one entry in NETLOOM_BLOCK_DRIVERS
-// (and its _impl library in tests/block/CMakeLists.txt). `yaml(shape, image, dir)` describes a
+// (and its _impl library in tests/block/CMakeLists.txt; blk_uring's only where liburing is, which
+// NETLOOM_TEST_BLK_URING says). `yaml(shape, image, dir)` describes a
 // device of `shape.sectors` sectors of `shape.sector_size` bytes holding the bytes of `image` (a
 // file of exactly that size; copy it into `dir` to write to it), read-only when `shape.read_only`,
 // with the limits of `shape` where the driver lets them be chosen (it advertises what it does in
@@ -19,6 +20,9 @@
 #include "faults_block.hpp"
 #include "ram_block.hpp"
 #include "sync_block.hpp"
+#ifdef NETLOOM_TEST_BLK_URING
+#include "uring_device.hpp"
+#endif
 
 namespace netloom::testing {
 
@@ -86,8 +90,30 @@ struct FaultsDriver {
     }
 };
 
+#ifdef NETLOOM_TEST_BLK_URING
+/// blk_uring on a copy of the image in the build tree (a disk file system, so O_DIRECT; where the
+/// file system's alignment is coarser than the shape's sector it falls back to buffered I/O):
+/// `queue_depth` is its max_in_flight, and a small region of registered buffers lets the suite's
+/// allocations outgrow it into heap memory.
+struct UringDriver {
+    static constexpr const char* plugin = "blk_uring";
+    static std::shared_ptr<BlockDevice> build(const Config& c, Env& env) {
+        return block::make_uring_device(c, env);
+    }
+    static std::string yaml(const DriverShape& s, const std::string& image, const TempDir& dir) {
+        return "{use: blk_uring, path: '" + copy_into(image, dir, "uring.img") + "', " +
+               shape_keys(s) + ", max_sectors: " + std::to_string(s.max_sectors) +
+               ", queue_depth: " + std::to_string(s.max_in_flight) + ", registered_buffers: 64KiB}";
+    }
+};
+#define NETLOOM_BLOCK_URING_DRIVER , UringDriver
+#else
+#define NETLOOM_BLOCK_URING_DRIVER
+#endif
+
 // The suite's TEMPLATE_TEST_CASEs take this list (their names end with " - <trait>").
-#define NETLOOM_BLOCK_DRIVERS RamDriver, SyncDriver, SyncDirectDriver, FaultsDriver
+#define NETLOOM_BLOCK_DRIVERS \
+    RamDriver, SyncDriver, SyncDirectDriver, FaultsDriver NETLOOM_BLOCK_URING_DRIVER
 using BlockDrivers = std::tuple<NETLOOM_BLOCK_DRIVERS>;
 
 inline BlockTestEnv::BlockTestEnv(Scheduler& scheduler) : scheduler_(scheduler) {

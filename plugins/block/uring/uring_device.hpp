@@ -4,16 +4,18 @@
 // Contract (beyond block.hpp): the file is opened once, O_DIRECT unless `direct: false` or the
 // file system refuses it (then buffered, said once in the log and by describe()). A request is
 // cut into kernel operations of at most `max_sectors` sectors; at most `queue_depth` of them are
-// in the kernel at once, the rest wait in FIFO order. Completions arrive through an eventfd
-// registered with the ring and watched by the scheduler; each wake-up reaps every completion
-// queued, then submits what they freed room for, then calls the requests' completions, and one
-// io_uring_submit carries everything those completions submitted. Memory from `allocate` comes
-// from a region registered with the ring (READ_FIXED/WRITE_FIXED); other buffers use plain
-// READ/WRITE, and under O_DIRECT a buffer not aligned for it goes through a bounce buffer
-// (counted). A short transfer is continued from where it stopped; an end of file before the
-// request's end is EIO. `flush` is one IORING_OP_FSYNC, submitted after every write that has
-// completed (those queued or in flight are not waited for: block.hpp). The destructor waits for
-// the operations the kernel holds and calls no completion.
+// in the kernel at once, the rest wait in FIFO order. Each submit() hands its operations to the
+// kernel before it returns (one io_uring_enter). Completions are reaped from the ring's shared
+// completion queue, without a system call, by a poller on every loop turn before the loop waits;
+// the ring's fd, watched by the scheduler, wakes the loop when it sleeps. A reap takes what is
+// queued (at most about queue_depth completions per loop turn), starts the waiting operations
+// they made room for, then calls the requests' completions. Memory from `allocate` comes from a
+// region registered with the ring (READ_FIXED/WRITE_FIXED); other buffers use plain READ/WRITE,
+// and under O_DIRECT a buffer not aligned for it goes through a bounce buffer (counted). A short
+// transfer is continued from where it stopped; an end of file before the request's end is EIO.
+// `flush` is one IORING_OP_FSYNC, submitted after every write that has completed (those queued
+// or in flight are not waited for: block.hpp). The destructor waits for the operations the
+// kernel holds and calls no completion.
 #pragma once
 
 #include <liburing.h>
@@ -97,7 +99,8 @@ private:
         std::uint64_t refused_einval = 0, refused_erofs = 0, errors_eio = 0, errors_other = 0;
         std::uint64_t operations = 0, operations_fixed = 0, requests_split = 0;
         std::uint64_t operations_queued = 0, bounced_operations = 0, bounced_bytes = 0;
-        std::uint64_t short_transfers = 0, wakeups = 0, completions_reaped = 0, submit_calls = 0;
+        std::uint64_t short_transfers = 0, wakeups = 0, turn_reaps = 0, completions_reaped = 0;
+        std::uint64_t submit_calls = 0;
         std::uint64_t in_flight_peak = 0, waiting_peak = 0;
     };
 
@@ -107,7 +110,9 @@ private:
     void start_pieces();
     void prepare(std::uint32_t slot);
     void flush_submissions();
-    void on_completions_ready();
+    /// Reaps what the completion queue holds (about queue_depth at most) and calls the
+    /// completions; true when completions are left for the next loop turn.
+    bool reap_completions();
     void complete_piece(std::uint32_t slot, int result, std::vector<Finished>& finished);
     /// Unpins and drops a piece's memory; returns its request when that was its last piece.
     Request* release_piece(Piece& piece) noexcept;
@@ -125,8 +130,8 @@ private:
 
     io_uring ring_{};
     bool ring_ready_ = false;
-    int event_fd_ = -1;
-    WatchId watch_ = 0;
+    WatchId watch_ = 0;   ///< the ring's fd: readable while completions are queued
+    WatchId poller_ = 0;  ///< reaps on every loop turn, before the loop waits
     BufferPool* pool_ = nullptr;
     bool fixed_buffers_ = false;
 
@@ -135,7 +140,6 @@ private:
     std::deque<Piece> waiting_;      ///< pieces beyond queue_depth
     std::uint32_t in_flight_ = 0;    ///< slots in use
     std::uint32_t unsubmitted_ = 0;  ///< SQEs prepared since the last io_uring_submit
-    bool reaping_ = false;           ///< inside on_completions_ready: submit once at its end
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);  ///< posted callbacks check it
     Counters counters_;
 };

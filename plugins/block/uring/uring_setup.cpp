@@ -1,8 +1,8 @@
 // blk_uring's set-up: config keys, opening the file (O_DIRECT or the reason why not), the ring,
-// its registered buffers and eventfd, the availability probe, the factory; and tear-down.
+// its registered buffers, its watch and poller, the availability probe, the factory; and
+// tear-down.
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -230,20 +230,32 @@ void UringDevice::set_up_ring() {
                 path, pool_->region_bytes(), std::strerror(-registered));
         }
     }
-    event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (event_fd_ < 0) throw failure(path, "eventfd", errno);
-    if (const int r = io_uring_register_eventfd(&ring_, event_fd_); r < 0) {
-        throw failure(path, "cannot register the eventfd with the ring", -r);
-    }
     slots_.resize(options_.queue_depth);
     free_slots_.reserve(options_.queue_depth);
     for (std::uint32_t slot = options_.queue_depth; slot-- > 0;) free_slots_.push_back(slot);
-    watch_ = scheduler_.watch_readable(event_fd_, [this] { on_completions_ready(); });
+    // Completions are posted to the shared queue by io_uring's task work, which runs whenever
+    // this thread leaves the kernel: after each io_uring_enter, and when a completion interrupts
+    // the loop's wait (epoll_wait then returns EINTR). The poller reaps them before the loop
+    // waits again, with no system call; it reports work only when it left some, so that a
+    // drained queue lets the loop sleep. The ring's fd (readable while completions are queued)
+    // wakes the loop when they arrive during a wait. An eventfd instead cost a read per wake-up,
+    // and woke the loop once more after the interrupted wait.
+    watch_ = scheduler_.watch_readable(ring_.ring_fd, [this] {
+        ++counters_.wakeups;
+        reap_completions();
+    });
+    poller_ = scheduler_.add_poller([this] {
+        if (io_uring_cq_ready(&ring_) == 0) return false;
+        ++counters_.turn_reaps;
+        return reap_completions();
+    });
 }
 
 void UringDevice::release_resources() noexcept {
     if (watch_ != 0) scheduler_.unwatch(watch_);
     watch_ = 0;
+    if (poller_ != 0) scheduler_.remove_poller(poller_);
+    poller_ = 0;
     alive_.reset();  // posted completions and retries do nothing from now on
     bool kernel_done = true;
     if (ring_ready_ && in_flight_ > 0) {
@@ -269,11 +281,6 @@ void UringDevice::release_resources() noexcept {
     while (!waiting_.empty()) {
         delete release_piece(waiting_.front());
         waiting_.pop_front();
-    }
-    if (event_fd_ >= 0) {
-        if (ring_ready_) io_uring_unregister_eventfd(&ring_);
-        ::close(event_fd_);
-        event_fd_ = -1;
     }
     if (ring_ready_ && kernel_done) io_uring_queue_exit(&ring_);
     ring_ready_ = false;
