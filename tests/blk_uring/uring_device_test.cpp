@@ -256,6 +256,16 @@ TEST_CASE("blk_uring: a read past a file that shrank under the device is EIO") {
     CHECK(h.count("errors_eio") == 1);
 }
 
+TEST_CASE("blk_uring: the registered region starts on a huge-page boundary") {
+    // So that transparent huge pages can back it: a 64 KiB buffer is then one physically
+    // contiguous segment (bench/block/README.md: 64 KiB random reads 3x faster).
+    ScratchFile file(kDisk, 64 << 10, byte_at);
+    Harness h(options_for(file));
+    BlockBuffer first = h.device->allocate(64 << 10);  // first fit: the region's start
+    CHECK(h.count("registered_allocations") == 1);
+    CHECK(reinterpret_cast<std::uintptr_t>(first.data()) % block::BufferPool::kHugePage == 0);
+}
+
 TEST_CASE("blk_uring: memory released while the kernel holds it stays alive until it is done") {
     ScratchFile file(kDisk, 1 << 20, byte_at);
     Harness h(options_for(file));

@@ -8,7 +8,9 @@
 // stays alive until its last pin goes, as block.hpp promises. The pool is reference-counted: the
 // device holds one reference (`detach_device` drops it, after the ring is gone) and every live
 // allocation holds one, so BlockBuffers may outlive the device (their memory is then freed, not
-// reused). Region pieces are whole pages, found first-fit and coalesced when freed.
+// reused). Region pieces are whole pages, found first-fit and coalesced when freed. The region
+// starts on a 2 MiB boundary and is advised for transparent huge pages (physically contiguous
+// buffers: fewer segments per request), where the kernel has them.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +32,8 @@ public:
     };
 
     static constexpr std::size_t kPage = 4096;
+    /// The region's alignment, for transparent huge pages (x86-64's and arm64's usual 2 MiB).
+    static constexpr std::size_t kHugePage = std::size_t{2} << 20;
 
     /// A pool whose region holds `region_bytes` (rounded up to pages; 0: heap only). Its one
     /// reference belongs to the caller (the device). Throws std::system_error if mmap fails.
