@@ -238,8 +238,12 @@ void UringDevice::set_up_ring() {
     // the loop's wait (epoll_wait then returns EINTR). The poller reaps them before the loop
     // waits again, with no system call; it reports work only when it left some, so that a
     // drained queue lets the loop sleep. The ring's fd (readable while completions are queued)
-    // wakes the loop when they arrive during a wait. An eventfd instead cost a read per wake-up,
-    // and woke the loop once more after the interrupted wait.
+    // is watched for what the poller cannot see: a completion posted between its look and the
+    // wait (an interrupt while the loop is in user space runs the task work on its way back)
+    // would otherwise wait for the next event, and a worker of io-wq may post one without
+    // interrupting the wait. (An eventfd registered for io-wq's completions only, cheaper per
+    // completion, hung the benchmark within minutes on the first.) An eventfd signalled for
+    // every completion cost a read per wake-up, and a second wait after the interrupted one.
     watch_ = scheduler_.watch_readable(ring_.ring_fd, [this] {
         ++counters_.wakeups;
         reap_completions();
