@@ -30,9 +30,25 @@ def fio_run(path):
     if job.get("error"):
         sys.exit(f"summarise.py: {path}: fio error {job['error']}")
     pct = read["lat_ns"].get("percentile", {})
+    cpu_seconds = (job["usr_cpu"] + job["sys_cpu"]) / 100 * job["job_runtime"] / 1e3
     return {"iops": read["iops"], "mb_per_s": read["bw_bytes"] / 1e6,
             "p50_us": pct.get("50.000000", 0) / 1e3, "p99_us": pct.get("99.000000", 0) / 1e3,
-            "ops": read["total_ios"]}
+            "ops": read["total_ios"], "cpu_us_per_op": cpu_seconds / read["total_ios"] * 1e6}
+
+
+# Counters of netloom's run (--stats-json) per request: how it reached the kernel and woke.
+PER_OP_COUNTERS = {"block/disk0": ("submit_calls", "wakeups", "turn_reaps"),
+                   "scheduler/epoll": ("turns", "blocking_waits")}
+
+
+def per_op_counters(stats_path, ops):
+    if not os.path.exists(stats_path) or ops == 0:
+        return {}
+    with open(stats_path) as f:
+        stats = json.load(f)
+    return {f"{source.split('/')[0]}.{name}": stats[source][name] / ops
+            for source, names in PER_OP_COUNTERS.items() for name in names
+            if name in stats.get(source, {})}
 
 
 def netloom_run(path):
@@ -42,7 +58,10 @@ def netloom_run(path):
         sys.exit(f"summarise.py: {path}: blkbench failed: {r['error']}")
     return {"iops": r["iops"], "mb_per_s": r["mb_per_s"], "p50_us": r["latency_us"]["p50"],
             "p99_us": r["latency_us"]["p99"], "ops": r["ops"],
-            "device": r["device_description"]}
+            "cpu_us_per_op": r["cpu_seconds"] / r["ops"] * 1e6 if r["ops"] else 0.0,
+            "device": r["device_description"],
+            "per_op": per_op_counters(os.path.join(os.path.dirname(path), "stats.json"),
+                                      r["ops"])}
 
 
 def runs_of(base, reader, file_name):
@@ -52,7 +71,13 @@ def runs_of(base, reader, file_name):
 
 
 def summary_of(runs):
-    return {key: spread([r[key] for r in runs]) for key in ("mb_per_s", "iops", "p50_us", "p99_us")}
+    summary = {key: spread([r[key] for r in runs])
+               for key in ("mb_per_s", "iops", "p50_us", "p99_us", "cpu_us_per_op")}
+    counters = sorted({name for r in runs for name in r.get("per_op", {})})
+    if counters:
+        summary["per_op"] = {name: statistics.median(r["per_op"].get(name, 0) for r in runs)
+                             for name in counters}
+    return summary
 
 
 def size_label(size):
@@ -145,7 +170,7 @@ def main():
     print(f"Random read, O_DIRECT, 512 MiB file on {fs}; medians of {summary['runs']} runs "
           "(min-max); fio and netloom alternating")
     header = (f"{'point':<16}{'engines':<20}{'fio MB/s':>20}{'netloom MB/s':>20}{'ratio':>7}"
-              f"{'fio p50/p99 us':>18}{'nl p50/p99 us':>18}")
+              f"{'fio p50/p99 us':>18}{'nl p50/p99 us':>18}{'cpu us/op':>12}")
     print(header)
     print("-" * len(header))
     for p in points:
@@ -161,8 +186,9 @@ def main():
         label = f"{size_label(p['block_size'])} qd{p['queue_depth']}"
         engines = f"{p['netloom_driver']}/{p['fio_engine']}"
         mark = "" if p["meets_target"] else " <"
+        cpu = f"{f['cpu_us_per_op']['median']:.1f}/{n['cpu_us_per_op']['median']:.1f}"
         print(f"{label:<16}{engines:<20}{rate(f):>20}{rate(n):>20}{p['ratio']:>7.2f}"
-              f"{lat(f):>18}{lat(n):>18}{mark}")
+              f"{lat(f):>18}{lat(n):>18}{cpu:>12}{mark}")
     print(f"target: ratio >= {TARGET} at every point: "
           f"{'met' if summary['all_meet_target'] else 'NOT met (<)'}")
     print(f"results: {results_path}\nchart: {chart_path}")
