@@ -340,6 +340,7 @@ std::string_view http_reason(int status) noexcept {
         case 416: return "Range Not Satisfiable";
         case 431: return "Request Header Fields Too Large";
         case 500: return "Internal Server Error";
+        case 503: return "Service Unavailable";
     }
     return "Unknown";
 }
