@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "block_io.hpp"
 #include "file_source.hpp"
 #include "http_client.hpp"
 #include "http_server.hpp"
@@ -43,16 +44,10 @@ std::unique_ptr<BodySource> make_body_source(const Config& config, Env& env) {
         return std::make_unique<FileSource>(std::move(canonical));
     }
     const Config store = config.child("store");
-    const std::string name = store.get_string("block");
-    BlockDevice* device = nullptr;
-    try {
-        device = &env.block(name);
-    } catch (const std::exception& e) {
-        store.fail_message("block", e.what());
-    }
-    TarStoreOptions options = TarStoreOptions::from_config(store, device->geometry());
+    BlockDevice& device = block_device(store, env, "block");
+    TarStoreOptions options = TarStoreOptions::from_config(store, device.geometry());
     store.done();
-    return std::make_unique<StoreSource>(*device, std::move(options), env.scheduler(),
+    return std::make_unique<StoreSource>(device, std::move(options), env.scheduler(),
                                          env.logger("app.http.store"));
 }
 

@@ -40,8 +40,9 @@ BlockReadAhead::~BlockReadAhead() {
     core_->waiter = {};
 }
 
-void BlockReadAhead::start(std::uint64_t first, std::uint64_t end) {
+void BlockReadAhead::start(std::uint64_t first, std::uint64_t end, bool ramp) {
     ++generation_;
+    window_ = ramp ? 1 : shape_.in_flight;
     for (std::size_t i : issued_) core_->slots[i].queued = false;
     issued_.clear();
     release_held();
@@ -69,6 +70,7 @@ void BlockReadAhead::release_held() {
 void BlockReadAhead::refill() {
     auto& slots = core_->slots;
     for (std::size_t i = 0; i < slots.size() && next_sector_ < end_sector_; ++i) {
+        if (issued_.size() >= window_) break;
         Slot& s = slots[i];
         if (s.pending || s.queued) continue;
         const auto sectors = static_cast<std::uint32_t>(
@@ -112,6 +114,7 @@ Task<BlockReadAhead::Chunk> BlockReadAhead::next() {
     const std::size_t i = issued_.front();
     issued_.pop_front();
     held_ = static_cast<std::ptrdiff_t>(i);
+    window_ = std::min(shape_.in_flight, window_ * 2);
     const Slot& s = core_->slots[i];
     if (s.error != 0) {
         const int error = s.error;

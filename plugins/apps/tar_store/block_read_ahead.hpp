@@ -54,7 +54,10 @@ public:
 
     /// Reads bytes [first, end) from now on, `end` clipped to the capacity. Requests of the
     /// previous range still in flight are dropped (their buffers come back as they complete).
-    void start(std::uint64_t first, std::uint64_t end);
+    /// `ramp`: begin with one request ahead and double that with each piece taken, up to
+    /// in_flight — for a reader that may jump away soon (the index build skipping member data)
+    /// and should not have read far past where it stopped.
+    void start(std::uint64_t first, std::uint64_t end, bool ramp = false);
     /// The next piece of the range, in order. After an error the range is abandoned: next()
     /// gives the end until the next start().
     Task<Chunk> next();
@@ -92,6 +95,7 @@ private:
     std::deque<std::size_t> issued_;  ///< current-range slots in range order
     std::ptrdiff_t held_ = -1;        ///< the slot whose bytes next() last returned
     std::uint64_t generation_ = 0;
+    std::uint32_t window_ = 1;                        ///< requests allowed ahead now (ramp)
     std::uint64_t first_ = 0, end_ = 0;               ///< the range, bytes
     std::uint64_t next_sector_ = 0, end_sector_ = 0;  ///< what is left to request
 };

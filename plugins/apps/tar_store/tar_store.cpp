@@ -13,8 +13,8 @@ namespace {
 // Hands the scanner the bytes it asks for. A header comes straight out of the current chunk: a
 // 512-byte block never straddles two, as chunks start and end on sector boundaries and sectors
 // are multiples of 512 B. A pax header or long name that straddles is copied together. A skip
-// to an offset already requested costs nothing; beyond that the read-ahead restarts there, so
-// member data is never read.
+// to an offset already requested costs nothing; beyond that the read-ahead restarts there,
+// ramping up from one request, so little member data is read past a header.
 class ScanCursor {
 public:
     ScanCursor(BlockReadAhead& ahead, std::uint64_t device_bytes)
@@ -43,7 +43,9 @@ public:
                 }
                 continue;
             }
-            if (at < chunk_end || at >= ahead_.requested_end()) ahead_.start(at, device_bytes_);
+            if (at < chunk_end || at >= ahead_.requested_end()) {
+                ahead_.start(at, device_bytes_, /*ramp=*/true);
+            }
             chunk_ = co_await ahead_.next();
             if (chunk_.error != 0) co_return chunk_.error;
             if (chunk_.bytes.empty()) co_return EIO;  // the scanner never asks past the device
