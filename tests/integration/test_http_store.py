@@ -17,11 +17,8 @@ import os
 import subprocess
 import sys
 import tarfile
-import tempfile
-import time
-import unittest
 
-from netns import Namespace, Netloom, counter, require_plugins, require_root, run_tests, tcp_config
+from netns import OneServerOnTap, counter, require_plugins, require_root, run_tests, tcp_config
 
 ARGS = None
 TAP = "nlhstore0"
@@ -35,12 +32,10 @@ FIGURES = []
 PORTS = {"gnu on blk_sync": 80, "pax on blk_ram": 8080}
 
 
-class HttpStoreAgainstCurl(unittest.TestCase):
+class HttpStoreAgainstCurl(OneServerOnTap):
     @classmethod
     def setUpClass(cls):
-        cls.tmp_dir = tempfile.TemporaryDirectory()
-        cls.tmp = cls.tmp_dir.name
-        os.chmod(cls.tmp, 0o755)
+        super().setUpClass()
         site = os.path.join(cls.tmp, "site")
         os.makedirs(os.path.join(site, os.path.dirname(LONG_NAME)))
         cls.data = os.urandom(ARGS.bytes)
@@ -64,49 +59,30 @@ class HttpStoreAgainstCurl(unittest.TestCase):
                 cls.bad_sectors = str(first) if first == last else f"{first}-{last}"
         except (OSError, subprocess.CalledProcessError) as e:
             cls.archive_error = f"GNU tar: {e}"
-        cls.ns = None
-        cls.netloom = None
 
-    @classmethod
-    def tearDownClass(cls):
-        if cls.netloom is not None and cls.netloom.alive():
-            cls.netloom.stop()
-        if cls.ns is not None:
-            cls.ns.__exit__(None, None, None)
-        cls.tmp_dir.cleanup()
+    def config(self) -> str:
+        # On the failing disk one sector per request, one at a time: the index build then reads
+        # header blocks only, never the failing data next to them.
+        apps = [{"use": "http", "port": port, "max_connections": 16, "idle_timeout": "10s",
+                 "store": {"block": block, "read_size": size, "in_flight": ahead}}
+                for port, block, size, ahead in ((80, "gnu", 64, 4), (8080, "pax", 64, 4),
+                                                 (8081, "failing", 1, 1))]
+        return tcp_config(engine=ARGS.engine, tap=TAP, mac=NETLOOM_MAC, address=NETLOOM + "/24",
+                          limit=LIMIT, apps=apps) + (
+            "blocks:\n"
+            f"  gnu: {{use: blk_sync, path: {self.gnu}, read_only: true, sectors_per_request: 8}}\n"
+            f"  pax: {{use: blk_ram, image: {self.pax}, read_only: true}}\n"
+            f"  failing: {{use: blk_faults, read_errors: [{self.bad_sectors}], "
+            f"inner: {{use: blk_sync, path: {self.gnu}, read_only: true}}}}\n")
 
     def setUp(self):
         require_root(self, "curl", "tar")
         require_plugins(self, ARGS.netloom, ARGS.engine, "http", "ipv4", "tap", "blk_sync",
                         "blk_ram", "blk_faults")
-        cls = type(self)
-        if cls.archive_error:
-            self.fail(cls.archive_error)
-        if cls.ns is None:
-            cls.ns = Namespace("nlhs")
-            cls.ns.__enter__()
-            cls.ns.add_tap(TAP, LINUX + "/24")
-            # On the failing disk one sector per request, one at a time: the index build then
-            # reads header blocks only, never the failing data next to them.
-            apps = [{"use": "http", "port": port, "max_connections": 16, "idle_timeout": "10s",
-                     "store": {"block": block, "read_size": size, "in_flight": ahead}}
-                    for port, block, size, ahead in ((80, "gnu", 64, 4), (8080, "pax", 64, 4),
-                                                     (8081, "failing", 1, 1))]
-            config = tcp_config(engine=ARGS.engine, tap=TAP, mac=NETLOOM_MAC,
-                                address=NETLOOM + "/24", limit=LIMIT, apps=apps)
-            config += ("blocks:\n"
-                       f"  gnu: {{use: blk_sync, path: {cls.gnu}, read_only: true, "
-                       "sectors_per_request: 8}\n"
-                       f"  pax: {{use: blk_ram, image: {cls.pax}, read_only: true}}\n"
-                       f"  failing: {{use: blk_faults, read_errors: [{cls.bad_sectors}], "
-                       f"inner: {{use: blk_sync, path: {cls.gnu}, read_only: true}}}}\n")
-            path = os.path.join(cls.tmp, "http_store.yaml")
-            with open(path, "w") as f:
-                f.write(config)
-            cls.netloom = Netloom(cls.ns, ARGS.netloom, path, cls.tmp, "http_store")
-            cls.netloom.wait_running()
-        if not cls.netloom.alive():
-            self.fail("netloom exited:\n" + cls.netloom.output()[-6000:])
+        if self.archive_error:
+            self.fail(self.archive_error)
+        self.start_server(netloom=ARGS.netloom, prefix="nlhs", tap=TAP, linux_cidr=LINUX + "/24",
+                          name="http_store", config=self.config)
 
     def curl(self, port, path, *args):
         """curl in the namespace: (http code, body)."""
@@ -120,20 +96,10 @@ class HttpStoreAgainstCurl(unittest.TestCase):
     def test_a_big_file_has_the_same_sha256_from_both_archives(self):
         for what, port in PORTS.items():
             with self.subTest(archive=what):
-                out = os.path.join(self.tmp, "big.out")
-                start = time.monotonic()
-                p = self.ns.run("curl", "-sS", "--max-time", "90", "-o", out, "-w",
-                                "%{http_code} %{speed_download}",
-                                f"http://{NETLOOM}:{port}/big.bin", check=False, timeout=120)
-                seconds = time.monotonic() - start
-                self.assertEqual(p.returncode, 0, p.stderr + self.netloom.output()[-3000:])
-                code, speed = p.stdout.split()
-                self.assertEqual(code, "200")
-                with open(out, "rb") as f:
-                    got = hashlib.sha256(f.read()).hexdigest()
-                os.remove(out)
-                self.assertEqual(got, self.data_sha)
-                FIGURES.append((what, len(self.data), seconds, float(speed)))
+                code, digest, seconds, speed = self.curl_download(
+                    f"http://{NETLOOM}:{port}/big.bin")
+                self.assertEqual((code, digest), (200, self.data_sha))
+                FIGURES.append((what, len(self.data), seconds, speed))
 
     def test_b_range_head_long_name_index_and_404(self):
         for what, port in PORTS.items():
@@ -158,12 +124,8 @@ class HttpStoreAgainstCurl(unittest.TestCase):
     def test_c_a_failing_disk_gives_500_and_the_server_goes_on(self):
         code, body = self.curl(8081, "/index.html")
         self.assertEqual((code, body), (500, "500 Internal Server Error\n"))
-        out = os.path.join(self.tmp, "after.out")
-        p = self.ns.run("curl", "-sS", "-o", out, "-w", "%{http_code}",
-                        f"http://{NETLOOM}:8081/big.bin", check=False, timeout=120)
-        self.assertEqual((p.returncode, p.stdout), (0, "200"), p.stderr)
-        with open(out, "rb") as f:
-            self.assertEqual(hashlib.sha256(f.read()).hexdigest(), self.data_sha)
+        code, digest, _, _ = self.curl_download(f"http://{NETLOOM}:8081/big.bin")
+        self.assertEqual((code, digest), (200, self.data_sha))
 
     def test_d_counters(self):
         stats = self.netloom.stats()

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <exception>
 
 #include "http_request.hpp"
 #include "tcp_app_support.hpp"
@@ -156,14 +155,9 @@ Task<void> HttpClient::run() {
     if (stream && failure_.empty())
         co_await finish_stream(stream, scheduler_.now() + options_.timeout);
     if (failure_.empty() && fetches_ == 0) fail("no fetch completed");
-    bool report_failed = false;
-    try {
-        report(first_begin.value_or(start), last_end);
-    } catch (const std::exception& e) {
-        log_->error("http client: {}", e.what());
-        report_failed = true;
-    }
-    if (finished_) finished_(failure_.empty() && !report_failed ? 0 : 1);
+    const bool reported =
+        report_logged(*log_, "http client", [&] { report(first_begin.value_or(start), last_end); });
+    if (finished_) finished_(failure_.empty() && reported ? 0 : 1);
 }
 
 Task<TcpStream> HttpClient::open(Time deadline) {
@@ -171,9 +165,7 @@ Task<TcpStream> HttpClient::open(Time deadline) {
         co_await tcp_connect(scheduler_, tcp_, {options_.target, options_.port}, deadline);
     if (!stream) {
         ++errors_;
-        const std::string detail = stream.detail().empty() ? "" : " (" + stream.detail() + ")";
-        fail("connect to " + options_.target.to_string() + ":" + std::to_string(options_.port) +
-             ": " + std::string(to_string(stream.status())) + detail);
+        fail(connect_failure(stream, {options_.target, options_.port}));
         co_return stream;
     }
     ++connections_;
