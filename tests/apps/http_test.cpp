@@ -40,9 +40,9 @@ using apps::ByteRange;
 using apps::IoResult;
 using apps::IoStatus;
 using apps::TcpStream;
+using netloom::testing::kOwn;
 using netloom::testing::http::get;
 using netloom::testing::http::HttpRun;
-using netloom::testing::http::kOwn;
 using netloom::testing::http::split_responses;
 
 namespace {

@@ -24,6 +24,7 @@
 #include "netloom/config.hpp"
 #include "stream.hpp"
 #include "task_scope.hpp"
+#include "test_addresses.hpp"
 
 namespace netloom::testing::http {
 
@@ -33,8 +34,6 @@ namespace fs = std::filesystem;
 using apps::IoResult;
 using apps::IoStatus;
 using apps::TcpStream;
-
-inline const Ipv4Address kOwn(10, 0, 0, 2);
 
 inline std::string get(const std::string& target) {
     return "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";

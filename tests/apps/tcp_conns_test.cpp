@@ -12,6 +12,7 @@
 #include "manual_scheduler.hpp"
 #include "netloom/config.hpp"
 #include "tcp_conns.hpp"
+#include "test_addresses.hpp"
 
 // GCC says __SANITIZE_ADDRESS__, clang __has_feature(address_sanitizer).
 #if defined(__SANITIZE_ADDRESS__)
@@ -35,14 +36,11 @@ using netloom::apps::make_tcp_conns;
 using netloom::apps::TcpConnsClient;
 using netloom::testing::counter;
 using netloom::testing::FakeTcpEngine;
+using netloom::testing::kOwn;
 using netloom::testing::ManualScheduler;
 using netloom::testing::TcpAppTestEnv;
 
-namespace {
-
-const Ipv4Address kOwn(10, 0, 0, 2);
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("tcp_conns: paced connects, the idle measurement, hold, close") {
     const auto report_path = std::filesystem::temp_directory_path() /
