@@ -32,7 +32,7 @@ using netloom::testing::MemoryBlockDevice;
 using netloom::testing::TarWriter;
 using netloom::testing::http::get;
 using netloom::testing::http::HttpRun;
-using netloom::testing::http::kOwn;
+using netloom::testing::kOwn;
 using netloom::testing::http::split_responses;
 namespace apps = netloom::apps;
 namespace fs = std::filesystem;
