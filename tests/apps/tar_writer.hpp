@@ -24,7 +24,7 @@ inline TarBlock tar_header(std::string_view name, char type, std::uint64_t size,
                            int checksum_delta = 0) {
     TarBlock b{};
     const auto put = [&](std::size_t at, std::string_view text, std::size_t max) {
-        std::memcpy(b.data() + at, text.data(), std::min(text.size(), max));
+        if (!text.empty()) std::memcpy(b.data() + at, text.data(), std::min(text.size(), max));
     };
     put(0, name, 100);
     put(100, "0000644", 8);

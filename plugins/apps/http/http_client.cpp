@@ -1,9 +1,7 @@
-// http client: repeated fetches of one path, a response head parser, the keys and the report;
-// see http_client.hpp.
+// http client: repeated fetches of one path, the keys and the report; see http_client.hpp.
 #include "http_client.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "http_request.hpp"
 #include "tcp_app_support.hpp"
@@ -16,59 +14,11 @@ double to_us(Time t) noexcept {
     return static_cast<double>(t.count()) / 1e3;
 }
 
-std::string lower(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::string_view trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
-
-bool digits(std::string_view text) {
-    return !text.empty() &&
-           std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 // Transactions in a row that take no time before a `duration` run is declared stuck (a virtual
 // clock over a link with neither latency nor rate), as in the rr client.
 constexpr std::uint64_t kStuckFetches = 10'000;
 
 }  // namespace
-
-std::optional<HttpResponseHead> parse_response_head(std::string_view head) {
-    HttpResponseHead out;
-    std::size_t end = head.find('\n');
-    const std::string_view status_line = trim(head.substr(0, end));
-    // "HTTP/1.1 200 OK": the version, a space, three digits, then the end or a space.
-    if (status_line.size() < 12 || !status_line.starts_with("HTTP/1.") || status_line[8] != ' ' ||
-        !digits(status_line.substr(9, 3)) || (status_line.size() > 12 && status_line[12] != ' ')) {
-        return std::nullopt;
-    }
-    out.status = std::stoi(std::string(status_line.substr(9, 3)));
-    while (end != std::string_view::npos && end + 1 < head.size()) {
-        const std::size_t start = end + 1;
-        end = head.find('\n', start);
-        const std::string_view line = trim(head.substr(start, end - start));
-        if (line.empty()) break;
-        const std::size_t colon = line.find(':');
-        if (colon == std::string_view::npos) return std::nullopt;
-        const std::string name = lower(trim(line.substr(0, colon)));
-        const std::string_view value = trim(line.substr(colon + 1));
-        if (name == "content-length") {
-            if (out.content_length || !digits(value) || value.size() > 18) return std::nullopt;
-            out.content_length = std::stoull(std::string(value));
-        } else if (name == "connection" && lower(value).find("close") != std::string::npos) {
-            out.close = true;
-        }
-    }
-    return out;
-}
 
 HttpClientOptions HttpClientOptions::from_config(const Config& config) {
     HttpClientOptions o;

@@ -25,6 +25,7 @@
 
 #include <spdlog/logger.h>
 
+#include "http_request.hpp"
 #include "latency_histogram.hpp"
 #include "netloom/app.hpp"
 #include "netloom/config.hpp"
@@ -48,16 +49,6 @@ struct HttpClientOptions {
     /// The client keys (`role` read by the caller); ConfigError at the key.
     static HttpClientOptions from_config(const Config& config);
 };
-
-/// What a response head says that the client uses.
-struct HttpResponseHead {
-    int status = 0;
-    std::optional<std::uint64_t> content_length;
-    bool close = false;  ///< "Connection: close": the server ends the connection after it
-};
-/// Parses a response head (status line and fields, the blank line included); nullopt when the
-/// status line is not "HTTP/1.x NNN ..." or a Content-Length is malformed or repeated.
-std::optional<HttpResponseHead> parse_response_head(std::string_view head);
 
 class HttpClient final : public App {
 public:

@@ -3,6 +3,7 @@
 #include "tar_header.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace netloom::apps::tar {
 
@@ -19,25 +20,31 @@ constexpr std::uint64_t kMaxValue = (std::uint64_t{1} << 63) - 1;
 
 // The bytes of a NUL-terminated field (all of it when it has no NUL).
 std::string field_string(std::span<const std::uint8_t> field) {
-    const auto end = std::find(field.begin(), field.end(), std::uint8_t{0});
-    return {field.begin(), end};
+    const void* nul = std::memchr(field.data(), 0, field.size());
+    const std::size_t n =
+        nul ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(nul) - field.data())
+            : field.size();
+    return {reinterpret_cast<const char*>(field.data()), n};
 }
 
 bool is_space_or_nul(std::uint8_t c) noexcept {
     return c == ' ' || c == 0;
 }
 
-bool checksum_matches(std::span<const std::uint8_t, kBlockSize> block, std::uint64_t stored) {
-    // The checksum field itself counts as eight spaces.
-    std::uint64_t unsigned_sum = 0;
+// The checksum counts the checksum field itself as eight spaces. `total`: the unsigned sum of
+// the whole block as it is. The signed sum (old writers with bytes >= 0x80) is computed only
+// when the unsigned one does not match.
+bool checksum_matches(std::span<const std::uint8_t, kBlockSize> block, std::uint64_t total,
+                      std::uint64_t stored) {
+    std::uint64_t field = 0;
+    for (std::size_t i = kChecksumAt; i < kChecksumAt + kChecksumLength; ++i) field += block[i];
+    if (stored == total - field + kChecksumLength * ' ') return true;
     std::int64_t signed_sum = 0;
     for (std::size_t i = 0; i < kBlockSize; ++i) {
         const bool in_field = i >= kChecksumAt && i < kChecksumAt + kChecksumLength;
-        const std::uint8_t c = in_field ? std::uint8_t{' '} : block[i];
-        unsigned_sum += c;
-        signed_sum += static_cast<std::int8_t>(c);
+        signed_sum += static_cast<std::int8_t>(in_field ? std::uint8_t{' '} : block[i]);
     }
-    return stored == unsigned_sum || static_cast<std::int64_t>(stored) == signed_sum;
+    return static_cast<std::int64_t>(stored) == signed_sum;
 }
 
 std::optional<std::uint64_t> parse_decimal(std::string_view text) noexcept {
@@ -91,12 +98,16 @@ std::optional<std::uint64_t> parse_number(std::span<const std::uint8_t> field) n
 
 HeaderParse parse_header(std::span<const std::uint8_t, kBlockSize> block) {
     HeaderParse out;
-    if (std::all_of(block.begin(), block.end(), [](std::uint8_t c) { return c == 0; })) {
+    // One pass: a sum of 0 is an all-zero block, else the checksum's base.
+    std::uint64_t total = 0;
+    const std::uint8_t* bytes = block.data();  // indexes, not span iterators: cheap unoptimised
+    for (std::size_t i = 0; i < kBlockSize; ++i) total += bytes[i];
+    if (total == 0) {
         out.status = HeaderStatus::zero;
         return out;
     }
     const auto stored = parse_number(block.subspan(kChecksumAt, kChecksumLength));
-    if (!stored || !checksum_matches(block, *stored)) {
+    if (!stored || !checksum_matches(block, total, *stored)) {
         out.status = HeaderStatus::bad_checksum;
         return out;
     }
