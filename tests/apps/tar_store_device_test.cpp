@@ -114,6 +114,12 @@ TEST_CASE("read-ahead: any range in order, read_size sectors per request, in_fli
         CHECK(out.bytes == std::vector<std::uint8_t>(image.begin() + first, image.begin() + last));
         CHECK(out.contiguous);
     }
+    const std::uint64_t requests = device.requests;
+    ahead.start(777, 777);  // empty: no request at all
+    ReadAll empty;
+    sched.spawn(read_all(ahead, empty));
+    sched.run_until_idle();
+    CHECK((empty.finished && empty.bytes.empty() && device.requests == requests));
     CHECK(device.largest_request == 8);
     CHECK(device.in_flight_peak == 3);
     CHECK(ahead.buffer_bytes() <= 3 * 8 * 512);

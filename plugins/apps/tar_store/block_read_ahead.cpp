@@ -49,7 +49,8 @@ void BlockReadAhead::start(std::uint64_t first, std::uint64_t end, bool ramp) {
     end_ = std::min(end, capacity_);
     first_ = std::min(first, end_);
     next_sector_ = first_ / sector_size_;
-    end_sector_ = (end_ + sector_size_ - 1) / sector_size_;
+    // An empty range reads nothing (rounding out would read the sector holding `first`).
+    end_sector_ = first_ == end_ ? next_sector_ : (end_ + sector_size_ - 1) / sector_size_;
 }
 
 std::uint64_t BlockReadAhead::requested_end() const noexcept {
