@@ -44,6 +44,7 @@ inline Packet make_frame(const MacAddress& dst, const MacAddress& src, std::uint
                          std::size_t size = 64) {
     Packet p = Packet::allocate(size);
     auto b = p.append(size);
+    if (size < 18 || b.size() != size) throw std::invalid_argument("make_frame: bad size");
     std::memcpy(b.data(), dst.bytes.data(), 6);
     std::memcpy(b.data() + 6, src.bytes.data(), 6);
     b[12] = 0x88;
