@@ -16,6 +16,7 @@
 
 #include "fake_ip_layer.hpp"
 #include "fake_tcp_engine.hpp"
+#include "file_source.hpp"
 #include "http_request.hpp"
 #include "http_server.hpp"
 #include "http_test_support.hpp"

@@ -11,20 +11,9 @@
 #include "fake_tcp_engine.hpp"
 #include "manual_scheduler.hpp"
 #include "netloom/config.hpp"
+#include "sanitizers.hpp"
 #include "tcp_conns.hpp"
 #include "test_addresses.hpp"
-
-// GCC says __SANITIZE_ADDRESS__, clang __has_feature(address_sanitizer).
-#if defined(__SANITIZE_ADDRESS__)
-#define NETLOOM_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NETLOOM_ASAN 1
-#endif
-#endif
-#ifndef NETLOOM_ASAN
-#define NETLOOM_ASAN 0
-#endif
 
 using namespace std::chrono_literals;
 using netloom::App;

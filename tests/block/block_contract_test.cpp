@@ -30,7 +30,7 @@ std::string difference(const Bytes& actual, const Bytes& expected, std::uint32_t
 }
 
 template <typename Driver>
-struct Rig {
+struct DriverRig {
     sched::EpollScheduler sched;
     BlockTestEnv env{sched};
     TempDir dir;
@@ -41,7 +41,7 @@ struct Rig {
     std::vector<std::weak_ptr<BlockDevice>> stack;
     BlockGeometry g;
 
-    explicit Rig(DriverShape s = {}) : shape(s) {
+    explicit DriverRig(DriverShape s = {}) : shape(s) {
         initial = pattern(shape.sectors * shape.sector_size, 1);
         const std::string image = dir.write("image.bin", initial);
         device = env.block_from_yaml(Driver::yaml(shape, image, dir));
@@ -82,7 +82,7 @@ struct Rig {
 
 TEMPLATE_TEST_CASE("block contract: the geometry is the shape configured", "[block]",
                    NETLOOM_BLOCK_DRIVERS) {
-    Rig<TestType> rig;
+    DriverRig<TestType> rig;
     CHECK(rig.g.sector_size == 512);
     CHECK(rig.g.sectors == rig.shape.sectors);
     CHECK(rig.g.bytes() == rig.initial.size());
@@ -93,7 +93,7 @@ TEMPLATE_TEST_CASE("block contract: the geometry is the shape configured", "[blo
     CHECK((rig.g.buffer_alignment & (rig.g.buffer_alignment - 1)) == 0);
     CHECK_FALSE(rig.device->describe().empty());
 
-    Rig<TestType> large({.sector_size = 4096, .sectors = 64, .read_only = true});
+    DriverRig<TestType> large({.sector_size = 4096, .sectors = 64, .read_only = true});
     CHECK(large.g.sector_size == 4096);
     CHECK(large.g.sectors == 64);
     CHECK(large.g.read_only);
@@ -101,18 +101,18 @@ TEMPLATE_TEST_CASE("block contract: the geometry is the shape configured", "[blo
 
 TEMPLATE_TEST_CASE("block contract: reads return the image, in any request size", "[block]",
                    NETLOOM_BLOCK_DRIVERS) {
-    Rig<TestType> rig;
+    DriverRig<TestType> rig;
     CHECK(difference(read_all(rig.sched, *rig.device), rig.initial, 512) == "");
     CHECK(difference(read_all(rig.sched, *rig.device, 1), rig.initial, 512) == "");
     CHECK(difference(read_all(rig.sched, *rig.device, rig.shape.sectors), rig.initial, 512) == "");
 
-    Rig<TestType> large({.sector_size = 4096, .sectors = 64});
+    DriverRig<TestType> large({.sector_size = 4096, .sectors = 64});
     CHECK(difference(read_all(large.sched, *large.device, 3), large.initial, 4096) == "");
 }
 
 TEMPLATE_TEST_CASE("block contract: writes of every size land as in blk_ram", "[block]",
                    NETLOOM_BLOCK_DRIVERS) {
-    Rig<TestType> rig;
+    DriverRig<TestType> rig;
     std::mt19937_64 random(11);
     const std::uint64_t most = 3 * rig.g.max_sectors_per_request + 1;
     for (int i = 0; i < 60; ++i) {
@@ -127,7 +127,7 @@ TEMPLATE_TEST_CASE("block contract: writes of every size land as in blk_ram", "[
 
 TEMPLATE_TEST_CASE("block contract: a request larger than max_sectors is split and whole",
                    "[block]", NETLOOM_BLOCK_DRIVERS) {
-    Rig<TestType> rig;
+    DriverRig<TestType> rig;
     const std::uint64_t max = rig.g.max_sectors_per_request;
     const std::uint64_t count = 2 * max + max / 2 + 1;
     const std::uint64_t before = rig.count("operations");
@@ -144,7 +144,7 @@ TEMPLATE_TEST_CASE("block contract: a request larger than max_sectors is split a
 
 TEMPLATE_TEST_CASE("block contract: requests beyond max_in_flight wait and all complete once",
                    "[block]", NETLOOM_BLOCK_DRIVERS) {
-    Rig<TestType> rig;
+    DriverRig<TestType> rig;
     // Disjoint ranges, so the outcome does not depend on the order the device runs them in.
     const std::uint64_t span = rig.g.max_sectors_per_request + 2;  // split in two operations
     const std::size_t requests = 3 * rig.g.max_in_flight + 5;
@@ -188,7 +188,7 @@ TEMPLATE_TEST_CASE("block contract: requests beyond max_in_flight wait and all c
 
 TEMPLATE_TEST_CASE("block contract: no completion runs inside submit", "[block]",
                    NETLOOM_BLOCK_DRIVERS) {
-    Rig<TestType> rig;
+    DriverRig<TestType> rig;
     Bytes sectors(3 * rig.g.sector_size);
     Bytes odd(rig.g.sector_size + 1);
     const BlockRequest requests[] = {
@@ -215,7 +215,7 @@ TEMPLATE_TEST_CASE("block contract: no completion runs inside submit", "[block]"
 
 TEMPLATE_TEST_CASE("block contract: buffers of partial sectors are refused with EINVAL", "[block]",
                    NETLOOM_BLOCK_DRIVERS) {
-    Rig<TestType> rig;
+    DriverRig<TestType> rig;
     for (std::size_t size :
          {std::size_t{1}, std::size_t{511}, std::size_t{513}, std::size_t{1000}}) {
         INFO("size " << size);
@@ -232,7 +232,7 @@ TEMPLATE_TEST_CASE("block contract: buffers of partial sectors are refused with 
 
 TEMPLATE_TEST_CASE("block contract: buffers at any address work", "[block]",
                    NETLOOM_BLOCK_DRIVERS) {
-    Rig<TestType> rig;
+    DriverRig<TestType> rig;
     const std::uint64_t count = rig.g.max_sectors_per_request + 3;
     for (std::size_t offset : {std::size_t{1}, std::size_t{3}, std::size_t{8}, std::size_t{100}}) {
         INFO("offset " << offset);
@@ -252,7 +252,7 @@ TEMPLATE_TEST_CASE("block contract: buffers at any address work", "[block]",
 
 TEMPLATE_TEST_CASE("block contract: ranges past the capacity are refused with EINVAL", "[block]",
                    NETLOOM_BLOCK_DRIVERS) {
-    Rig<TestType> rig;
+    DriverRig<TestType> rig;
     const std::uint64_t end = rig.g.sectors;
     Bytes one(rig.g.sector_size), two(2 * rig.g.sector_size, 0x55), none;
     CHECK(rig.io(BlockOp::read, end - 1, one) == 0);  // the last sector is inside
@@ -268,7 +268,7 @@ TEMPLATE_TEST_CASE("block contract: ranges past the capacity are refused with EI
 
 TEMPLATE_TEST_CASE("block contract: a read-only device refuses writes with EROFS", "[block]",
                    NETLOOM_BLOCK_DRIVERS) {
-    Rig<TestType> rig({.read_only = true});
+    DriverRig<TestType> rig({.read_only = true});
     REQUIRE(rig.g.read_only);
     Bytes data = pattern(4 * rig.g.sector_size, 9);
     CHECK(rig.io(BlockOp::write, 0, data) == EROFS);
@@ -280,7 +280,7 @@ TEMPLATE_TEST_CASE("block contract: a read-only device refuses writes with EROFS
 
 TEMPLATE_TEST_CASE("block contract: a flush completes, covering the writes completed before it",
                    "[block]", NETLOOM_BLOCK_DRIVERS) {
-    Rig<TestType> rig;
+    DriverRig<TestType> rig;
     rig.write_both(4, pattern(3 * rig.g.sector_size, 4));
     CHECK(rig.io(BlockOp::flush, 0, {}) == 0);
     // Writes still in flight when a flush is submitted: everything completes, once.
@@ -302,7 +302,7 @@ TEMPLATE_TEST_CASE("block contract: a flush completes, covering the writes compl
 
 TEMPLATE_TEST_CASE("block contract: allocate gives aligned memory that may go before its request",
                    "[block]", NETLOOM_BLOCK_DRIVERS) {
-    Rig<TestType> rig;
+    DriverRig<TestType> rig;
     BlockBuffer buffer = rig.device->allocate(3 * rig.g.sector_size);
     REQUIRE(buffer.size() >= 3 * rig.g.sector_size);
     CHECK(reinterpret_cast<std::uintptr_t>(buffer.data()) % rig.g.buffer_alignment == 0);
@@ -322,7 +322,7 @@ TEMPLATE_TEST_CASE("block contract: allocate gives aligned memory that may go be
 
 TEMPLATE_TEST_CASE("block contract: destroying the device abandons pending requests", "[block]",
                    NETLOOM_BLOCK_DRIVERS) {
-    Rig<TestType> rig;
+    DriverRig<TestType> rig;
     const std::size_t requests = 3 * rig.g.max_in_flight + 2;
     std::vector<BlockBuffer> buffers;
     int calls = 0;

@@ -14,13 +14,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Rig {
+struct FaultsRig {
     ManualScheduler sched;
     BlockTestEnv env{sched};
     std::shared_ptr<BlockDevice> device;
     std::shared_ptr<block::RamBlockDevice> inner;
 
-    explicit Rig(const std::string& keys, const std::string& inner_keys = "size: 64KiB") {
+    explicit FaultsRig(const std::string& keys, const std::string& inner_keys = "size: 64KiB") {
         device = env.block_from_yaml("{use: blk_faults, " + keys + ", inner: {use: blk_ram, " +
                                      inner_keys + "}}");
         inner = std::dynamic_pointer_cast<block::RamBlockDevice>(env.built.front().lock());
@@ -46,7 +46,7 @@ struct Rig {
 
 // Which of `reads` one-sector reads (sector i % 64) fail, with these keys.
 std::vector<bool> failures(const std::string& keys, int reads = 400) {
-    Rig rig(keys);
+    FaultsRig rig(keys);
     std::vector<bool> out;
     for (int i = 0; i < reads; ++i) out.push_back(rig.read(i % 64) == EIO);
     return out;
@@ -55,7 +55,7 @@ std::vector<bool> failures(const std::string& keys, int reads = 400) {
 }  // namespace
 
 TEST_CASE("blk_faults: EIO exactly on the chosen sectors, reads and writes apart") {
-    Rig rig("read_errors: [5, '10-12'], write_errors: ['20']");
+    FaultsRig rig("read_errors: [5, '10-12'], write_errors: ['20']");
     for (std::uint64_t s = 0; s < 64; ++s) {
         INFO("sector " << s);
         const bool bad = s == 5 || (s >= 10 && s <= 12);
@@ -72,7 +72,7 @@ TEST_CASE("blk_faults: EIO exactly on the chosen sectors, reads and writes apart
 }
 
 TEST_CASE("blk_faults: a failed write leaves the contents, a failed read the buffer") {
-    Rig rig("read_errors: ['3'], write_errors: ['8-9']");
+    FaultsRig rig("read_errors: ['3'], write_errors: ['8-9']");
     REQUIRE(rig.write(8, 1, 0x11) == EIO);
     CHECK(rig.inner->contents()[8 * 512] == 0);
     REQUIRE(rig.write(3, 1, 0x22) == 0);
@@ -83,8 +83,8 @@ TEST_CASE("blk_faults: a failed write leaves the contents, a failed read the buf
 }
 
 TEST_CASE("blk_faults: refusals stay refusals, never EIO") {
-    Rig rig("read_error_rate: 1, write_error_rate: 1, read_errors: ['0-200']",
-            "size: 32KiB, read_only: true");
+    FaultsRig rig("read_error_rate: 1, write_error_rate: 1, read_errors: ['0-200']",
+                  "size: 32KiB, read_only: true");
     Bytes one(512), odd(100);
     CHECK(rig.io(BlockOp::read, 64, one) == EINVAL);
     CHECK(rig.io(BlockOp::read, 0, odd) == EINVAL);
@@ -102,14 +102,14 @@ TEST_CASE("blk_faults: seeded rates replay exactly, and other seeds differ") {
     CHECK(failed < 140);
     // Two draws per request whatever the settings: jitter and write rates change nothing here.
     CHECK(first == failures("seed: 7, read_error_rate: 0.25, write_error_rate: 0.9, jitter: 1ms"));
-    Rig rig("seed: 7, read_error_rate: 0.25");
+    FaultsRig rig("seed: 7, read_error_rate: 0.25");
     for (int i = 0; i < 400; ++i) rig.read(i % 64);
     CHECK(rig.count("faults_read_random_eio") == static_cast<std::uint64_t>(failed));
 }
 
 TEST_CASE("blk_faults: latency and jitter are virtual time, reproducible") {
     SECTION("fixed latency") {
-        Rig rig("latency: 2ms");
+        FaultsRig rig("latency: 2ms");
         Outcome outcome;
         Bytes buffer(512);
         const Time start = rig.sched.now();
@@ -130,7 +130,7 @@ TEST_CASE("blk_faults: latency and jitter are virtual time, reproducible") {
     }
     SECTION("jitter") {
         auto delays = [](std::uint64_t seed) {
-            Rig rig("latency: 2ms, jitter: 1ms, seed: " + std::to_string(seed));
+            FaultsRig rig("latency: 2ms, jitter: 1ms, seed: " + std::to_string(seed));
             std::vector<Time> out;
             for (int i = 0; i < 50; ++i) {
                 const Time start = rig.sched.now();
@@ -152,7 +152,7 @@ TEST_CASE("blk_faults: latency and jitter are virtual time, reproducible") {
 }
 
 TEST_CASE("blk_faults: destroying it cancels its delayed completions") {
-    Rig rig("latency: 1ms, read_errors: ['1']");
+    FaultsRig rig("latency: 1ms, read_errors: ['1']");
     Bytes a(512), b(512);
     int calls = 0;
     rig.device->submit({BlockOp::read, 0, a}, [&](int) { ++calls; });
@@ -169,7 +169,7 @@ TEST_CASE("blk_faults: destroying it cancels its delayed completions") {
 }
 
 TEST_CASE("blk_faults: an inner device that outlives it completes into nothing") {
-    Rig rig("seed: 1");
+    FaultsRig rig("seed: 1");
     Bytes a(512);
     int calls = 0;
     rig.device->submit({BlockOp::read, 0, a}, [&](int) { ++calls; });

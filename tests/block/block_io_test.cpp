@@ -19,7 +19,7 @@ using apps::TaskScope;
 
 namespace {
 
-struct Rig {
+struct BlockIoRig {
     ManualScheduler sched;
     BlockTestEnv env{sched};
     std::shared_ptr<BlockDevice> disk = env.block_from_yaml("{use: blk_ram, size: 64KiB}");
@@ -29,7 +29,7 @@ struct Rig {
 }  // namespace
 
 TEST_CASE("block_io: write, flush and read back as co_await, errors as values") {
-    Rig rig;
+    BlockIoRig rig;
     std::vector<int> results;
     Bytes written = pattern(3 * 512, 5), read(3 * 512);
     Bytes odd(100);
@@ -49,7 +49,7 @@ TEST_CASE("block_io: write, flush and read back as co_await, errors as values") 
 }
 
 TEST_CASE("block_io: a task destroyed while its request is pending is never resumed") {
-    Rig rig;
+    BlockIoRig rig;
     rig.disk = rig.env.block_from_yaml(
         "{use: blk_faults, latency: 1ms, inner: {use: blk_ram, size: 64KiB}}");
     BlockBuffer buffer = rig.disk->allocate(512);
@@ -69,7 +69,7 @@ TEST_CASE("block_io: a task destroyed while its request is pending is never resu
 }
 
 TEST_CASE("block_io: block_device finds a named device, or fails at the app's key") {
-    Rig rig;
+    BlockIoRig rig;
     rig.env.add_block("disk0", rig.disk);
     rig.env.add_block("cache", rig.disk);
     const Config good = Config::load_string("{use: x, device: disk0}", "app.yaml");

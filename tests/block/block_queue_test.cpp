@@ -16,7 +16,7 @@ using block::BlockQueue;
 
 namespace {
 
-struct Rig {
+struct QueueRig {
     ManualScheduler sched;
     BlockGeometry geometry{.sector_size = 512,
                            .sectors = 1000,
@@ -27,7 +27,7 @@ struct Rig {
     bool finish_at_once = false;
     std::unique_ptr<BlockQueue> queue;
 
-    explicit Rig(std::uint32_t max_in_flight = 2) {
+    explicit QueueRig(std::uint32_t max_in_flight = 2) {
         geometry.max_in_flight = max_in_flight;
         queue = std::make_unique<BlockQueue>(sched, geometry, [this](const BlockOperation& op) {
             if (finish_at_once)
@@ -56,7 +56,7 @@ struct Rig {
 }  // namespace
 
 TEST_CASE("block queue: a request is split at max_sectors, at most max_in_flight at once") {
-    Rig rig;
+    QueueRig rig;
     Bytes buffer(10 * 512);
     Outcome outcome;
     rig.queue->submit({BlockOp::read, 100, buffer}, outcome.callback());
@@ -87,7 +87,7 @@ TEST_CASE("block queue: a request is split at max_sectors, at most max_in_flight
 }
 
 TEST_CASE("block queue: operations start in submission order") {
-    Rig rig(1);
+    QueueRig rig(1);
     Bytes a(512), b(512), c(512);
     std::vector<int> order;
     rig.queue->submit({BlockOp::read, 1, a}, [&](int) { order.push_back(1); });
@@ -104,7 +104,7 @@ TEST_CASE("block queue: operations start in submission order") {
 }
 
 TEST_CASE("block queue: a flush starts only once every earlier operation has ended") {
-    Rig rig(4);
+    QueueRig rig(4);
     Bytes a(512), b(512), c(512);
     std::vector<std::string> order;
     rig.queue->submit({BlockOp::write, 1, a}, [&](int) { order.push_back("w1"); });
@@ -127,7 +127,7 @@ TEST_CASE("block queue: a flush starts only once every earlier operation has end
 }
 
 TEST_CASE("block queue: a failed operation fails its request and drops its unstarted pieces") {
-    Rig rig(1);
+    QueueRig rig(1);
     Bytes buffer(12 * 512);
     Outcome failed, next;
     Bytes other(512);
@@ -148,7 +148,7 @@ TEST_CASE("block queue: a failed operation fails its request and drops its unsta
 }
 
 TEST_CASE("block queue: the first error of a request wins, with every piece ended first") {
-    Rig rig(4);
+    QueueRig rig(4);
     Bytes buffer(12 * 512);
     Outcome outcome;
     rig.queue->submit({BlockOp::write, 0, buffer}, outcome.callback());
@@ -164,7 +164,7 @@ TEST_CASE("block queue: the first error of a request wins, with every piece ende
 }
 
 TEST_CASE("block queue: refusals and empty requests complete on a posted callback") {
-    Rig rig;
+    QueueRig rig;
     rig.geometry.read_only = true;
     rig.queue = std::make_unique<BlockQueue>(
         rig.sched, rig.geometry, [&](const BlockOperation& op) { rig.started.push_back(op); });
@@ -190,7 +190,7 @@ TEST_CASE("block queue: refusals and empty requests complete on a posted callbac
 }
 
 TEST_CASE("block queue: finishing inside start still completes later, one slot at a time") {
-    Rig rig(1);
+    QueueRig rig(1);
     rig.finish_at_once = true;
     Bytes buffer(20 * 512);
     Outcome outcome;
@@ -206,7 +206,7 @@ TEST_CASE("block queue: finishing inside start still completes later, one slot a
 }
 
 TEST_CASE("block queue: destroying it abandons requests, and posted drains do nothing") {
-    Rig rig;
+    QueueRig rig;
     Bytes buffer(8 * 512);
     Outcome outcome;
     rig.queue->submit({BlockOp::read, 0, buffer}, outcome.callback());
@@ -218,7 +218,7 @@ TEST_CASE("block queue: destroying it abandons requests, and posted drains do no
 }
 
 TEST_CASE("block queue: a completion may destroy the queue, and later ones do not run") {
-    Rig rig(4);
+    QueueRig rig(4);
     Bytes a(512), b(512);
     int calls = 0;
     rig.queue->submit({BlockOp::read, 0, a}, [&](int) {
