@@ -9,7 +9,8 @@
 # usage: bench/block/run.sh <build-dir>     (netloom and the plugins blk_uring, blk_sync,
 #                                           blkbench, wire, epoll, fast built there)
 # environment:
-#   RUNS=3              runs of every point per tool (medians of them)
+#   RUNS=7              runs of every point per tool (medians of them; single runs spread
+#                       +-30 % on a shared machine)
 #   DIR=/var/tmp/netloom_bench_block   where the benchmark file lives (a disk file system)
 #   OPS_SMALL=20000     requests per run at 512 B and 4 KiB;  OPS_LARGE=8000 at 64 KiB
 #   OPS_SYNC=10000      requests per run of the sync point
@@ -21,11 +22,11 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 if [[ $# -lt 1 ]]; then
-    sed -n '2,19p' "$0" >&2
+    sed -n '2,20p' "$0" >&2
     exit 2
 fi
 build=$(cd "$1" && pwd)
-runs=${RUNS:-3}
+runs=${RUNS:-7}
 dir=${DIR:-/var/tmp/netloom_bench_block}
 ops_small=${OPS_SMALL:-20000}
 ops_large=${OPS_LARGE:-8000}

@@ -169,7 +169,7 @@ def main():
 
     print(f"Random read, O_DIRECT, 512 MiB file on {fs}; medians of {summary['runs']} runs "
           "(min-max); fio and netloom alternating")
-    header = (f"{'point':<16}{'engines':<20}{'fio MB/s':>20}{'netloom MB/s':>20}{'ratio':>7}"
+    header = (f"{'point':<16}{'engines':<20}{'fio MB/s':>23}{'netloom MB/s':>23}{'ratio':>7}"
               f"{'fio p50/p99 us':>18}{'nl p50/p99 us':>18}{'cpu us/op':>12}")
     print(header)
     print("-" * len(header))
@@ -187,7 +187,7 @@ def main():
         engines = f"{p['netloom_driver']}/{p['fio_engine']}"
         mark = "" if p["meets_target"] else " <"
         cpu = f"{f['cpu_us_per_op']['median']:.1f}/{n['cpu_us_per_op']['median']:.1f}"
-        print(f"{label:<16}{engines:<20}{rate(f):>20}{rate(n):>20}{p['ratio']:>7.2f}"
+        print(f"{label:<16}{engines:<20}{rate(f):>23}{rate(n):>23}{p['ratio']:>7.2f}"
               f"{lat(f):>18}{lat(n):>18}{cpu:>12}{mark}")
     print(f"target: ratio >= {TARGET} at every point: "
           f"{'met' if summary['all_meet_target'] else 'NOT met (<)'}")
