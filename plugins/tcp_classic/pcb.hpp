@@ -45,7 +45,8 @@ namespace netloom::classic {
 using tcp::SeqNum;
 
 /// A received segment as the front half normalised it (tcp_common/segment.hpp): the payload
-/// borrows the received packet for the call; process_text copies what it keeps into rx_.
+/// borrows the received packet for the call; process_text keeps what it accepts in rx_ as a
+/// slice of that packet (or a copy in rx_'s ring past its bounds: reassembly_buffer.hpp).
 using tcp::Segment;
 
 class Pcb;

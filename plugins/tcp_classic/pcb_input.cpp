@@ -234,7 +234,7 @@ void Pcb::process_text(const Segment& seg) {
         const bool had_holes = !rx_.ranges().empty();
         rcv_.full_sized =
             tcp::full_sized_after(rcv_.full_sized, static_cast<std::uint32_t>(seg.payload.size()));
-        const auto result = rx_.insert(offset, data);
+        const auto result = rx_.insert(offset, data, seg.packet);  // a slice of the packet
         stored_all = result.stored == data.size() && !result.refused;
         if (result.advanced > 0) {
             rcv_.nxt = rcv_.nxt + result.advanced;

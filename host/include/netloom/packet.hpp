@@ -113,6 +113,9 @@ public:
     std::uint32_t use_count() const noexcept { return buffer_ ? references(buffer_) : 0; }
     /// More than one Packet refers to this buffer.
     bool shared() const noexcept { return use_count() > 1; }
+    /// Bytes of memory the whole buffer occupies (its capacity and reference count), whatever
+    /// part of it this Packet covers: what holding this Packet keeps allocated. 0 when empty.
+    std::size_t buffer_bytes() const noexcept { return buffer_ ? capacity_ + kControlBytes : 0; }
 
     /// Number of buffers this thread keeps for reuse (for tests and memory accounting).
     static std::size_t pool_free_count() noexcept;
