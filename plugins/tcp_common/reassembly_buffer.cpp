@@ -104,11 +104,19 @@ bool ReassemblyBuffer::store(std::uint32_t position, std::span<const std::uint8_
     const auto length = static_cast<std::uint32_t>(bytes.size());
     // A slice when the packet holds these bytes and the bounds allow; else, from now until the
     // buffer drains, the ring holds everything (contract).
-    if (!ring_.allocated() && holder && holds(*holder, bytes) &&
-        uncover(position, position + length) && may_hold(*holder)) {
-        const auto offset = static_cast<std::size_t>(bytes.data() - holder->data());
-        SliceTable::Slice slice{holder->share(offset, length), base_ + position};
-        if (slices_.insert(first_slice_ending_after(position), std::move(slice))) return true;
+    if (!ring_.allocated() && holder && holds(*holder, bytes)) {
+        std::uint32_t index = first_slice_ending_after(position);
+        // Slices ending after `position` may overlap (not so for data in order: the usual case).
+        bool uncovered = index == slices_.size();
+        if (!uncovered && uncover(position, position + length)) {
+            index = first_slice_ending_after(position);
+            uncovered = true;
+        }
+        if (uncovered && may_hold(*holder)) {
+            const auto offset = static_cast<std::size_t>(bytes.data() - holder->data());
+            SliceTable::Slice slice{holder->share(offset, length), base_ + position};
+            if (slices_.insert(index, std::move(slice))) return true;
+        }
     }
     collapse();
     copy_to_ring(position, bytes);
@@ -122,10 +130,8 @@ bool ReassemblyBuffer::holds(const Packet& packet, std::span<const std::uint8_t>
            packet.size() - (at - first) >= bytes.size();
 }
 
-std::uint32_t ReassemblyBuffer::first_slice_ending_after(std::uint32_t position) const noexcept {
+std::uint32_t ReassemblyBuffer::search_slice_ending_after(std::uint32_t position) const noexcept {
     std::uint32_t low = 0, high = slices_.size();
-    // In-order data lands after the last slice: answer that without searching.
-    if (high == 0 || position_of(slices_[high - 1].end()) <= position) return high;
     while (low < high) {
         const std::uint32_t middle = low + (high - low) / 2;
         if (position_of(slices_[middle].end()) <= position) {
@@ -185,9 +191,10 @@ void ReassemblyBuffer::copy_to_ring(std::uint32_t position, std::span<const std:
     copied_ += bytes.size();
 }
 
-void ReassemblyBuffer::copy_from_ring(std::span<std::uint8_t> out) const noexcept {
-    if (out.size() <= ring_.allocated()) {
-        ring_.read(0, out);
+void ReassemblyBuffer::copy_from_ring(std::uint32_t position,
+                                      std::span<std::uint8_t> out) const noexcept {
+    if (std::uint64_t{position} + out.size() <= ring_.allocated()) {
+        ring_.read(position, out);
     } else {
         std::memset(out.data(), 0, out.size());  // accepted but never stored (contract)
     }
@@ -212,12 +219,12 @@ std::size_t ReassemblyBuffer::read(std::span<std::uint8_t> out) noexcept {
             }
         } else {
             chunk = std::min(chunk, next_slice);
-            copy_from_ring(out.subspan(done, chunk));
+            copy_from_ring(done, out.subspan(done, chunk));
         }
-        ring_.advance(chunk);
         base_ += chunk;
         done += chunk;
     }
+    ring_.advance(n);
     readable_ -= n;
     release_if_empty();
     return n;

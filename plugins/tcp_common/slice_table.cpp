@@ -52,7 +52,7 @@ SliceTable& SliceTable::operator=(SliceTable&& other) noexcept {
     return *this;
 }
 
-bool SliceTable::insert(std::uint32_t index, Slice&& slice) noexcept {
+bool SliceTable::insert_slow(std::uint32_t index, Slice&& slice) noexcept {
     const std::size_t pinned = pinned_ + slice.bytes.buffer_bytes();
     if (count_ == kMaxEntries || index > count_ || pinned > UINT32_MAX) return false;
     if ((!slots_ || count_ == allocated()) && !grow()) return false;

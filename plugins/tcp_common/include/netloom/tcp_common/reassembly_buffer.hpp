@@ -128,7 +128,13 @@ private:
     /// Ring position of a slice's stream position.
     std::uint32_t position_of(std::uint32_t stream) const noexcept { return stream - base_; }
     /// Index of the first slice ending after ring position `position`.
-    std::uint32_t first_slice_ending_after(std::uint32_t position) const noexcept;
+    std::uint32_t first_slice_ending_after(std::uint32_t position) const noexcept {
+        // In-order data lands after the last slice: answered without searching.
+        const std::uint32_t count = slices_.size();
+        if (count == 0 || position_of(slices_[count - 1].end()) <= position) return count;
+        return search_slice_ending_after(position);
+    }
+    std::uint32_t search_slice_ending_after(std::uint32_t position) const noexcept;
     /// Drops what slices hold at ring positions [begin, end) (the newer copy wins). False if
     /// that needs one more slice than the bounds allow (then nothing was split).
     bool uncover(std::uint32_t begin, std::uint32_t end);
@@ -136,7 +142,7 @@ private:
     void collapse();
     static bool holds(const Packet& packet, std::span<const std::uint8_t> bytes) noexcept;
     void copy_to_ring(std::uint32_t position, std::span<const std::uint8_t> bytes);
-    void copy_from_ring(std::span<std::uint8_t> out) const noexcept;
+    void copy_from_ring(std::uint32_t position, std::span<std::uint8_t> out) const noexcept;
     void release_if_empty() noexcept;
 
     ByteRing ring_;

@@ -52,10 +52,26 @@ public:
 
     /// Moves `slice` in before entry `index` (index == size(): at the back). False, nothing
     /// changed and `slice` left as it was, when the table is full or its storage cannot grow.
-    bool insert(std::uint32_t index, Slice&& slice) noexcept;
+    bool insert(std::uint32_t index, Slice&& slice) noexcept {
+        const std::size_t pinned = pinned_ + slice.bytes.buffer_bytes();
+        // The common case inline (a segment in order): room at the back, no shifting.
+        if (index != count_ || !slots_ || count_ == allocated() || pinned > UINT32_MAX)
+            return insert_slow(index, std::move(slice));
+        (*this)[count_] = std::move(slice);
+        ++count_;
+        pinned_ = static_cast<std::uint32_t>(pinned);
+        return true;
+    }
     /// Removes entry `index`.
     void erase(std::uint32_t index) noexcept;
-    void pop_front() noexcept { erase(0); }
+    void pop_front() noexcept {
+        if (count_ <= 1) return erase(0);  // the last one: the storage goes back too
+        Slice& front = (*this)[0];
+        pinned_ -= static_cast<std::uint32_t>(front.bytes.buffer_bytes());
+        front = Slice{};
+        head_ = static_cast<std::uint8_t>((head_ + 1) & (allocated() - 1));
+        --count_;
+    }
     /// Removes every entry and gives the storage back.
     void clear() noexcept;
 
@@ -66,6 +82,7 @@ public:
     }
 
 private:
+    bool insert_slow(std::uint32_t index, Slice&& slice) noexcept;
     /// Entries in the storage (while slots_ is null: what it had, the size to ask again).
     std::uint32_t allocated() const noexcept { return 1u << allocated_log2_; }
     bool grow() noexcept;
