@@ -16,6 +16,7 @@ using tcp::le;
 using tcp::lt;
 
 void Pcb::input(const Segment& seg) {
+    const PcbHost::ClockHold hold(host_);  // one instant for the whole segment
     last_received_ = now();
     keepalive_probes_ = 0;
     unanswered_probes_ = 0;  // the peer is alive: a zero-window probe was answered
