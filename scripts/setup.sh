@@ -8,7 +8,7 @@ PACKAGES=(
   libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev catch2
   nlohmann-json3-dev libcli11-dev libbenchmark-dev liburing-dev
   iperf3 ethtool tshark python3 python3-scapy curl netcat-openbsd arping iproute2 iputils-ping file
-  apache2-utils
+  apache2-utils fio
 )
 
 missing=()

@@ -80,10 +80,15 @@ bash scripts/build.sh build -DNETLOOM_TESTS=ON -DNETLOOM_BENCH=ON || exit 1
 # -O0 -g1: under the sanitizers -O0 compiles 25-33 % faster than -O1 (measured per file);
 # the unit tests run slower (~80 s instead of ~35 s) but the build is what the suite waits for.
 # Line tables are all a report needs.
+# A unity build (16 files per compiler run): at -O0 parsing headers is most of the work, and
+# batching the files of a target cut it 4.4x for the engine tests and 2.9x for the IP plugin
+# (CPU time, measured per target). It requires that file-local names not repeat between the
+# files of one target (tests/README.md).
 echo "== build (ASan+UBSan, clang) started in the background (log: build-asan/build.log)"
 mkdir -p build-asan
 nice -n 19 bash scripts/build.sh build-asan -DNETLOOM_SANITIZE=ON -DNETLOOM_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g1" \
+  -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 \
   -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang >build-asan/build.log 2>&1 &
 asan_build=$!
 

@@ -13,6 +13,7 @@
 #include "netloom/config.hpp"
 #include "server_client_run.hpp"
 #include "sha256.hpp"
+#include "test_addresses.hpp"
 
 using namespace std::chrono_literals;
 using netloom::App;
@@ -25,12 +26,11 @@ using netloom::TcpState;
 using netloom::apps::make_echo;
 using netloom::testing::counter;
 using netloom::testing::FakeTcpEngine;
+using netloom::testing::kOwn;
 using netloom::testing::ManualScheduler;
 using netloom::testing::TcpAppTestEnv;
 
 namespace {
-
-const Ipv4Address kOwn(10, 0, 0, 2);
 
 struct EchoRun : netloom::testing::ServerClientRun {
     explicit EchoRun(FakeTcpEngine::Options options = {})

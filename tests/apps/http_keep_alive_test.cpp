@@ -12,8 +12,8 @@
 
 using namespace std::chrono_literals;
 using netloom::Task;
+using netloom::testing::kOwn;
 using netloom::testing::http::HttpRun;
-using netloom::testing::http::kOwn;
 using netloom::testing::http::split_responses;
 namespace apps = netloom::apps;
 using apps::IoResult;

@@ -16,6 +16,7 @@
 
 #include "fake_ip_layer.hpp"
 #include "fake_tcp_engine.hpp"
+#include "file_source.hpp"
 #include "http_request.hpp"
 #include "http_server.hpp"
 #include "http_test_support.hpp"
@@ -39,9 +40,9 @@ using apps::ByteRange;
 using apps::IoResult;
 using apps::IoStatus;
 using apps::TcpStream;
+using netloom::testing::kOwn;
 using netloom::testing::http::get;
 using netloom::testing::http::HttpRun;
-using netloom::testing::http::kOwn;
 using netloom::testing::http::split_responses;
 
 namespace {

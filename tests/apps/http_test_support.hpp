@@ -24,6 +24,7 @@
 #include "netloom/config.hpp"
 #include "stream.hpp"
 #include "task_scope.hpp"
+#include "test_addresses.hpp"
 
 namespace netloom::testing::http {
 
@@ -33,8 +34,6 @@ namespace fs = std::filesystem;
 using apps::IoResult;
 using apps::IoStatus;
 using apps::TcpStream;
-
-inline const Ipv4Address kOwn(10, 0, 0, 2);
 
 inline std::string get(const std::string& target) {
     return "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -75,6 +74,36 @@ inline std::vector<Response> split_responses(std::string text, const std::vector
     return out;
 }
 
+// Sends `request` to port 80 of `tcp` from a client coroutine in `scope`, half-closes (unless
+// told not to, like a browser), reads everything until the server's FIN, letting `wait` of
+// scheduler time pass.
+inline std::string exchange(ManualScheduler& sched, FakeTcpEngine& tcp, apps::TaskScope& scope,
+                            const std::string& request, netloom::Time wait = 1s,
+                            bool half_close = true) {
+    std::string received;
+    std::optional<IoStatus> end;
+    auto client = [&]() -> Task<void> {
+        TcpStream s = co_await apps::tcp_connect(sched, tcp, {kOwn, 80});
+        co_await s.write_all(
+            {reinterpret_cast<const std::uint8_t*>(request.data()), request.size()});
+        if (half_close) s.shutdown();
+        std::vector<std::uint8_t> buffer(4096);
+        for (;;) {
+            IoResult r = co_await s.read(buffer, sched.now() + 10s);
+            received.append(reinterpret_cast<const char*>(buffer.data()), r.bytes);
+            if (!r.ok()) {
+                end = r.status;
+                break;
+            }
+        }
+        co_await s.close();
+    };
+    scope.spawn(client());
+    sched.advance(wait);
+    CHECK(end == IoStatus::eof);
+    return received;
+}
+
 struct HttpRun {
     explicit HttpRun(FakeTcpEngine::Options options = {}) : tcp(sched, kOwn, options) {
         root = fs::temp_directory_path() / ("netloom_http_test_" + std::to_string(::getpid()));
@@ -97,32 +126,9 @@ struct HttpRun {
         server.reset();
         fs::remove_all(root);
     }
-    // Sends `request`, half-closes (unless told not to, like a browser), reads everything until
-    // the server's FIN.
     std::string exchange(const std::string& request, netloom::Time wait = 1s,
                          bool half_close = true) {
-        std::string received;
-        std::optional<IoStatus> end;
-        auto client = [&]() -> Task<void> {
-            TcpStream s = co_await apps::tcp_connect(sched, tcp, {kOwn, 80});
-            co_await s.write_all(
-                {reinterpret_cast<const std::uint8_t*>(request.data()), request.size()});
-            if (half_close) s.shutdown();
-            std::vector<std::uint8_t> buffer(4096);
-            for (;;) {
-                IoResult r = co_await s.read(buffer, sched.now() + 10s);
-                received.append(reinterpret_cast<const char*>(buffer.data()), r.bytes);
-                if (!r.ok()) {
-                    end = r.status;
-                    break;
-                }
-            }
-            co_await s.close();
-        };
-        scope.spawn(client());
-        sched.advance(wait);
-        CHECK(end == IoStatus::eof);
-        return received;
+        return http::exchange(sched, tcp, scope, request, wait, half_close);
     }
     std::uint64_t counter(std::string_view name) const {
         return netloom::testing::counter(*server, name);

@@ -18,6 +18,7 @@
 #include "netloom/config.hpp"
 #include "stream.hpp"
 #include "task_scope.hpp"
+#include "test_addresses.hpp"
 
 using namespace std::chrono_literals;
 using netloom::App;
@@ -32,13 +33,12 @@ using netloom::apps::TaskScope;
 using netloom::apps::tcp_connect;
 using netloom::apps::TcpStream;
 using netloom::testing::FakeTcpEngine;
+using netloom::testing::kOwn;
 using netloom::testing::ManualScheduler;
 using netloom::testing::TcpAppTestEnv;
 namespace iperf3 = netloom::apps::iperf3;
 
 namespace {
-
-const Ipv4Address kOwn(10, 0, 0, 2);
 
 std::uint64_t counter(const App& app, std::string_view name) {
     std::optional<std::uint64_t> found;

@@ -7,6 +7,7 @@
 #include "manual_scheduler.hpp"
 #include "netloom/config.hpp"
 #include "ping_app.hpp"
+#include "test_addresses.hpp"
 
 using namespace std::chrono_literals;
 using netloom::App;
@@ -19,11 +20,11 @@ using netloom::apps::PingApp;
 using netloom::testing::AppTestEnv;
 using netloom::testing::counter;
 using netloom::testing::FakeIpLayer;
+using netloom::testing::kOwn;
 using netloom::testing::ManualScheduler;
 
 namespace {
 
-const Ipv4Address kOwn(10, 0, 0, 2);
 const Ipv4Address kPeer(10, 0, 0, 1);
 
 struct PingRun {

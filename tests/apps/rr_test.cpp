@@ -18,6 +18,7 @@
 #include "server_client_run.hpp"
 #include "stream.hpp"
 #include "task_scope.hpp"
+#include "test_addresses.hpp"
 
 using namespace std::chrono_literals;
 using netloom::App;
@@ -30,13 +31,12 @@ using netloom::apps::LatencyHistogram;
 using netloom::apps::make_rr;
 using netloom::apps::RrHeader;
 using netloom::testing::FakeTcpEngine;
+using netloom::testing::kOwn;
 using netloom::testing::ManualScheduler;
 using netloom::testing::TcpAppTestEnv;
 namespace apps = netloom::apps;
 
 namespace {
-
-const Ipv4Address kOwn(10, 0, 0, 2);
 
 std::uint64_t counter(const App& app, std::string_view name) {
     std::optional<std::uint64_t> found;

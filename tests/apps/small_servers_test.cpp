@@ -15,6 +15,7 @@
 #include "netloom/config.hpp"
 #include "stream.hpp"
 #include "task_scope.hpp"
+#include "test_addresses.hpp"
 #include "wait_list.hpp"
 
 using namespace std::chrono_literals;
@@ -33,8 +34,6 @@ using apps::IoStatus;
 using apps::TcpStream;
 
 namespace {
-
-const Ipv4Address kOwn(10, 0, 0, 2);
 
 // An Env with both a TCP engine and an IP layer (for transport: both).
 class BothEnv final : public netloom::Env {
@@ -62,6 +61,7 @@ private:
 };
 
 using Factory = std::unique_ptr<App> (*)(const Config&, netloom::Env&);
+using netloom::testing::kOwn;
 
 struct Run {
     explicit Run(FakeTcpEngine::Options options = {}) : tcp(sched, kOwn, options) {}

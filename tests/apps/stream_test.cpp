@@ -13,6 +13,7 @@
 #include "manual_scheduler.hpp"
 #include "stream.hpp"
 #include "task_scope.hpp"
+#include "test_addresses.hpp"
 
 using namespace std::chrono_literals;
 using netloom::Ipv4Address;
@@ -26,11 +27,10 @@ using netloom::apps::TcpAcceptor;
 using netloom::apps::TcpStream;
 using netloom::apps::WaitList;
 using netloom::testing::FakeTcpEngine;
+using netloom::testing::kOwn;
 using netloom::testing::ManualScheduler;
 
 namespace {
-
-const Ipv4Address kOwn(10, 0, 0, 2);
 
 std::vector<std::uint8_t> pattern(std::size_t n) {
     std::vector<std::uint8_t> v(n);

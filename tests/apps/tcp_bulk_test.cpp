@@ -14,6 +14,7 @@
 #include "netloom/config.hpp"
 #include "sha256.hpp"
 #include "tcp_bulk.hpp"
+#include "test_addresses.hpp"
 
 using namespace std::chrono_literals;
 using netloom::App;
@@ -24,12 +25,11 @@ using netloom::apps::make_tcp_bulk;
 using netloom::apps::Sha256;
 using netloom::apps::TcpBulkApp;
 using netloom::testing::FakeTcpEngine;
+using netloom::testing::kOwn;
 using netloom::testing::ManualScheduler;
 using netloom::testing::TcpAppTestEnv;
 
 namespace {
-
-const Ipv4Address kOwn(10, 0, 0, 2);
 
 std::string expected_sha256(std::uint64_t seed, std::size_t size) {
     std::vector<std::uint8_t> data(size);

@@ -11,19 +11,9 @@
 #include "fake_tcp_engine.hpp"
 #include "manual_scheduler.hpp"
 #include "netloom/config.hpp"
+#include "sanitizers.hpp"
 #include "tcp_conns.hpp"
-
-// GCC says __SANITIZE_ADDRESS__, clang __has_feature(address_sanitizer).
-#if defined(__SANITIZE_ADDRESS__)
-#define NETLOOM_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NETLOOM_ASAN 1
-#endif
-#endif
-#ifndef NETLOOM_ASAN
-#define NETLOOM_ASAN 0
-#endif
+#include "test_addresses.hpp"
 
 using namespace std::chrono_literals;
 using netloom::App;
@@ -35,14 +25,11 @@ using netloom::apps::make_tcp_conns;
 using netloom::apps::TcpConnsClient;
 using netloom::testing::counter;
 using netloom::testing::FakeTcpEngine;
+using netloom::testing::kOwn;
 using netloom::testing::ManualScheduler;
 using netloom::testing::TcpAppTestEnv;
 
-namespace {
-
-const Ipv4Address kOwn(10, 0, 0, 2);
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("tcp_conns: paced connects, the idle measurement, hold, close") {
     const auto report_path = std::filesystem::temp_directory_path() /

@@ -7,6 +7,7 @@
 #include "manual_scheduler.hpp"
 #include "netloom/config.hpp"
 #include "netloom/wire/bytes.hpp"
+#include "test_addresses.hpp"
 #include "udp_echo.hpp"
 
 using namespace std::chrono_literals;
@@ -19,11 +20,10 @@ using netloom::apps::make_udp_echo;
 using netloom::testing::AppTestEnv;
 using netloom::testing::counter;
 using netloom::testing::FakeIpLayer;
+using netloom::testing::kOwn;
 using netloom::testing::ManualScheduler;
 
 namespace {
-
-const Ipv4Address kOwn(10, 0, 0, 2);
 
 std::unique_ptr<App> build(const std::string& yaml, AppTestEnv& env) {
     return make_udp_echo(Config::load_string(yaml, "test.yaml"), env);

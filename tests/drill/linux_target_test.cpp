@@ -44,10 +44,10 @@ namespace {
 constexpr std::uint8_t kEstablished = 1, kSynSent = 2, kSynRecv = 3, kTimeWait = 6, kClose = 7,
                        kListen = 10;
 constexpr std::uint16_t kPeerPort = 40000;
-constexpr std::int64_t kSecond = 1'000'000;
+constexpr std::int64_t kMicrosecondsPerSecond = 1'000'000;
 
-const Ipv4Address kLocal(192, 168, 0, 1);
-const Ipv4Address kRemote(192, 0, 2, 1);
+const Ipv4Address kLocalAddress(192, 168, 0, 1);
+const Ipv4Address kRemoteAddress(192, 0, 2, 1);
 
 bool is_root() {
     return ::geteuid() == 0;
@@ -68,15 +68,15 @@ std::vector<std::uint8_t> inbound(std::uint8_t flags, std::uint32_t seq, std::ui
     tcp.window = 65535;
     tcp.options = options;
     Ipv4Repr ip;
-    ip.source = kRemote;
-    ip.destination = kLocal;
+    ip.source = kRemoteAddress;
+    ip.destination = kLocalAddress;
     ip.payload_length = static_cast<std::uint16_t>(tcp.buffer_len());
     ip.ttl = 255;
     ip.dont_fragment = false;
     std::vector<std::uint8_t> datagram(Ipv4Repr::header_len() + tcp.buffer_len());
     REQUIRE(ip.emit(datagram, wire_test::checksum()));
-    REQUIRE(tcp.emit(std::span(datagram).subspan(Ipv4Repr::header_len()), kRemote, kLocal,
-                     wire_test::checksum()) == tcp.buffer_len());
+    REQUIRE(tcp.emit(std::span(datagram).subspan(Ipv4Repr::header_len()), kRemoteAddress,
+                     kLocalAddress, wire_test::checksum()) == tcp.buffer_len());
     return datagram;
 }
 
@@ -89,7 +89,7 @@ struct Segment {
 
 /// The next outbound datagram within `wait_us`, which must be a well-formed TCP segment whose
 /// checksums are final (no offload left them to a device).
-std::optional<Segment> next_segment(Target& target, std::int64_t wait_us = kSecond) {
+std::optional<Segment> next_segment(Target& target, std::int64_t wait_us = kMicrosecondsPerSecond) {
     auto packet = target.next_packet(target.now_us() + wait_us);
     if (!packet) return std::nullopt;
     Segment segment{std::move(*packet), {}, {}};
@@ -167,8 +167,8 @@ TEST_CASE("linux target: passive open gets a SYN-ACK acking the SYN, with the MT
     REQUIRE(syn_ack);
     CHECK(syn_ack->packet.at_us >= sent_at);
     CHECK(syn_ack->packet.at_us <= target->now_us());
-    CHECK(syn_ack->ip.source == kLocal);
-    CHECK(syn_ack->ip.destination == kRemote);
+    CHECK(syn_ack->ip.source == kLocalAddress);
+    CHECK(syn_ack->ip.destination == kRemoteAddress);
     CHECK(syn_ack->tcp.source_port == 8080);
     CHECK(syn_ack->tcp.destination_port == kPeerPort);
     CHECK(syn_ack->tcp.flags == (tcp_flag::syn | tcp_flag::ack));
@@ -214,7 +214,7 @@ TEST_CASE("linux target: packets are captured while a blocking call waits in ano
           "[drill][linux]") {
     if (!is_root()) NETLOOM_SKIP(root, "the linux target needs root");
     // A 5 s limit: whatever fails, the connect thread returns before the future is destroyed.
-    auto target = make_linux_target(TargetOptions{}, 5 * kSecond);
+    auto target = make_linux_target(TargetOptions{}, 5 * kMicrosecondsPerSecond);
     const int fd = open_socket(*target);  // blocking
     std::future<CallResult> connected =
         std::async(std::launch::async, [&] { return target->connect(fd, false); });
@@ -282,8 +282,8 @@ TEST_CASE("linux target: a non-blocking connect gives EINPROGRESS and its SYN is
     CHECK(connected.error == EINPROGRESS);
     const auto syn = next_segment(*target);
     REQUIRE(syn);
-    CHECK(syn->ip.source == kLocal);
-    CHECK(syn->ip.destination == kRemote);
+    CHECK(syn->ip.source == kLocalAddress);
+    CHECK(syn->ip.destination == kRemoteAddress);
     CHECK(syn->tcp.destination_port == 8080);
     CHECK(syn->tcp.flags == tcp_flag::syn);
     CHECK(syn->tcp.acknowledgment_number == 0);

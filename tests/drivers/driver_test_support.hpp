@@ -7,6 +7,8 @@
 // transmitted frame's bytes and hands out frames queued with `inject` on poll().
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -38,18 +40,22 @@ inline MacAddress mac_of(const char* text) {
     return mac;
 }
 
-/// An Ethernet II frame of `size` bytes (>= 18): dst, src, EtherType 0x88b5 (IEEE 802 local
-/// experimental), then `tag` as 4 big-endian bytes, then a pattern derived from `tag`.
+/// An Ethernet II frame of `size` bytes: dst, src, EtherType 0x88b5 (IEEE 802 local
+/// experimental), then `tag` as 4 big-endian bytes, then a pattern derived from `tag`. Below 18
+/// bytes it is the first `size` bytes of that (a runt, for tests of short frames).
 inline Packet make_frame(const MacAddress& dst, const MacAddress& src, std::uint32_t tag,
                          std::size_t size = 64) {
+    std::array<std::uint8_t, 18> head{};
+    std::memcpy(head.data(), dst.bytes.data(), 6);
+    std::memcpy(head.data() + 6, src.bytes.data(), 6);
+    head[12] = 0x88;
+    head[13] = 0xb5;
+    for (int i = 0; i < 4; ++i) head[14 + i] = static_cast<std::uint8_t>(tag >> (24 - 8 * i));
     Packet p = Packet::allocate(size);
     auto b = p.append(size);
-    std::memcpy(b.data(), dst.bytes.data(), 6);
-    std::memcpy(b.data() + 6, src.bytes.data(), 6);
-    b[12] = 0x88;
-    b[13] = 0xb5;
-    for (int i = 0; i < 4; ++i) b[14 + i] = static_cast<std::uint8_t>(tag >> (24 - 8 * i));
-    for (std::size_t i = 18; i < size; ++i) b[i] = static_cast<std::uint8_t>(tag * 31 + i);
+    if (b.size() != size) throw std::logic_error("make_frame: no room for the frame");
+    std::memcpy(b.data(), head.data(), std::min(size, head.size()));
+    for (std::size_t i = head.size(); i < size; ++i) b[i] = static_cast<std::uint8_t>(tag * 31 + i);
     return p;
 }
 

@@ -22,8 +22,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const MacAddress kDst = mac_of("02:00:00:00:00:0b");
-const MacAddress kSrc = mac_of("02:00:00:00:00:0a");
+const MacAddress kDstMac = mac_of("02:00:00:00:00:0b");
+const MacAddress kSrcMac = mac_of("02:00:00:00:00:0a");
 
 std::string temp_path(const std::string& name) {
     return (std::filesystem::temp_directory_path() /
@@ -78,13 +78,14 @@ std::vector<Record> parse_pcap(const Bytes& file, std::uint32_t expect_snaplen) 
     return records;
 }
 
-struct Rig {
+struct CaptureRig {
     ManualScheduler sched;
     std::shared_ptr<RecordingDevice> inner = std::make_shared<RecordingDevice>();
     std::unique_ptr<PcapDevice> device;
     std::string path;
 
-    explicit Rig(const std::string& name, std::uint32_t snaplen = 65535) : path(temp_path(name)) {
+    explicit CaptureRig(const std::string& name, std::uint32_t snaplen = 65535)
+        : path(temp_path(name)) {
         PcapOptions o;
         o.file = path;
         o.snaplen = snaplen;
@@ -92,7 +93,7 @@ struct Rig {
             std::make_unique<PcapDevice>(o, inner, sched, TestEnv(sched).logger("driver.pcap"));
         device->attach(sched, [] {});
     }
-    ~Rig() {
+    ~CaptureRig() {
         device.reset();
         std::remove(path.c_str());
     }
@@ -101,13 +102,13 @@ struct Rig {
 }  // namespace
 
 TEST_CASE("pcap: records both directions with virtual-clock timestamps, bytes intact") {
-    Rig rig("both.pcap");
+    CaptureRig rig("both.pcap");
     std::vector<Bytes> expected;
     std::vector<Time> times;
     for (std::uint32_t i = 0; i < 6; ++i) {
         rig.sched.advance(1'234'567us);
         times.push_back(rig.sched.now());
-        Packet frame = make_frame(kDst, kSrc, i, 60 + i * 200);
+        Packet frame = make_frame(kDstMac, kSrcMac, i, 60 + i * 200);
         expected.push_back(bytes_of(frame));
         if (i % 2 == 0) {
             CHECK(rig.device->transmit(std::move(frame)));
@@ -136,8 +137,8 @@ TEST_CASE("pcap: records both directions with virtual-clock timestamps, bytes in
 }
 
 TEST_CASE("pcap: frames longer than snaplen are cut, their length kept") {
-    Rig rig("snap.pcap", 64);
-    rig.device->transmit(make_frame(kDst, kSrc, 1, 1000));
+    CaptureRig rig("snap.pcap", 64);
+    rig.device->transmit(make_frame(kDstMac, kSrcMac, 1, 1000));
     const Bytes whole = rig.inner->sent.at(0);
     rig.device.reset();
     auto records = parse_pcap(read_file(rig.path), 64);
@@ -148,8 +149,8 @@ TEST_CASE("pcap: frames longer than snaplen are cut, their length kept") {
 }
 
 TEST_CASE("pcap: buffered records reach the file after flush_interval, without closing") {
-    Rig rig("flush.pcap");
-    rig.device->transmit(make_frame(kDst, kSrc, 1));
+    CaptureRig rig("flush.pcap");
+    rig.device->transmit(make_frame(kDstMac, kSrcMac, 1));
     CHECK(read_file(rig.path).size() == 24);  // only the global header so far
     rig.sched.advance(100ms);
     CHECK(read_file(rig.path).size() == 24 + 16 + 64);
@@ -178,13 +179,13 @@ TEST_CASE("pcap: tshark reads the capture without warnings") {
     const std::string out_path = temp_path("tshark.out");
     std::string pcap_path;
     {
-        Rig rig("tshark.pcap");
+        CaptureRig rig("tshark.pcap");
         pcap_path = rig.path;
         for (std::uint32_t i = 0; i < 50; ++i) {
             rig.sched.advance(1ms);
             rig.device->transmit(
-                make_frame(i % 2 ? kDst : MacAddress::broadcast(), kSrc, i, 60 + i * 20));
-            rig.inner->inject(make_frame(kSrc, kDst, 1000 + i, 1514 - i));
+                make_frame(i % 2 ? kDstMac : MacAddress::broadcast(), kSrcMac, i, 60 + i * 20));
+            rig.inner->inject(make_frame(kSrcMac, kDstMac, 1000 + i, 1514 - i));
             drain(*rig.device);
         }
         rig.device.reset();

@@ -19,6 +19,7 @@
 #include "ab_plan.hpp"
 #include "ab_results.hpp"
 #include "ab_stats.hpp"
+#include "config_error_of.hpp"
 
 using namespace netloom;
 using namespace netloom::host;
@@ -51,16 +52,7 @@ Config load(const std::string& text) {
     return Config::load_string(text, "ab.yaml");
 }
 
-template <typename F>
-ConfigError error_of(F&& f) {
-    try {
-        f();
-    } catch (const ConfigError& e) {
-        return e;
-    }
-    FAIL("expected a ConfigError");
-    throw std::logic_error("unreachable");
-}
+using netloom::testing::error_of;
 
 // A small well-formedness check: every tag closes in order, attributes are quoted, and no
 // bare '&' or '<' appears in text. Returns the element names seen.

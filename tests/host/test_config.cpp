@@ -1,23 +1,14 @@
 // Config: typed getters, sizes and durations, and errors that name file:line:column.
 #include <catch2/catch.hpp>
 
+#include "config_error_of.hpp"
 #include "netloom/config.hpp"
 
 using namespace netloom;
 using namespace std::chrono_literals;
 
 namespace {
-// Runs `f` and returns the ConfigError it throws (fails the test if it throws nothing).
-template <typename F>
-ConfigError error_of(F&& f) {
-    try {
-        f();
-    } catch (const ConfigError& e) {
-        return e;
-    }
-    FAIL("expected a ConfigError");
-    throw std::logic_error("unreachable");
-}
+using netloom::testing::error_of;
 }  // namespace
 
 TEST_CASE("sizes accept binary and decimal units") {

@@ -7,6 +7,7 @@ machine cannot run them.
 """
 import contextlib
 import ctypes
+import hashlib
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import signal
 import subprocess
 import time
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
@@ -364,6 +366,62 @@ def tcp_config(*, engine: str, tap: str, mac: str, address: str, apps: list, lim
              "    apps:"]
     lines += ["      - " + json.dumps(app) for app in apps]
     return "\n".join(lines) + "\n"
+
+
+class OneServerOnTap(unittest.TestCase):
+    """A test class whose tests share one netloom run on a TAP link in a namespace: setUpClass
+    makes `tmp` (a temporary directory others may read), the first test's setUp calls
+    `start_server` (so a test that skips — no root, a plugin missing — skips before anything
+    starts), tearDownClass stops netloom and removes the namespace and `tmp`."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp_dir = tempfile.TemporaryDirectory()
+        cls.tmp = cls.tmp_dir.name
+        os.chmod(cls.tmp, 0o755)
+        cls.ns = None
+        cls.netloom = None
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.netloom is not None and cls.netloom.alive():
+            cls.netloom.stop()
+        if cls.ns is not None:
+            cls.ns.__exit__(None, None, None)
+        cls.tmp_dir.cleanup()
+
+    def start_server(self, *, netloom: str, prefix: str, tap: str, linux_cidr: str, config,
+                     name: str = "netloom") -> None:
+        """Once per class: namespace `prefix`, TAP `tap` with the kernel at `linux_cidr`, and
+        netloom running the YAML `config()` returns; fails when netloom has exited."""
+        cls = type(self)
+        if cls.ns is None:
+            cls.ns = Namespace(prefix)
+            cls.ns.__enter__()
+            cls.ns.add_tap(tap, linux_cidr)
+            path = os.path.join(cls.tmp, name + ".yaml")
+            with open(path, "w") as f:
+                f.write(config())
+            cls.netloom = Netloom(cls.ns, netloom, path, cls.tmp, name)
+            cls.netloom.wait_running()
+        if not cls.netloom.alive():
+            self.fail("netloom exited:\n" + cls.netloom.output()[-6000:])
+
+    def curl_download(self, url: str, *args: str, timeout: float = 90) -> tuple:
+        """curl in the namespace saving `url`'s body: (http code, the body's sha256 hex,
+        seconds taken, curl's average bytes/s); fails when curl does."""
+        out = os.path.join(self.tmp, "download.out")
+        start = time.monotonic()
+        p = self.ns.run("curl", "-sS", "--max-time", str(timeout), "-o", out, "-w",
+                        "%{http_code} %{speed_download}", *args, url, check=False,
+                        timeout=timeout + 30)
+        seconds = time.monotonic() - start
+        self.assertEqual(p.returncode, 0, p.stderr + self.netloom.output()[-3000:])
+        code, speed = p.stdout.split()
+        with open(out, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        os.remove(out)
+        return int(code), digest, seconds, float(speed)
 
 
 def read_report(test: unittest.TestCase, path: str, netloom: "Netloom" = None) -> dict:

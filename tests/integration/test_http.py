@@ -13,11 +13,8 @@ import hashlib
 import os
 import socket
 import sys
-import tempfile
-import time
-import unittest
 
-from netns import Namespace, Netloom, counter, require_plugins, require_root, run_tests, tcp_config
+from netns import OneServerOnTap, counter, require_plugins, require_root, run_tests, tcp_config
 
 ARGS = None
 TAP = "nlhttp0"
@@ -29,12 +26,10 @@ MiB = 1 << 20
 FIGURES = []
 
 
-class HttpAgainstCurl(unittest.TestCase):
+class HttpAgainstCurl(OneServerOnTap):
     @classmethod
     def setUpClass(cls):
-        cls.tmp_dir = tempfile.TemporaryDirectory()
-        cls.tmp = cls.tmp_dir.name
-        os.chmod(cls.tmp, 0o755)
+        super().setUpClass()
         cls.root = os.path.join(cls.tmp, "www")
         os.mkdir(cls.root)
         cls.data = os.urandom(ARGS.bytes)
@@ -43,35 +38,16 @@ class HttpAgainstCurl(unittest.TestCase):
             f.write(cls.data)
         with open(os.path.join(cls.root, "index.html"), "w") as f:
             f.write("<h1>netloom</h1>\n")
-        cls.ns = None
-        cls.netloom = None
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.netloom is not None and cls.netloom.alive():
-            cls.netloom.stop()
-        if cls.ns is not None:
-            cls.ns.__exit__(None, None, None)
-        cls.tmp_dir.cleanup()
 
     def setUp(self):
         require_root(self, "curl")
         require_plugins(self, ARGS.netloom, ARGS.engine, "http", "ipv4", "tap")
-        cls = type(self)
-        if cls.ns is None:
-            cls.ns = Namespace("nlht")
-            cls.ns.__enter__()
-            cls.ns.add_tap(TAP, LINUX + "/24")
-            path = os.path.join(cls.tmp, "http.yaml")
-            with open(path, "w") as f:
-                f.write(tcp_config(engine=ARGS.engine, tap=TAP, mac=NETLOOM_MAC,
-                                   address=NETLOOM + "/24", limit=LIMIT,
-                                   apps=[{"use": "http", "port": 80, "root": cls.root,
-                                          "max_connections": 16, "idle_timeout": "10s"}]))
-            cls.netloom = Netloom(cls.ns, ARGS.netloom, path, cls.tmp, "http")
-            cls.netloom.wait_running()
-        if not cls.netloom.alive():
-            self.fail("netloom exited:\n" + cls.netloom.output()[-6000:])
+        self.start_server(netloom=ARGS.netloom, prefix="nlht", tap=TAP, linux_cidr=LINUX + "/24",
+                          name="http", config=lambda: tcp_config(
+                              engine=ARGS.engine, tap=TAP, mac=NETLOOM_MAC,
+                              address=NETLOOM + "/24", limit=LIMIT,
+                              apps=[{"use": "http", "port": 80, "root": self.root,
+                                     "max_connections": 16, "idle_timeout": "10s"}]))
 
     def curl(self, *args, timeout=60):
         """curl in the namespace; returns (http code, stdout after the code line)."""
@@ -86,20 +62,9 @@ class HttpAgainstCurl(unittest.TestCase):
         return f"http://{NETLOOM}{path}"
 
     def test_a_big_file_has_the_same_sha256(self):
-        out = os.path.join(self.tmp, "big.out")
-        start = time.monotonic()
-        p = self.ns.run("curl", "-sS", "--max-time", "60", "-o", out, "-w",
-                        "%{http_code} %{speed_download}", self.url("/big.bin"), check=False,
-                        timeout=90)
-        seconds = time.monotonic() - start
-        self.assertEqual(p.returncode, 0, p.stderr + self.netloom.output()[-3000:])
-        code, speed = p.stdout.split()
-        self.assertEqual(code, "200")
-        with open(out, "rb") as f:
-            got = hashlib.sha256(f.read()).hexdigest()
-        os.remove(out)
-        self.assertEqual(got, self.data_sha)
-        FIGURES.append((len(self.data), seconds, float(speed)))
+        code, digest, seconds, speed = self.curl_download(self.url("/big.bin"), timeout=60)
+        self.assertEqual((code, digest), (200, self.data_sha))
+        FIGURES.append((len(self.data), seconds, speed))
 
     def test_b_head_gives_the_length_and_no_body(self):
         p = self.ns.run("curl", "-sS", "-I", self.url("/big.bin"), check=False)

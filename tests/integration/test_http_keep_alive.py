@@ -13,11 +13,8 @@ import argparse
 import os
 import re
 import sys
-import tempfile
-import unittest
 
-from netns import (Namespace, Netloom, counter, require_plugins, require_root, run_tests,
-                   tcp_config,
+from netns import (OneServerOnTap, counter, require_plugins, require_root, run_tests, tcp_config,
                    wait_for)
 
 ARGS = None
@@ -45,46 +42,25 @@ def ab_report(text: str) -> dict:
     return found
 
 
-class HttpKeepAliveAgainstAb(unittest.TestCase):
+class HttpKeepAliveAgainstAb(OneServerOnTap):
     @classmethod
     def setUpClass(cls):
-        cls.tmp_dir = tempfile.TemporaryDirectory()
-        cls.tmp = cls.tmp_dir.name
-        os.chmod(cls.tmp, 0o755)
+        super().setUpClass()
         cls.root = os.path.join(cls.tmp, "www")
         os.mkdir(cls.root)
         cls.body = b"netloom keep-alive test\n" * 20  # 480 bytes: one segment per response
         with open(os.path.join(cls.root, "small.txt"), "wb") as f:
             f.write(cls.body)
-        cls.ns = None
-        cls.netloom = None
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.netloom is not None and cls.netloom.alive():
-            cls.netloom.stop()
-        if cls.ns is not None:
-            cls.ns.__exit__(None, None, None)
-        cls.tmp_dir.cleanup()
 
     def setUp(self):
         require_root(self, "ab")
         require_plugins(self, ARGS.netloom, ARGS.engine, "http", "ipv4", "tap")
-        cls = type(self)
-        if cls.ns is None:
-            cls.ns = Namespace("nlka")
-            cls.ns.__enter__()
-            cls.ns.add_tap(TAP, LINUX + "/24")
-            path = os.path.join(cls.tmp, "http.yaml")
-            with open(path, "w") as f:
-                f.write(tcp_config(engine=ARGS.engine, tap=TAP, mac=NETLOOM_MAC,
-                                   address=NETLOOM + "/24", limit=LIMIT,
-                                   apps=[{"use": "http", "port": 80, "root": cls.root,
-                                          "max_connections": 64, "idle_timeout": "10s"}]))
-            cls.netloom = Netloom(cls.ns, ARGS.netloom, path, cls.tmp, "http")
-            cls.netloom.wait_running()
-        if not cls.netloom.alive():
-            self.fail("netloom exited:\n" + cls.netloom.output()[-6000:])
+        self.start_server(netloom=ARGS.netloom, prefix="nlka", tap=TAP, linux_cidr=LINUX + "/24",
+                          name="http", config=lambda: tcp_config(
+                              engine=ARGS.engine, tap=TAP, mac=NETLOOM_MAC,
+                              address=NETLOOM + "/24", limit=LIMIT,
+                              apps=[{"use": "http", "port": 80, "root": self.root,
+                                     "max_connections": 64, "idle_timeout": "10s"}]))
 
     def counts(self) -> dict:
         stats = self.netloom.stats()

@@ -47,8 +47,8 @@ struct TwoStacks {
     Stack a, b;
 };
 
-const Ipv4Address kA = ip4("10.1.0.1");
-const Ipv4Address kB = ip4("10.1.0.2");
+const Ipv4Address kStackA = ip4("10.1.0.1");
+const Ipv4Address kStackB = ip4("10.1.0.2");
 
 }  // namespace
 
@@ -58,12 +58,12 @@ TEST_CASE("UDP round trip between two stacks, first datagram included", "[ip][tw
     auto client = net.a.layer->udp_bind(0);
     const Bytes hello = pattern(64, 1);
 
-    CHECK(client->send_to({kB, 7}, hello) == IpSendStatus::queued);  // ARP first
+    CHECK(client->send_to({kStackB, 7}, hello) == IpSendStatus::queued);  // ARP first
     net.scheduler.run_until_idle();
     auto request = server->receive();
     REQUIRE(request);
     CHECK(bytes_of(request->payload) == hello);
-    CHECK(request->from == UdpEndpoint{kA, client->local_port()});
+    CHECK(request->from == UdpEndpoint{kStackA, client->local_port()});
 
     // B learned A from A's request (RFC 826): the answer goes without ARP.
     const Bytes answer = pattern(64, 2);
@@ -72,7 +72,7 @@ TEST_CASE("UDP round trip between two stacks, first datagram included", "[ip][tw
     auto reply = client->receive();
     REQUIRE(reply);
     CHECK(bytes_of(reply->payload) == answer);
-    CHECK(reply->from == UdpEndpoint{kB, 7});
+    CHECK(reply->from == UdpEndpoint{kStackB, 7});
 
     CHECK(counter(*net.a.layer, "arp_tx_requests") == 1);
     CHECK(counter(*net.b.layer, "arp_tx_requests") == 0);
@@ -81,7 +81,7 @@ TEST_CASE("UDP round trip between two stacks, first datagram included", "[ip][tw
 
     // Steady state: many datagrams, none lost, in order.
     for (std::uint8_t i = 0; i < 100; ++i) {
-        CHECK(client->send_to({kB, 7}, pattern(200, i)) == IpSendStatus::sent);
+        CHECK(client->send_to({kStackB, 7}, pattern(200, i)) == IpSendStatus::sent);
     }
     net.scheduler.run_until_idle();
     for (std::uint8_t i = 0; i < 100; ++i) {
@@ -96,7 +96,7 @@ TEST_CASE("a large UDP datagram is fragmented and reassembled", "[ip][two_stacks
     auto server = net.b.layer->udp_bind(9000);
     auto client = net.a.layer->udp_bind(9001);
     const Bytes big = pattern(20000, 7);
-    client->send_to({kB, 9000}, big);
+    client->send_to({kStackB, 9000}, big);
     net.scheduler.run_until_idle();
     auto datagram = server->receive();
     REQUIRE(datagram);
@@ -117,15 +117,15 @@ TEST_CASE("ping between two stacks, up to the largest datagram", "[ip][two_stack
         data_seen.emplace_back(reply.data.begin(), reply.data.end());
     });
     const Bytes small = pattern(56, 3);
-    CHECK(net.a.layer->send_echo_request(kB, 0x4242, 1, small) == IpSendStatus::queued);
+    CHECK(net.a.layer->send_echo_request(kStackB, 0x4242, 1, small) == IpSendStatus::queued);
     net.scheduler.run_until_idle();
     // 65535 = 20 (IP) + 8 (ICMP) + 65507: both directions fragmented into 45 pieces.
     const Bytes largest = pattern(65507, 5);
-    CHECK(net.a.layer->send_echo_request(kB, 0x4242, 2, largest) == IpSendStatus::sent);
+    CHECK(net.a.layer->send_echo_request(kStackB, 0x4242, 2, largest) == IpSendStatus::sent);
     net.scheduler.run_until_idle();
 
     REQUIRE(replies.size() == 2);
-    CHECK(replies[0].from == kB);
+    CHECK(replies[0].from == kStackB);
     CHECK(replies[0].sequence == 1);
     CHECK(data_seen[0] == small);
     CHECK(replies[1].sequence == 2);
@@ -142,14 +142,14 @@ TEST_CASE("a datagram to a closed port comes back as an error on the socket", "[
     auto client = net.a.layer->udp_bind(0);
     bool readable = false;
     client->on_readable([&] { readable = true; });
-    client->send_to({kB, 9}, pattern(10));
+    client->send_to({kStackB, 9}, pattern(10));
     net.scheduler.run_until_idle();
     CHECK(readable);
     const auto error = client->take_error();
     REQUIRE(error);
     CHECK(error->type == 3);
     CHECK(error->code == 3);
-    CHECK(error->reporter == kB);
+    CHECK(error->reporter == kStackB);
     CHECK(error->destination_port == 9);
     CHECK(error->source_port == client->local_port());
     CHECK_FALSE(client->receive());
@@ -159,9 +159,9 @@ TEST_CASE("don't-fragment datagrams over the MTU are refused locally", "[ip][two
     TwoStacks net("ip-df", 1000);
     IpSendOptions options;
     options.dont_fragment = true;
-    CHECK(net.a.layer->output(kB, IpProtocol{253}, transport_payload(981), options) ==
+    CHECK(net.a.layer->output(kStackB, IpProtocol{253}, transport_payload(981), options) ==
           IpSendStatus::too_big);
-    CHECK(net.a.layer->output(kB, IpProtocol{253}, transport_payload(980), options) ==
+    CHECK(net.a.layer->output(kStackB, IpProtocol{253}, transport_payload(980), options) ==
           IpSendStatus::queued);
     RecordingTransport transport;
     net.b.layer->register_transport(IpProtocol{253}, &transport);

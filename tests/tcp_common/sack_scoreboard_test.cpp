@@ -11,7 +11,7 @@ using namespace netloom::tcp;
 using netloom::wire::TcpSackBlock;
 
 namespace {
-constexpr std::uint32_t kMss = 100;
+constexpr std::uint32_t kSegmentSize = 100;
 const SeqNum kUna(1000);
 const SeqNum kNxt(2000);
 
@@ -27,7 +27,7 @@ std::vector<SeqRange> ranges(const SackScoreboard& board) {
 }  // namespace
 
 TEST_CASE("blocks are merged into sorted disjoint ranges", "[scoreboard]") {
-    SackScoreboard board(kUna, kMss);
+    SackScoreboard board(kUna, kSegmentSize);
     CHECK(sack(board, {{1500, 1600}, {1100, 1200}}) == 200);
     CHECK(sack(board, {{1200, 1300}}) == 100);  // adjacent: joins [1100,1200)
     CHECK(ranges(board) ==
@@ -42,7 +42,7 @@ TEST_CASE("blocks are merged into sorted disjoint ranges", "[scoreboard]") {
 }
 
 TEST_CASE("bogus and stale blocks are ignored and counted", "[scoreboard]") {
-    SackScoreboard board(kUna, kMss);
+    SackScoreboard board(kUna, kSegmentSize);
     CHECK(sack(board, {{1200, 1100}, {1300, 1300}, {1900, 2100}, {2100, 2200}}) == 0);
     CHECK(board.counters().blocks_bogus == 4);
     CHECK(sack(board, {{900, 1000}, {500, 600}}) == 0);  // at/below SND.UNA: D-SACK or old
@@ -55,7 +55,7 @@ TEST_CASE("bogus and stale blocks are ignored and counted", "[scoreboard]") {
 }
 
 TEST_CASE("cumulative ACK discards and trims ranges", "[scoreboard]") {
-    SackScoreboard board(kUna, kMss);
+    SackScoreboard board(kUna, kSegmentSize);
     sack(board, {{1100, 1200}, {1300, 1500}});
     sack(board, {}, SeqNum(1400));
     CHECK(board.snd_una() == SeqNum(1400));
@@ -68,7 +68,7 @@ TEST_CASE("cumulative ACK discards and trims ranges", "[scoreboard]") {
 
 TEST_CASE("memory is bounded: a disjoint range beyond the cap is dropped, merges still work",
           "[scoreboard]") {
-    SackScoreboard board(SeqNum(0), kMss);
+    SackScoreboard board(SeqNum(0), kSegmentSize);
     const SeqNum nxt(1'000'000);
     for (std::uint32_t i = 0; i < SackScoreboard::kMaxRanges + 5; ++i) {
         sack(board, {{200 * i + 100, 200 * i + 200}}, SeqNum(0), nxt);
@@ -80,14 +80,14 @@ TEST_CASE("memory is bounded: a disjoint range beyond the cap is dropped, merges
 }
 
 TEST_CASE("IsLost: DupThresh ranges above, or more than 2 SMSS SACKed above", "[scoreboard]") {
-    SackScoreboard board(kUna, kMss);
+    SackScoreboard board(kUna, kSegmentSize);
     sack(board, {{1100, 1300}});  // exactly 2 * SMSS above
     CHECK_FALSE(board.is_lost(SeqNum(1000)));
     sack(board, {{1400, 1401}});  // 201 bytes above 1000
     CHECK(board.is_lost(SeqNum(1000)));
     CHECK_FALSE(board.is_lost(SeqNum(1300)));  // only 1 byte above
 
-    SackScoreboard small(kUna, kMss);
+    SackScoreboard small(kUna, kSegmentSize);
     sack(small, {{1100, 1110}, {1200, 1210}});
     CHECK_FALSE(small.is_lost(SeqNum(1000)));
     sack(small, {{1300, 1310}});  // three discontiguous SACKed sequences, 30 bytes
@@ -102,7 +102,7 @@ TEST_CASE("IsLost: DupThresh ranges above, or more than 2 SMSS SACKed above", "[
 }
 
 TEST_CASE("SetPipe counts unSACKed bytes not lost plus retransmitted ones", "[scoreboard]") {
-    SackScoreboard board(kUna, kMss);
+    SackScoreboard board(kUna, kSegmentSize);
     CHECK(board.pipe(kNxt) == 1000);  // nothing SACKed: all in flight
     sack(board, {{1100, 1400}});
     // [1000,1100) is lost (300 bytes SACKed above), [1400,2000) is in flight.
@@ -118,7 +118,7 @@ TEST_CASE("SetPipe counts unSACKed bytes not lost plus retransmitted ones", "[sc
 
 TEST_CASE("NextSeg rule 1: lost holes above HighRxt, SMSS at a time, lowest first",
           "[scoreboard]") {
-    SackScoreboard board(kUna, kMss);
+    SackScoreboard board(kUna, kSegmentSize);
     sack(board, {{1250, 1300}, {1400, 1700}});
     board.begin_recovery(kNxt);
     std::vector<std::pair<std::uint32_t, std::uint32_t>> sent;
@@ -136,14 +136,14 @@ TEST_CASE("NextSeg rule 1: lost holes above HighRxt, SMSS at a time, lowest firs
 }
 
 TEST_CASE("NextSeg rule 2 before rule 3: new data when no hole is lost", "[scoreboard]") {
-    SackScoreboard board(kUna, kMss);
+    SackScoreboard board(kUna, kSegmentSize);
     sack(board, {{1100, 1200}});  // 100 bytes above the hole: not lost yet
     board.begin_recovery(kNxt);
     auto next = board.next_segment(kNxt, 5000);
     REQUIRE(next);
     CHECK(next->rule == NextSegRule::new_data);
     CHECK(next->start == kNxt);
-    CHECK(next->length == kMss);
+    CHECK(next->length == kSegmentSize);
     next = board.next_segment(kNxt, 30);  // window allows only 30 bytes
     REQUIRE(next);
     CHECK(next->length == 30);
@@ -158,32 +158,32 @@ TEST_CASE("NextSeg rule 2 before rule 3: new data when no hole is lost", "[score
 }
 
 TEST_CASE("NextSeg rule 4: one rescue retransmission per recovery", "[scoreboard]") {
-    SackScoreboard board(kUna, kMss);
+    SackScoreboard board(kUna, kSegmentSize);
     sack(board, {{1000, 1200}}, SeqNum(1000));  // [1000,1200) SACKed, tail [1200,2000) unSACKed
     board.begin_recovery(kNxt);
     auto next = board.next_segment(kNxt, 0);
     REQUIRE(next);
     CHECK(next->rule == NextSegRule::rescue_retransmit);
     CHECK(next->start == SeqNum(1900));  // ends at the highest unSACKed byte
-    CHECK(next->length == kMss);
+    CHECK(next->length == kSegmentSize);
     board.on_sent(*next);
     CHECK(board.rescue_rxt() == kNxt);                     // RescueRxt = RecoveryPoint
     CHECK(board.high_rxt() == kUna);                       // HighRxt untouched
     CHECK_FALSE(board.next_segment(kNxt, 0).has_value());  // only one rescue
     // Nothing outstanding unSACKed: no rescue either.
-    SackScoreboard done(kUna, kMss);
+    SackScoreboard done(kUna, kSegmentSize);
     sack(done, {{1000, 2000}});
     done.begin_recovery(kNxt);
     CHECK_FALSE(done.next_segment(kNxt, 0).has_value());
     // Not in recovery: rule 4 does not apply.
-    SackScoreboard idle(kUna, kMss);
+    SackScoreboard idle(kUna, kSegmentSize);
     CHECK_FALSE(idle.next_segment(kNxt, 0).has_value());
 }
 
 TEST_CASE("recovery point, RTO clear, and sequence wrap", "[scoreboard]") {
     const SeqNum una(0xffffff00u);
     const SeqNum nxt = una + 1000;  // wraps past zero
-    SackScoreboard board(una, kMss);
+    SackScoreboard board(una, kSegmentSize);
     const std::vector<TcpSackBlock> blocks{{(una + 100).value(), (una + 400).value()}};
     CHECK(board.on_ack(una, blocks, nxt) == 300);
     CHECK(board.is_lost(una));
@@ -208,7 +208,7 @@ TEST_CASE(
     "timeout recovery: every unSACKed byte below RecoveryPoint is lost, SACKed data is "
     "never resent (RFC 6675 5.1, RFC 8985 6.3)",
     "[scoreboard]") {
-    SackScoreboard board(kUna, kMss);
+    SackScoreboard board(kUna, kSegmentSize);
     sack(board, {{1300, 1400}});  // one range: IsLost would say nothing is lost
     CHECK_FALSE(board.is_lost(kUna));
     board.begin_timeout_recovery(kNxt);
@@ -239,7 +239,7 @@ TEST_CASE(
 
 TEST_CASE("lost retransmissions: DupThresh resent segments SACKed above a missing first hole",
           "[scoreboard]") {
-    SackScoreboard board(kUna, kMss);
+    SackScoreboard board(kUna, kSegmentSize);
     board.begin_timeout_recovery(kNxt);
     for (int i = 0; i < 6; ++i) board.on_sent(*board.next_segment(kNxt, 0));  // [1000, 1600)
     REQUIRE(board.high_rxt() == SeqNum(1600));
@@ -268,7 +268,7 @@ TEST_CASE("lost retransmissions: DupThresh resent segments SACKed above a missin
 
 TEST_CASE("declare_holes_lost: after a delivered retransmission the older holes are lost",
           "[scoreboard]") {
-    SackScoreboard board(kUna, kMss);
+    SackScoreboard board(kUna, kSegmentSize);
     sack(board, {{1500, 1600}});
     board.begin_recovery(kNxt);
     CHECK_FALSE(board.is_lost(SeqNum(1100)));
@@ -280,14 +280,14 @@ TEST_CASE("declare_holes_lost: after a delivered retransmission the older holes 
     REQUIRE(next);
     CHECK(next->rule == NextSegRule::lost_retransmit);
     CHECK(next->start == kUna);
-    SackScoreboard idle(kUna, kMss);
+    SackScoreboard idle(kUna, kSegmentSize);
     idle.declare_holes_lost();  // outside recovery it does nothing
     CHECK_FALSE(idle.after_timeout());
 }
 
 TEST_CASE("D-SACK blocks as the receiver sends them leave the scoreboard as it was (RFC 2883)",
           "[scoreboard][dsack]") {
-    SackScoreboard board(kUna, kMss);
+    SackScoreboard board(kUna, kSegmentSize);
     CHECK(sack(board, {{1100, 1300}, {1500, 1600}}) == 300);
     const auto before = ranges(board);
     const bool lost_before = board.is_lost(kUna);

@@ -13,8 +13,8 @@ using wire_test::checksum;
 
 namespace {
 
-const Ipv4Address kHostA(10, 0, 0, 2);
-const Ipv4Address kHostB(10, 0, 0, 1);
+const Ipv4Address kTcpHostA(10, 0, 0, 2);
+const Ipv4Address kTcpHostB(10, 0, 0, 1);
 
 std::vector<std::uint8_t> linux_syn_segment() {
     auto bytes = std::span(wire_test::kTcpSynFrame).subspan(14 + 20);
@@ -87,7 +87,7 @@ TEST_CASE("TCP Repr re-emits the Linux SYN byte for byte", "[wire][tcp]") {
     REQUIRE(repr);
     CHECK(repr->header_len() == 40);
     std::vector<std::uint8_t> out(repr->buffer_len());
-    REQUIRE(repr->emit(out, kHostA, kHostB, checksum()) == 40);
+    REQUIRE(repr->emit(out, kTcpHostA, kTcpHostB, checksum()) == 40);
     CHECK(out == segment);
 }
 
@@ -117,7 +117,7 @@ TEST_CASE("TCP checksum catches a flipped bit anywhere in the segment", "[wire][
         auto bytes = segment;
         bytes[offset] ^= 0x10;
         INFO("offset " << offset);
-        CHECK_FALSE(TcpView::parse(bytes)->verify_checksum(checksum(), kHostA, kHostB));
+        CHECK_FALSE(TcpView::parse(bytes)->verify_checksum(checksum(), kTcpHostA, kTcpHostB));
     }
 }
 
@@ -142,10 +142,10 @@ TEST_CASE("TCP Repr round-trips data segments with every option", "[wire][tcp]")
 
     CHECK(repr.header_len() == 20 + 12 + 4 + 24);
     std::vector<std::uint8_t> out(repr.buffer_len());
-    REQUIRE(repr.emit(out, kHostB, kHostA, checksum()) == out.size());
+    REQUIRE(repr.emit(out, kTcpHostB, kTcpHostA, checksum()) == out.size());
     auto view = TcpView::parse(out);
     REQUIRE(view);
-    CHECK(view->verify_checksum(checksum(), kHostB, kHostA));
+    CHECK(view->verify_checksum(checksum(), kTcpHostB, kTcpHostA));
     CHECK(view->sequence_length() == 1000);
     auto parsed = TcpRepr::parse(*view);
     REQUIRE(parsed);
@@ -155,7 +155,7 @@ TEST_CASE("TCP Repr round-trips data segments with every option", "[wire][tcp]")
     repr.options = {};
     repr.payload = {};
     out.assign(repr.buffer_len(), 0);
-    REQUIRE(repr.emit(out, kHostB, kHostA, checksum()) == 20);
+    REQUIRE(repr.emit(out, kTcpHostB, kTcpHostA, checksum()) == 20);
     view = TcpView::parse(out);
     REQUIRE(view);
     CHECK(view->sequence_length() == 1);
@@ -178,18 +178,18 @@ TEST_CASE("TCP zero-copy emit into a Packet's headroom", "[wire][tcp]") {
     auto header = packet.prepend(repr.header_len());
     REQUIRE(header.size() == 32);
     REQUIRE(repr.emit_header(header));
-    TcpRepr::fill_checksum(packet.bytes(), kHostA, kHostB, checksum());
+    TcpRepr::fill_checksum(packet.bytes(), kTcpHostA, kTcpHostB, checksum());
 
     auto view = TcpView::parse(packet.bytes());
     REQUIRE(view);
-    CHECK(view->verify_checksum(checksum(), kHostA, kHostB));
+    CHECK(view->verify_checksum(checksum(), kTcpHostA, kTcpHostB));
     CHECK(wire_test::same_bytes(view->payload(), data));
     CHECK(view->options().size() == 12);
 
     // emit() over the same buffer, payload in place, gives the same bytes.
     std::vector<std::uint8_t> before(packet.bytes().begin(), packet.bytes().end());
     repr.payload = packet.bytes().subspan(32);
-    REQUIRE(repr.emit(packet.bytes(), kHostA, kHostB, checksum()) == packet.size());
+    REQUIRE(repr.emit(packet.bytes(), kTcpHostA, kTcpHostB, checksum()) == packet.size());
     CHECK(wire_test::same_bytes(packet.bytes(), before));
 }
 
@@ -199,7 +199,7 @@ TEST_CASE("TCP emit refuses buffers that are too small", "[wire][tcp]") {
     const std::uint8_t payload[3] = {1, 2, 3};
     repr.payload = payload;
     std::vector<std::uint8_t> out(repr.buffer_len() - 1, 0xab);
-    CHECK(repr.emit(out, kHostA, kHostB, checksum()) == 0);
+    CHECK(repr.emit(out, kTcpHostA, kTcpHostB, checksum()) == 0);
     CHECK_FALSE(repr.emit_header(std::span(out).first(repr.header_len() - 1)));
     CHECK(std::all_of(out.begin(), out.end(), [](std::uint8_t b) { return b == 0xab; }));
 }

@@ -21,7 +21,8 @@ std::string kind_name(std::uint32_t raw) {
         case 3:
         case 4:
         case 5:
-        case 6: return std::string(to_string(static_cast<PluginKind>(raw)));
+        case 6:
+        case 7: return std::string(to_string(static_cast<PluginKind>(raw)));
     }
     return "unknown kind " + std::to_string(raw);
 }

@@ -1,10 +1,11 @@
-// Assembly of stacks from YAML and the run loop around the scheduler.
+// Assembly of block devices and stacks from YAML and the run loop around the scheduler.
 #include "runtime.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <stdexcept>
 #include <utility>
 
 namespace netloom::host {
@@ -45,6 +46,10 @@ public:
                                    "' has no TCP engine (add `tcp:` to it)");
         }
         return *stack_->tcp;
+    }
+    BlockDevice& block(std::string_view name) override { return runtime_.find_block(name); }
+    std::shared_ptr<BlockDevice> make_block(const Config& config) override {
+        return runtime_.make_block(config, stack_, "");
     }
 
 private:
@@ -89,6 +94,63 @@ std::shared_ptr<NetDevice> Runtime::make_device(const Config& config, const std:
     }
     add_counted(stack + "/device/" + device->describe(), device);
     return device;
+}
+
+std::shared_ptr<BlockDevice> Runtime::make_block(const Config& config, Stack* stack,
+                                                 const std::string& name) {
+    std::string used;
+    auto block = make<BlockDevice>(config, PluginKind::block, stack, used);
+    std::string component;
+    if (!name.empty()) {
+        component = "block/" + name;  // a `blocks:` entry
+    } else if (stack) {
+        component = stack->name + "/block/" + block->describe();  // built by an app itself
+    } else {
+        // A decorator's inner device, listed under the entry being built, as a stack's inner
+        // devices are listed under the stack.
+        component = "block/" + building_block_ + "/" + block->describe();
+    }
+    add_counted(std::move(component), block);
+    return block;
+}
+
+namespace {
+// Block names become stats components (`block/<name>`) and are written in app configs.
+bool valid_block_name(const std::string& name) {
+    if (name.empty()) return false;
+    for (char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+        if (!ok) return false;
+    }
+    return true;
+}
+}  // namespace
+
+void Runtime::build_blocks(const Config& blocks) {
+    for (const auto& name : blocks.keys()) {
+        if (!valid_block_name(name)) {
+            blocks.fail_message(name, "block device name '" + name +
+                                          "': use letters, digits, '_', '-' and '.' only");
+        }
+        building_block_ = name;
+        auto device = make_block(blocks.child(name), nullptr, name);
+        building_block_.clear();
+        log_->debug("block {}: {}", name, device->describe());
+        blocks_.push_back({name, std::move(device)});
+    }
+    blocks.done();
+}
+
+BlockDevice& Runtime::find_block(std::string_view name) const {
+    for (const auto& b : blocks_)
+        if (b.name == name) return *b.device;
+    std::string known;
+    for (const auto& b : blocks_) known += (known.empty() ? "" : ", ") + b.name;
+    throw std::invalid_argument("no block device named '" + std::string(name) + "' (" +
+                                (known.empty() ? std::string("the config has no `blocks:` mapping")
+                                               : "the config's `blocks:` has " + known) +
+                                ")");
 }
 
 void Runtime::build_stack(const std::string& name, const Config& s) {
@@ -148,6 +210,8 @@ Runtime::Runtime(const Config& root, const PluginCatalog& catalog, Logging& logg
     checksum_ = make<Checksum>(sum, PluginKind::checksum, nullptr, name);
     log_->debug("checksum: {} ({})", name, checksum_->variant());
 
+    build_blocks(root.child("blocks", true));
+
     Config stacks = root.child("stacks");
     for (const auto& stack_name : stacks.keys()) build_stack(stack_name, stacks.child(stack_name));
     if (stacks_.empty()) stacks.fail_message("", "at least one stack is needed");
@@ -164,6 +228,9 @@ Runtime::~Runtime() {
     // then IP, then devices), since an app's listener must die before its engine.
     while (!counted_.empty()) counted_.pop_back();
     stacks_.clear();
+    // Block devices after every app that used them: destroying one abandons its pending requests
+    // (their completions would reach apps that are gone) and waits for the kernel's.
+    blocks_.clear();
     checksum_.reset();
     scheduler_.reset();
 }

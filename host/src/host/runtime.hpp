@@ -1,11 +1,14 @@
-// runtime.hpp — a composed netloom process: one scheduler, one checksum, and the stacks of a
-// config, each with its device chain, optional IP layer and apps.
+// runtime.hpp — a composed netloom process: one scheduler, one checksum, the named block devices
+// of the config's `blocks:` mapping, and the stacks, each with its device chain, optional IP
+// layer and apps.
 //
 // Contract: the constructor builds and validates everything (throwing ConfigError or PluginError,
-// nothing half-started); `run` attaches devices and runs the scheduler until `run.duration`
-// elapses, every finite app has finished, or SIGINT/SIGTERM; SIGUSR1 calls `on_stats_request`
-// without stopping. Components are destroyed in reverse order of creation (apps, IP, devices,
-// checksum, scheduler). `stats` reports every counter of every component.
+// nothing half-started); block devices are built before the stacks, so apps find them through
+// Env::block. `run` attaches devices and runs the scheduler until `run.duration` elapses, every
+// finite app has finished, or SIGINT/SIGTERM; SIGUSR1 calls `on_stats_request` without stopping.
+// Components are destroyed in reverse order of creation (apps, IP, devices, block devices,
+// checksum, scheduler). `stats` reports every counter of every component (a block device as
+// `block/<name>`, a decorator's inner one as `block/<name>/<its describe()>`).
 #pragma once
 
 #include <chrono>
@@ -19,6 +22,7 @@
 #include "catalog.hpp"
 #include "logging.hpp"
 #include "netloom/app.hpp"
+#include "netloom/block.hpp"
 #include "netloom/checksum.hpp"
 #include "netloom/config.hpp"
 #include "netloom/ip.hpp"
@@ -83,11 +87,21 @@ private:
         std::string component;
         std::shared_ptr<CounterSource> source;
     };
+    struct NamedBlock {
+        std::string name;
+        std::shared_ptr<BlockDevice> device;
+    };
 
     std::shared_ptr<NetDevice> make_device(const Config& config, const std::string& stack);
     template <typename Interface>
     std::shared_ptr<Interface> make(const Config& config, PluginKind kind, Stack* stack,
                                     std::string& used_name);
+    /// `name`: the `blocks:` entry built, or "" for a nested device (a decorator's inner, or
+    /// one an app builds for itself on `stack`).
+    std::shared_ptr<BlockDevice> make_block(const Config& config, Stack* stack,
+                                            const std::string& name);
+    void build_blocks(const Config& blocks);
+    BlockDevice& find_block(std::string_view name) const;
     void build_stack(const std::string& name, const Config& config);
     void add_counted(std::string component, std::shared_ptr<CounterSource> source);
     void poll_stack(Stack& stack);
@@ -103,6 +117,8 @@ private:
     std::shared_ptr<Scheduler> scheduler_;
     std::shared_ptr<Checksum> checksum_;
     std::vector<Counted> counted_;
+    std::vector<NamedBlock> blocks_;  // in document order; outlive every stack
+    std::string building_block_;      // the `blocks:` entry being built (names nested devices)
     std::vector<std::unique_ptr<Stack>> stacks_;  // stable addresses: callbacks hold Stack*
     std::size_t finite_apps_running_ = 0;
     int exit_status_ = 0;

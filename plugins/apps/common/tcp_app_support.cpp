@@ -1,9 +1,10 @@
-// Helpers shared by the TCP apps: config readers, clocks, JSON reports.
+// Helpers shared by the TCP apps: config readers, clocks, JSON reports, connect failures.
 #include "tcp_app_support.hpp"
 
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <stdexcept>
 
@@ -74,6 +75,22 @@ void write_json_report(const std::string& path, const nlohmann::json& report) {
     if (std::rename(partial.c_str(), path.c_str()) != 0) {
         throw std::runtime_error("cannot write report " + path);
     }
+}
+
+bool report_logged(spdlog::logger& log, std::string_view who, const std::function<void()>& write) {
+    try {
+        write();
+        return true;
+    } catch (const std::exception& e) {
+        log.error("{}: {}", who, e.what());
+        return false;
+    }
+}
+
+std::string connect_failure(const TcpStream& failed, const TcpEndpoint& remote) {
+    const std::string detail = failed.detail().empty() ? "" : " (" + failed.detail() + ")";
+    return "connect to " + remote.address.to_string() + ":" + std::to_string(remote.port) + ": " +
+           std::string(to_string(failed.status())) + detail;
 }
 
 }  // namespace netloom::apps

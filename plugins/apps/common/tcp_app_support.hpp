@@ -1,5 +1,6 @@
-// tcp_app_support.hpp — small pieces the TCP apps (echo, tcp_bulk, tcp_conns, rr, iperf3...)
-// share: config readers, clocks for reports, and writing a JSON report file.
+// tcp_app_support.hpp — small pieces the TCP apps (echo, tcp_bulk, tcp_conns, rr, iperf3, http...)
+// share: config readers, clocks for reports, writing a JSON report file, and a client's words for
+// a failed connect.
 //
 // Contract: the config readers fail with ConfigError at the key (never return a bad value).
 // `write_json_report` writes `path` whole or not at all (a sibling temporary file
@@ -7,17 +8,20 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include <spdlog/logger.h>
 #include <nlohmann/json.hpp>
 
 #include "netloom/config.hpp"
 #include "netloom/ip.hpp"
 #include "netloom/scheduler.hpp"
 #include "netloom/tcp.hpp"
+#include "stream.hpp"
 
 namespace netloom::apps {
 
@@ -51,5 +55,12 @@ inline double gbit_per_s(std::uint64_t bytes, double seconds) noexcept {
 void add_tcp_info(nlohmann::json& report, const TcpInfo& info);
 
 void write_json_report(const std::string& path, const nlohmann::json& report);
+/// Runs `write` (a client writing its report, which may throw): false, after logging the error
+/// as "<who>: <what>", when it threw.
+bool report_logged(spdlog::logger& log, std::string_view who, const std::function<void()>& write);
+
+/// A failed connect in a client's words: "connect to 10.0.0.2:80: refused (the engine's detail)".
+/// `failed`: the empty stream tcp_connect returned.
+std::string connect_failure(const TcpStream& failed, const TcpEndpoint& remote);
 
 }  // namespace netloom::apps

@@ -327,6 +327,34 @@ std::string_view content_type_for(std::string_view path) noexcept {
     return "application/octet-stream";
 }
 
+std::optional<HttpResponseHead> parse_response_head(std::string_view head) {
+    HttpResponseHead out;
+    std::string_view rest = head;
+    const std::string_view status_line = next_line(rest);
+    // "HTTP/1.1 200 OK": the version, a space, three digits, then the end or a space.
+    const auto code =
+        status_line.size() >= 12 ? parse_digits(status_line.substr(9, 3)) : std::nullopt;
+    if (!status_line.starts_with("HTTP/1.") || !code || status_line[8] != ' ' ||
+        (status_line.size() > 12 && status_line[12] != ' ')) {
+        return std::nullopt;
+    }
+    out.status = static_cast<int>(*code);
+    for (std::string_view line = next_line(rest); !line.empty(); line = next_line(rest)) {
+        const std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos) return std::nullopt;
+        const std::string_view name = trim(line.substr(0, colon));
+        const std::string_view value = trim(line.substr(colon + 1));
+        if (iequals(name, "content-length")) {
+            const auto length = parse_digits(value);
+            if (out.content_length || !length) return std::nullopt;
+            out.content_length = length;
+        } else if (iequals(name, "connection") && contains_token(value, "close")) {
+            out.close = true;
+        }
+    }
+    return out;
+}
+
 std::string_view http_reason(int status) noexcept {
     switch (status) {
         case 200: return "OK";
@@ -340,6 +368,7 @@ std::string_view http_reason(int status) noexcept {
         case 416: return "Range Not Satisfiable";
         case 431: return "Request Header Fields Too Large";
         case 500: return "Internal Server Error";
+        case 503: return "Service Unavailable";
     }
     return "Unknown";
 }

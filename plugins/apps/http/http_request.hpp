@@ -1,6 +1,7 @@
 // http_request.hpp — the pure parts of the `http` app: finding the end of a request head,
 // parsing it (RFC 9112 request line and header fields), decoding and normalising the path,
-// parsing a single byte range (RFC 9110 14), and the content type table. No I/O.
+// parsing a single byte range (RFC 9110 14), the content type table, and the little of a
+// response head the client reads. No I/O.
 //
 // Contract: every function takes untrusted bytes and returns a value; none throws on bad input
 // or reads past what it was given. parse_http_request gives status 0 and the request, or the
@@ -71,6 +72,17 @@ struct ByteRange {
 /// bytes. Malformed values and several ranges give `whole` (RFC 9110 14.2: a server may ignore
 /// Range); a first byte at or past the end, or "-0", gives `unsatisfiable`.
 ByteRange parse_byte_range(std::string_view value, std::uint64_t size) noexcept;
+
+/// What a response head says that the client (`role: client`) uses.
+struct HttpResponseHead {
+    int status = 0;
+    std::optional<std::uint64_t> content_length;
+    bool close = false;  ///< a "close" connection option: the server ends the connection after it
+};
+/// Parses a response head (status line and fields, the blank line included, as find_head_end
+/// finds it); nullopt when the status line is not "HTTP/1.x NNN[ reason]", a field line has no
+/// colon, or a Content-Length is malformed or repeated (RFC 9112 6.3: a message to refuse).
+std::optional<HttpResponseHead> parse_response_head(std::string_view head);
 
 /// Content-Type for a file name, from its extension (application/octet-stream if unknown).
 std::string_view content_type_for(std::string_view path) noexcept;

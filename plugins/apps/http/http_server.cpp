@@ -1,12 +1,6 @@
-// http server: the connection loop (read a head, answer, keep alive or close), responses, file
-// streaming with pread, path resolution under the root; the config keys and factory.
+// http server: the connection loop (read a head, answer, keep alive or close), responses, and
+// streaming a source's bodies.
 #include "http_server.hpp"
-
-#include <fcntl.h>
-#include <linux/openat2.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -19,30 +13,13 @@
 
 namespace netloom::apps {
 
-namespace fs = std::filesystem;
-
 namespace {
 
 // After our response and FIN are acknowledged: how long the peer has to send its FIN.
 constexpr Time kLinger = std::chrono::seconds(2);
 
-struct FileDescriptor {  // closed however the coroutine holding it ends
-    int fd = -1;
-    explicit FileDescriptor(int f) : fd(f) {}
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    ~FileDescriptor() {
-        if (fd >= 0) ::close(fd);
-    }
-};
-
 std::string_view as_text(const std::vector<std::uint8_t>& buffer, std::size_t n) {
     return {reinterpret_cast<const char*>(buffer.data()), n};
-}
-
-bool within(const fs::path& path, const fs::path& root) {
-    const auto [r, p] = std::mismatch(root.begin(), root.end(), path.begin(), path.end());
-    return r == root.end();
 }
 
 std::span<const std::uint8_t> bytes_of(const std::string& s) {
@@ -56,98 +33,23 @@ bool fin_unacknowledged(TcpState state) noexcept {
 
 }  // namespace
 
-int open_served_file(int root_fd, const fs::path& root, const fs::path& relative) {
-    // No symlink may be met (the path was made canonical, so one now is a swap), nothing may
-    // resolve outside root_fd; O_NONBLOCK so a FIFO swapped in cannot block the loop in open().
-    constexpr int kFlags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC;
-    open_how how{};
-    how.flags = kFlags;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how));
-    if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {
-        // A kernel before 5.6 (or a seccomp filter): O_NOFOLLOW guards the last component only,
-        // so check where the descriptor really leads.
-        fd = ::openat(root_fd, relative.c_str(), kFlags);
-        if (fd >= 0) {
-            std::error_code ec;
-            const fs::path real = fs::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
-            if (ec || !within(real, root)) {
-                ::close(fd);
-                return -1;
-            }
-        }
-    }
-    if (fd < 0) return -1;
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-HttpOptions HttpOptions::from_config(const Config& config) {
-    HttpOptions o;
-    o.service = ServiceOptions::from_config(config, 80, false);
-    if (!config.has("idle_timeout")) o.service.idle_timeout = std::chrono::seconds(10);
-    const std::string root = config.get_string("root");
-    std::error_code ec;
-    o.root = fs::canonical(root, ec);
-    if (ec || !fs::is_directory(o.root, ec)) config.fail("root", "an existing directory", root);
-    const std::uint64_t max_request = config.get_size("max_request_bytes", 8 * 1024);
-    if (max_request < 256 || max_request > (1u << 20)) {
-        config.fail("max_request_bytes", "a size from 256 B to 1 MiB",
-                    config.get_string("max_request_bytes"));
-    }
-    o.max_request_bytes = static_cast<std::size_t>(max_request);
-    o.limits.max_target = std::min<std::size_t>(o.limits.max_target, o.max_request_bytes);
-    return o;
-}
-
-std::unique_ptr<App> make_http(const Config& config, Env& env) {
-    HttpOptions options = HttpOptions::from_config(config);
-    config.done();
-    return std::make_unique<HttpServer>(std::move(options), env.tcp(), env.scheduler(),
-                                        env.logger("app.http"));
-}
-
-HttpServer::HttpServer(HttpOptions options, TcpEngine& tcp, Scheduler& scheduler,
-                       std::shared_ptr<spdlog::logger> log)
+HttpServer::HttpServer(HttpOptions options, std::unique_ptr<BodySource> source, TcpEngine& tcp,
+                       Scheduler& scheduler, std::shared_ptr<spdlog::logger> log)
     : options_(std::move(options)),
       tcp_(tcp),
       scheduler_(scheduler),
       log_(std::move(log)),
-      root_fd_(::open(options_.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)),
-      scope_(scheduler) {
-    if (root_fd_ < 0) {
-        throw std::runtime_error("http server: cannot open root " + options_.root.string() + ": " +
-                                 std::strerror(errno));
-    }
-}
+      source_(std::move(source)),
+      scope_(scheduler) {}
 
-HttpServer::~HttpServer() {
-    ::close(root_fd_);  // the coroutines destroyed after this use only their own descriptors
-}
+HttpServer::~HttpServer() = default;
 
 void HttpServer::start(std::function<void(int)> /*a server never finishes*/) {
     service_ = std::make_unique<TcpService>("http", scheduler_, tcp_, options_.service, scope_,
                                             [this](TcpStream& s) { return serve(s); });
     service_->start();
-    log_->info("http server on TCP port {} serving {}", options_.service.port,
-               options_.root.string());
-}
-
-std::optional<fs::path> HttpServer::resolve(const std::string& path) const {
-    std::error_code ec;
-    // weakly_canonical follows symlinks, so a link pointing out of the root lands outside.
-    fs::path real = fs::weakly_canonical(options_.root / path.substr(1), ec);
-    if (ec || !within(real, options_.root)) return std::nullopt;
-    if (fs::is_directory(real, ec)) {
-        real = fs::weakly_canonical(real / "index.html", ec);
-        if (ec || !within(real, options_.root)) return std::nullopt;
-    }
-    if (!fs::is_regular_file(real, ec)) return std::nullopt;
-    return real;
+    source_->start(scope_);
+    log_->info("http server on TCP port {} serving {}", options_.service.port, source_->describe());
 }
 
 Task<void> HttpServer::serve(TcpStream& stream) {
@@ -228,22 +130,19 @@ Task<HttpServer::Outcome> HttpServer::respond(TcpStream& stream, const HttpParse
     const bool keep = request.keep_alive;
     // Error responses keep the connection too: their length is known, the stream is in step.
     const std::string_view connection = connection_field(request);
-    const auto file = resolve(request.path);
-    FileDescriptor fd(
-        file ? open_served_file(root_fd_, options_.root, file->lexically_relative(options_.root))
-             : -1);
-    struct stat st {};
-    if (fd.fd < 0 || ::fstat(fd.fd, &st) != 0) {
-        ++not_found_;
-        co_return Outcome{co_await send_error(stream, 404, head_only, connection), keep};
+    const BodyLookup found = co_await source_->open(request.path);
+    if (found.status != 0) {
+        if (found.status == 404) ++not_found_;
+        co_return Outcome{co_await send_error(stream, found.status, head_only, connection), keep};
     }
-    const auto size = static_cast<std::uint64_t>(st.st_size);
+    Body& body = *found.body;
+    const std::uint64_t size = body.size();
     const ByteRange range = request.range ? parse_byte_range(*request.range, size) : ByteRange{};
     if (range.kind == ByteRange::Kind::unsatisfiable) {
         const std::string extra = "Content-Range: bytes */" + std::to_string(size) + "\r\n";
         co_return Outcome{co_await send_error(stream, 416, head_only, connection, extra), keep};
     }
-    std::string extra = "Content-Type: " + std::string(content_type_for(file->string())) +
+    std::string extra = "Content-Type: " + std::string(content_type_for(body.name())) +
                         "\r\nAccept-Ranges: bytes\r\n";
     std::uint64_t first = 0, length = size;
     if (range.kind == ByteRange::Kind::partial) {
@@ -253,14 +152,21 @@ Task<HttpServer::Outcome> HttpServer::respond(TcpStream& stream, const HttpParse
                  std::to_string(range.last) + "/" + std::to_string(size) + "\r\n";
     }
     const int status = range.kind == ByteRange::Kind::partial ? 206 : 200;
-    const std::string head = response_head(status, extra, length, connection);
-    bool ok = false;  // co_await in statements of their own (see serve)
     if (head_only || length == 0) {
-        ok = co_await send_text(stream, head);
-    } else {
-        ok = co_await send_file(stream, head, fd.fd, first, length);
+        co_return Outcome{
+            co_await send_text(stream, response_head(status, extra, length, connection)), keep};
     }
-    co_return Outcome{ok, keep};
+    body.start(first, length);
+    BodyChunk chunk = co_await body.next();
+    if (chunk.error != 0) {
+        // Nothing of the response is out yet: it can still say so, and the stream stays in step.
+        ++io_errors_;
+        log_->warn("http: reading {} failed at its byte {}: {}", body.name(), first,
+                   std::strerror(chunk.error));
+        co_return Outcome{co_await send_error(stream, 500, false, connection), keep};
+    }
+    const std::string head = response_head(status, extra, length, connection);
+    co_return Outcome{co_await send_body(stream, head, body, chunk, length), keep};
 }
 
 void HttpServer::count_status(int status) {
@@ -298,41 +204,48 @@ Task<bool> HttpServer::send_error(TcpStream& stream, int status, bool head_only,
     co_return co_await send_text(stream, text);
 }
 
-Task<bool> HttpServer::send_file(TcpStream& stream, const std::string& head, int fd,
-                                 std::uint64_t first, std::uint64_t length) {
-    // The head rides in the first piece's write. Written on its own, a head shorter than a
-    // segment leaves a small body behind it to Nagle (RFC 896) until the head is acknowledged,
-    // and the peer's delayed ACK (RFC 1122 4.2.3.2) holds that for tens of ms: on a kept
-    // connection with no FIN to push the body, every small response waited that long.
-    std::vector<std::uint8_t> piece(head.size() + std::min<std::uint64_t>(length, kTcpAppChunk));
+Task<bool> HttpServer::write_counted(TcpStream& stream, std::span<const std::uint8_t> bytes,
+                                     std::size_t head_bytes) {
+    const IoResult w = co_await stream.write_all_idle(bytes, options_.service.idle_timeout);
+    counters_.bytes_sent += w.bytes;
+    body_bytes_ += w.bytes - std::min(w.bytes, head_bytes);
+    if (!w.ok()) counters_.failed(stream, w.status);
+    co_return w.ok();
+}
+
+Task<bool> HttpServer::send_body(TcpStream& stream, const std::string& head, Body& body,
+                                 BodyChunk chunk, std::uint64_t length) {
+    // The head rides in the first write with the first bytes. Written on its own, a head shorter
+    // than a segment leaves a small body behind it to Nagle (RFC 896) until the head is
+    // acknowledged, and the peer's delayed ACK (RFC 1122 4.2.3.2) holds that for tens of ms: on a
+    // kept connection with no FIN to push the body, every small response waited that long.
+    const std::size_t joined = std::min(chunk.bytes.size(), kTcpAppChunk);
+    std::vector<std::uint8_t> piece(head.size() + joined);
     std::memcpy(piece.data(), head.data(), head.size());
-    std::size_t prefix = head.size();  // head bytes at the front of this piece
-    for (std::uint64_t done = 0; done < length;) {
-        const auto want =
-            static_cast<std::size_t>(std::min<std::uint64_t>(piece.size() - prefix, length - done));
-        const ssize_t got =
-            ::pread(fd, piece.data() + prefix, want, static_cast<off_t>(first + done));
-        if (got <= 0) {
-            // The file shrank or failed under us: the promised length cannot be kept.
-            log_->warn("http: reading a file failed at offset {}: {}", first + done,
-                       got < 0 ? std::strerror(errno) : "end of file");
+    std::memcpy(piece.data() + head.size(), chunk.bytes.data(), joined);
+    bool ok = co_await write_counted(stream, piece, head.size());  // co_await alone: see serve
+    if (!ok) co_return false;
+    std::uint64_t done = joined;
+    std::span<const std::uint8_t> rest = chunk.bytes.subspan(joined);
+    for (;;) {
+        if (!rest.empty()) {
+            ok = co_await write_counted(stream, rest, 0);
+            if (!ok) co_return false;
+            done += rest.size();
+        }
+        if (done >= length) co_return true;
+        chunk = co_await body.next();
+        if (chunk.error != 0) {
+            // Part of the response is out: the promised length cannot be kept.
+            log_->warn("http: reading {} failed at its byte {}: {}; resetting the connection",
+                       body.name(), done, std::strerror(chunk.error));
+            ++io_errors_;
             ++counters_.errors;
             stream.abort();
             co_return false;
         }
-        const IoResult w = co_await stream.write_all_idle(
-            std::span<const std::uint8_t>(piece.data(), prefix + static_cast<std::size_t>(got)),
-            options_.service.idle_timeout);
-        counters_.bytes_sent += w.bytes;
-        body_bytes_ += w.bytes - std::min(w.bytes, prefix);
-        if (!w.ok()) {
-            counters_.failed(stream, w.status);
-            co_return false;
-        }
-        done += static_cast<std::uint64_t>(got);
-        prefix = 0;
+        rest = chunk.bytes;
     }
-    co_return true;
 }
 
 Task<void> HttpServer::linger_close(TcpStream& stream) {
@@ -378,7 +291,9 @@ void HttpServer::visit_counters(const CounterVisitor& visit) const {
     visit("bad_requests", bad_requests_);
     visit("not_found", not_found_);
     visit("body_bytes", body_bytes_);
+    visit("io_errors", io_errors_);
     counters_.visit(visit, false);
+    source_->visit_counters(visit);
 }
 
 }  // namespace netloom::apps

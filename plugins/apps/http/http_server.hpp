@@ -1,12 +1,15 @@
-// http_server.hpp — the `http` app: an HTTP/1.1 static file server (GET, HEAD, keep-alive for
-// HTTP/1.1 and for HTTP/1.0 clients that ask for it, single byte ranges) on the coroutine app API.
+// http_server.hpp — the `http` app's server role: an HTTP/1.1 static file server (GET, HEAD,
+// keep-alive for HTTP/1.1 and for HTTP/1.0 clients that ask for it, single byte ranges) on the
+// coroutine app API, serving the bodies of a BodySource: a directory (`root:`) or a tar archive
+// on a block device (`store:`).
 //
-// Contract: serves regular files under `root` (a directory's index.html for a directory). A path
-// that leaves the root — a ".." segment, encoded or not, or a symlink resolving outside — is
-// never served (400 or 404); the file is opened beneath the root without following symlinks
-// and without blocking (open_served_file), so a swap after the check is refused too. Files are
-// streamed in 64 KiB pread pieces, so memory per connection is the request buffer
-// (max_request_bytes) plus one 64 KiB piece, whatever the file size. A request head must arrive
+// Contract: what is served, and how paths map to it, is the source's (file_source.hpp,
+// store_source.hpp). Bodies are streamed chunk by chunk, so memory per connection is the request
+// buffer (max_request_bytes), one piece of up to 64 KiB holding the head and the first bytes,
+// and what the source's body holds (one 64 KiB buffer for a file; in_flight x read_size sectors
+// for the store), whatever the file size. A body that cannot be read before any byte of the
+// response went out is answered 500 (the connection kept when it would have been); once the
+// response started, the connection is reset; both count `io_errors`. A request head must arrive
 // within `idle_timeout` of the previous response being acknowledged (or of the accept); a peer
 // that sends part of one and stalls gets 408 and is closed, one that sends nothing is closed. A
 // malformed or oversized request gets its 4xx and the connection closes; the server keeps
@@ -15,7 +18,6 @@
 // never finishes.
 #pragma once
 
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,6 +26,7 @@
 
 #include <spdlog/logger.h>
 
+#include "body_source.hpp"
 #include "http_request.hpp"
 #include "netloom/app.hpp"
 #include "netloom/config.hpp"
@@ -34,34 +37,27 @@ namespace netloom::apps {
 
 struct HttpOptions {
     ServiceOptions service;
-    std::filesystem::path root;  ///< canonical
     std::size_t max_request_bytes = 8 * 1024;
     HttpLimits limits;
+    /// The server's keys but the source's (`root`, `store`: make_body_source reads those).
     static HttpOptions from_config(const Config& config);
 };
 
+/// The `http` app: the server, or the client (http_client.hpp) with `role: client`.
 std::unique_ptr<App> make_http(const Config& config, Env& env);
-
-/// Opens `relative` (a canonical path under the root, without symlinks) beneath `root_fd` for
-/// reading: a descriptor of a regular file, or -1. A symlink met on the way (swapped in since
-/// the path was resolved) or a non-regular file (a FIFO, a device) gives -1 without blocking.
-/// Uses openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS); without it (ENOSYS), openat with
-/// O_NOFOLLOW and a check through /proc/self/fd that the file lies under `root`.
-int open_served_file(int root_fd, const std::filesystem::path& root,
-                     const std::filesystem::path& relative);
+/// The source the server's config names: exactly one of `root:` (a directory) and `store:`
+/// (a mapping, tar_store.hpp), else ConfigError.
+std::unique_ptr<BodySource> make_body_source(const Config& config, Env& env);
 
 class HttpServer final : public App {
 public:
-    HttpServer(HttpOptions options, TcpEngine& tcp, Scheduler& scheduler,
-               std::shared_ptr<spdlog::logger> log);
+    HttpServer(HttpOptions options, std::unique_ptr<BodySource> source, TcpEngine& tcp,
+               Scheduler& scheduler, std::shared_ptr<spdlog::logger> log);
     ~HttpServer() override;
     void start(std::function<void(int status)> finished) override;
     bool finite() const noexcept override { return false; }
     void visit_counters(const CounterVisitor& visit) const override;
-
-    /// The file `path` (normalised, from the parser) names under the root, or nullopt when it is
-    /// missing, not a regular file, or resolves outside the root.
-    std::optional<std::filesystem::path> resolve(const std::string& path) const;
+    BodySource& source() noexcept { return *source_; }
 
 private:
     struct Outcome {
@@ -77,9 +73,13 @@ private:
     Task<bool> send_text(TcpStream& stream, const std::string& text);
     Task<bool> send_error(TcpStream& stream, int status, bool head_only,
                           std::string_view connection, const std::string& extra = {});
-    /// `head`, then `length` bytes of `fd` from `first`; the head shares the first write.
-    Task<bool> send_file(TcpStream& stream, const std::string& head, int fd, std::uint64_t first,
+    /// `head`, then `length` bytes of `body`, whose `first` chunk was read already; the head
+    /// shares the first write.
+    Task<bool> send_body(TcpStream& stream, const std::string& head, Body& body, BodyChunk first,
                          std::uint64_t length);
+    /// Writes `bytes`, of which the first `head_bytes` are the response head; counts them.
+    Task<bool> write_counted(TcpStream& stream, std::span<const std::uint8_t> bytes,
+                             std::size_t head_bytes);
     Task<void> linger_close(TcpStream& stream);
     void count_status(int status);
 
@@ -89,10 +89,10 @@ private:
     std::shared_ptr<spdlog::logger> log_;
     ServiceCounters counters_;
     std::uint64_t requests_ = 0, responses_2xx_ = 0, responses_4xx_ = 0, responses_5xx_ = 0;
-    std::uint64_t bad_requests_ = 0, not_found_ = 0, body_bytes_ = 0;
+    std::uint64_t bad_requests_ = 0, not_found_ = 0, body_bytes_ = 0, io_errors_ = 0;
+    std::unique_ptr<BodySource> source_;
     std::unique_ptr<TcpService> service_;
-    int root_fd_;      ///< O_PATH descriptor of the root, for open_served_file
-    TaskScope scope_;  // last
+    TaskScope scope_;  // last: its coroutines use the rest
 };
 
 }  // namespace netloom::apps

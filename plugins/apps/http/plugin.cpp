@@ -1,4 +1,5 @@
-// Registers the `http` app (HTTP/1.1 static file server); it lives in http_*.cpp.
+// Registers the `http` app (HTTP/1.1 static file server, or its fetching client); it lives in
+// http_*.cpp and the body sources *_source.cpp.
 #include "netloom/plugin.hpp"
 #include "http_server.hpp"
 #include "netloom/config.hpp"
@@ -13,4 +14,6 @@ std::unique_ptr<netloom::PluginObject> create(const netloom::Config& config, net
 }  // namespace
 
 NETLOOM_PLUGIN(netloom_app_http, app, "http", "1.0.0",
-               "HTTP/1.1 static file server (GET, HEAD, keep-alive, ranges)", &create, nullptr);
+               "HTTP/1.1 static file server (a directory or a tar archive on a block device; GET, "
+               "HEAD, keep-alive, ranges) and a fetching client",
+               &create, nullptr);

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <exception>
 
 #include "tcp_app_support.hpp"
 
@@ -92,14 +91,9 @@ Task<void> RrClient::run() {
         co_await finish_stream(stream, scheduler_.now() + options_.timeout);
     }
     if (failure_.empty() && completed_ == 0) fail("no transaction was measured (warmup too long?)");
-    bool report_failed = false;
-    try {
-        report(first_measured.value_or(last_end), last_end);
-    } catch (const std::exception& e) {
-        log_->error("rr client: {}", e.what());
-        report_failed = true;
-    }
-    if (finished_) finished_(failure_.empty() && !report_failed ? 0 : 1);
+    const bool reported = report_logged(
+        *log_, "rr client", [&] { report(first_measured.value_or(last_end), last_end); });
+    if (finished_) finished_(failure_.empty() && reported ? 0 : 1);
 }
 
 Task<TcpStream> RrClient::open(Time deadline) {
@@ -109,9 +103,7 @@ Task<TcpStream> RrClient::open(Time deadline) {
                                             deadline, connect_options);
     if (!stream) {
         ++errors_;
-        const std::string detail = stream.detail().empty() ? "" : " (" + stream.detail() + ")";
-        fail("connect to " + options_.target.to_string() + ":" + std::to_string(options_.port) +
-             ": " + std::string(to_string(stream.status())) + detail);
+        fail(connect_failure(stream, {options_.target, options_.port}));
         co_return stream;
     }
     ++connections_;
