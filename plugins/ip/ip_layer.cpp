@@ -81,8 +81,11 @@ void Ipv4Layer::register_transport(IpProtocol protocol, Transport* transport) {
 }
 
 void Ipv4Layer::poll_device() {
-    while (device_.poll(burst_, sink_) > 0) {
-    }
+    in_burst_ = true;
+    do {
+        burst_now_.reset();  // read by the burst's first resolve(), if any
+    } while (device_.poll(burst_, sink_) > 0);
+    in_burst_ = false;
 }
 
 void Ipv4Layer::receive_frame(Packet&& frame) {

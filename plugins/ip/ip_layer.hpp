@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -156,6 +157,9 @@ private:
     Reassembler reassembler_;
     TokenBucket icmp_bucket_;
     TimerId reassembly_timer_ = 0;
+
+    bool in_burst_ = false;          ///< inside poll_device()
+    std::optional<Time> burst_now_;  ///< the clock, read once per received burst (resolve())
 
     // The last ARP answer, reused while the cache's generation and the entry's lifetime hold.
     Ipv4Address last_hop_;

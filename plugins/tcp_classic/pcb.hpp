@@ -45,7 +45,8 @@ namespace netloom::classic {
 using tcp::SeqNum;
 
 /// A received segment as the front half normalised it (tcp_common/segment.hpp): the payload
-/// borrows the received packet for the call; process_text copies what it keeps into rx_.
+/// borrows the received packet for the call; process_text keeps what it accepts in rx_ as a
+/// slice of that packet (or a copy in rx_'s ring past its bounds: reassembly_buffer.hpp).
 using tcp::Segment;
 
 class Pcb;
@@ -77,8 +78,38 @@ public:
     /// Counts an event of the engine's counter list (tcp_common/engine_counters.hpp).
     virtual void note(tcp::Counter counter) = 0;
 
+    /// The time for Pcbs: inside a ClockHold the instant it took, else the scheduler's clock.
+    Time now() noexcept { return clock_held_ ? held_time_ : scheduler().now(); }
+
+    /// Holds the clock for one entry point (a segment's arrival, a user's send or recv): every
+    /// Pcb::now() inside it answers the instant of that event, read once, as the utcp core
+    /// gets `now` once per call (reading the clock at each use was a fifth of a bulk
+    /// transfer's CPU). Nested holds keep the outermost instant; no callback runs inside one
+    /// (events are posted).
+    class ClockHold {
+    public:
+        explicit ClockHold(PcbHost& host) noexcept : host_(host), outer_(host.clock_held_) {
+            if (outer_) return;
+            host.held_time_ = host.scheduler().now();
+            host.clock_held_ = true;
+        }
+        ~ClockHold() {
+            if (!outer_) host_.clock_held_ = false;
+        }
+        ClockHold(const ClockHold&) = delete;
+        ClockHold& operator=(const ClockHold&) = delete;
+
+    private:
+        PcbHost& host_;
+        bool outer_;
+    };
+
 protected:
     ~PcbHost() = default;
+
+private:
+    bool clock_held_ = false;
+    Time held_time_{};
 };
 
 /// The send side's sequence variables and estimators (RFC 9293 3.3.1, RFC 6298, RFC 5681).
@@ -230,7 +261,7 @@ private:
     std::uint32_t ts_now() const noexcept;
     /// ts_now(), remembered as the last TSval sent: for segments about to go out.
     std::uint32_t stamp_tsval() noexcept { return last_tsval_ = ts_now(); }
-    Time now() const noexcept { return host_.scheduler().now(); }
+    Time now() const noexcept { return host_.now(); }
 
     // --- SACK loss recovery, RFC 6675 (pcb_sack.cpp) ---
     std::uint32_t update_scoreboard(const Segment& segment);

@@ -16,6 +16,7 @@ using tcp::le;
 using tcp::lt;
 
 void Pcb::input(const Segment& seg) {
+    const PcbHost::ClockHold hold(host_);  // one instant for the whole segment
     last_received_ = now();
     keepalive_probes_ = 0;
     unanswered_probes_ = 0;  // the peer is alive: a zero-window probe was answered
@@ -234,7 +235,7 @@ void Pcb::process_text(const Segment& seg) {
         const bool had_holes = !rx_.ranges().empty();
         rcv_.full_sized =
             tcp::full_sized_after(rcv_.full_sized, static_cast<std::uint32_t>(seg.payload.size()));
-        const auto result = rx_.insert(offset, data);
+        const auto result = rx_.insert(offset, data, seg.packet);  // a slice of the packet
         stored_all = result.stored == data.size() && !result.refused;
         if (result.advanced > 0) {
             rcv_.nxt = rcv_.nxt + result.advanced;

@@ -19,7 +19,10 @@ bool can_queue(TcpState state) {
 std::size_t Pcb::send(std::span<const std::uint8_t> data) {
     if (!can_queue(state_) || fin_queued_) return 0;
     const std::size_t taken = tx_.append(data);
-    if (taken > 0) output();
+    if (taken > 0) {
+        const PcbHost::ClockHold hold(host_);  // one instant for the segments it sends
+        output();
+    }
     return taken;
 }
 
@@ -37,7 +40,10 @@ std::size_t Pcb::recv(std::span<std::uint8_t> out) {
     // the edge we offered (the window update a blocked sender waits for).
     const std::uint32_t offered = gt(rcv_.adv, rcv_.nxt) ? rcv_.adv - rcv_.nxt : 0;
     const std::uint32_t threshold = std::min<std::uint32_t>(snd_.mss, host_.config().rcvbuf / 2);
-    if (rx_.window_space() >= offered + threshold && before < offered + threshold) send_ack_now();
+    if (rx_.window_space() >= offered + threshold && before < offered + threshold) {
+        const PcbHost::ClockHold hold(host_);
+        send_ack_now();
+    }
     return n;
 }
 

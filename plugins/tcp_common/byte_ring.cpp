@@ -107,9 +107,7 @@ void ByteRing::reserve(std::uint32_t needed, std::uint32_t live, std::uint32_t l
     const std::uint64_t doubled = data_ ? std::uint64_t{held} * 2 : capacity_;
     const auto grown = static_cast<std::uint32_t>(std::min<std::uint64_t>(
         std::max<std::uint64_t>({doubled, kMinAllocation, needed}), std::max(limit, needed)));
-    std::unique_ptr<std::uint8_t[]> fresh;
-    if (BlockCache* blocks = cache()) fresh = blocks->take(grown);
-    if (!fresh) fresh = std::make_unique_for_overwrite<std::uint8_t[]>(grown);
+    std::unique_ptr<std::uint8_t[]> fresh = take_cached_block(grown);
     live = std::min(live, held);
     if (live > 0) read(0, {fresh.get(), live});
     if (data_) give_back(std::move(data_), held);
@@ -151,6 +149,18 @@ void ByteRing::advance(std::uint32_t count) noexcept {
 void ByteRing::release() noexcept {
     if (data_) give_back(std::move(data_), capacity_);  // capacity_ stays: the size to ask again
     head_ = 0;
+}
+
+std::unique_ptr<std::uint8_t[]> ByteRing::take_cached_block(std::uint32_t size) {
+    std::unique_ptr<std::uint8_t[]> block;
+    if (BlockCache* blocks = cache()) block = blocks->take(size);
+    if (!block) block = std::make_unique_for_overwrite<std::uint8_t[]>(size);
+    return block;
+}
+
+void ByteRing::give_cached_block(std::unique_ptr<std::uint8_t[]> block,
+                                 std::uint32_t size) noexcept {
+    give_back(std::move(block), size);
 }
 
 std::size_t ByteRing::cached_blocks() noexcept {

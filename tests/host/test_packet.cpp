@@ -149,3 +149,15 @@ TEST_CASE("the buffer returns to the pool when the last sharer goes") {
     moved = Packet{};
     CHECK(Packet::pool_free_count() == held + 1);
 }
+
+TEST_CASE("buffer_bytes is the whole buffer a packet or any slice of it keeps allocated") {
+    CHECK(Packet{}.buffer_bytes() == 0);
+    Packet pooled = Packet::allocate(100);
+    pooled.append(100);
+    const std::size_t whole = pooled.buffer_bytes();
+    CHECK(whole > Packet::kPooledCapacity);  // the capacity plus the reference count
+    CHECK(pooled.share(10, 1).buffer_bytes() == whole);
+    Packet large = Packet::allocate(10'000);
+    CHECK(large.buffer_bytes() > 10'000 + Packet::kDefaultHeadroom);
+    CHECK(large.buffer_bytes() < whole + 10'000 + Packet::kDefaultHeadroom);
+}

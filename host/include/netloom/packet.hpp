@@ -108,11 +108,24 @@ public:
     /// A Packet over bytes [offset, offset + length) of this one's valid bytes, sharing the
     /// buffer (no copy), with the same flags; an empty Packet if the range is not inside
     /// [0, size()) or this Packet is empty. While shared, neither has headroom nor tailroom.
-    Packet share(std::size_t offset, std::size_t length) const noexcept;
+    Packet share(std::size_t offset, std::size_t length) const noexcept {
+        Packet slice;
+        if (!buffer_ || offset > length_ || length > length_ - offset) return slice;
+        ++references(buffer_);
+        slice.buffer_ = buffer_;
+        slice.capacity_ = capacity_;
+        slice.head_ = head_ + static_cast<std::uint32_t>(offset);
+        slice.length_ = static_cast<std::uint32_t>(length);
+        slice.flags_ = flags_;
+        return slice;
+    }
     /// Packets (this one included) referring to this buffer; 0 for an empty Packet.
     std::uint32_t use_count() const noexcept { return buffer_ ? references(buffer_) : 0; }
     /// More than one Packet refers to this buffer.
     bool shared() const noexcept { return use_count() > 1; }
+    /// Bytes of memory the whole buffer occupies (its capacity and reference count), whatever
+    /// part of it this Packet covers: what holding this Packet keeps allocated. 0 when empty.
+    std::size_t buffer_bytes() const noexcept { return buffer_ ? capacity_ + kControlBytes : 0; }
 
     /// Number of buffers this thread keeps for reuse (for tests and memory accounting).
     static std::size_t pool_free_count() noexcept;
@@ -125,7 +138,14 @@ private:
         return *reinterpret_cast<std::uint32_t*>(buffer - kControlBytes);
     }
 
-    void release() noexcept;
+    // Inline up to the last sharer (a receive buffer holding slices drops two references per
+    // packet); returning the buffer to the pool is recycle()'s.
+    void release() noexcept {
+        if (!buffer_) return;
+        std::uint8_t* buffer = std::exchange(buffer_, nullptr);
+        if (--references(buffer) == 0) recycle(buffer, capacity_);
+    }
+    static void recycle(std::uint8_t* buffer, std::uint32_t capacity) noexcept;
     void steal(Packet& other) noexcept {
         buffer_ = std::exchange(other.buffer_, nullptr);
         capacity_ = std::exchange(other.capacity_, 0);

@@ -62,24 +62,9 @@ Packet Packet::copy_of(std::span<const std::uint8_t> bytes, std::size_t headroom
     return p;
 }
 
-Packet Packet::share(std::size_t offset, std::size_t length) const noexcept {
-    Packet slice;
-    if (!buffer_ || offset > length_ || length > length_ - offset) return slice;
-    ++references(buffer_);
-    slice.buffer_ = buffer_;
-    slice.capacity_ = capacity_;
-    slice.head_ = head_ + static_cast<std::uint32_t>(offset);
-    slice.length_ = static_cast<std::uint32_t>(length);
-    slice.flags_ = flags_;
-    return slice;
-}
-
-void Packet::release() noexcept {
-    if (!buffer_) return;
-    std::uint8_t* buffer = std::exchange(buffer_, nullptr);
-    if (--references(buffer) != 0) return;  // another sharer still uses it
+void Packet::recycle(std::uint8_t* buffer, std::uint32_t capacity) noexcept {
     std::uint8_t* block = buffer - kControlBytes;
-    if (capacity_ == kPooledCapacity) {
+    if (capacity == kPooledCapacity) {
         auto& list = free_list().buffers;
         if (list.size() < kPoolMaxFree) {
             try {

@@ -35,7 +35,7 @@ void consume_fin(Tcb& tcb, Time now, Outputs& out) {
     }
 }
 
-/// Queue in-order text and hold out-of-order text in the receive ring (RFC 2018 SACK blocks
+/// Queue in-order text and hold out-of-order text in the receive buffer (RFC 2018 SACK blocks
 /// describe it). Returns the ACK policy the segment calls for.
 detail::AckPolicy process_text(Tcb& tcb, const Segment& segment, Outputs& out) {
     SeqNum start = segment.seq;
@@ -52,7 +52,7 @@ detail::AckPolicy process_text(Tcb& tcb, const Segment& segment, Outputs& out) {
         data = data.subspan(skip);
         start = tcb.rcv_nxt;
     }
-    // Trim to the window we offered (RFC 9293 3.10.7.4 "seventh"); the ring holds all of it,
+    // Trim to the window we offered (RFC 9293 3.10.7.4 "seventh"); the buffer holds all of it,
     // since the offer never exceeds its free space (RCV.BUFF minus unread bytes).
     const std::uint32_t offset = tcp::forward_distance(tcb.rcv_nxt, start);
     const std::uint32_t window = tcb.rcv_wnd();

@@ -5,8 +5,8 @@
 // uses no randomness (the ISN key and TS offset arrive in Config). Same inputs, same outputs.
 // Segments handed in are assumed to belong to the connection (the shell demultiplexes by
 // 4-tuple and has verified the checksum); anything else about them may be hostile. Their payload
-// is borrowed for the call: text a rule keeps is named in Outputs::keep and copied by the caller
-// (segment.hpp), outgoing payload is named by range and copied by the caller too.
+// is borrowed for the call: text a rule keeps is named in Outputs::keep and stored by the caller
+// (segment.hpp), outgoing payload is named by range and copied by the caller.
 #pragma once
 
 #include <cstdint>

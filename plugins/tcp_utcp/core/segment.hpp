@@ -5,8 +5,8 @@
 //
 // Contract: the core never owns payload bytes on their way through. Inbound, a rule that keeps
 // text says which bytes in Outputs::keep (a range of the segment's payload and the receive-ring
-// position it goes to, already accounted for in the Tcb); the caller copies them there
-// (`recv_buffer.store`) before the segment's packet goes and before the next read. Outbound, an
+// position it goes to, already accounted for in the Tcb); the caller stores them there
+// (`recv_buffer.store`, a slice of the segment's packet) before the next read. Outbound, an
 // OutgoingSegment carries `payload_length` bytes of the send buffer starting at its `seq` (the
 // buffer holds the bytes from SND.UNA on, so they sit at offset seq - SND.UNA); the caller copies
 // them into the packet right after the call that produced the segment. `seq_len()` is the
@@ -62,7 +62,7 @@ struct OutgoingSegment {
 };
 
 /// Received text the core accepted: payload bytes [payload_offset, payload_offset + length)
-/// go to receive-ring position `ring_position` (ReassemblyBuffer::store).
+/// go to receive-buffer position `ring_position` (ReassemblyBuffer::store).
 struct KeepRange {
     std::uint32_t payload_offset = 0;
     std::uint32_t length = 0;

@@ -5,9 +5,10 @@
 // `send_buffer` (tcp_common SendBuffer) holds the bytes from SND.UNA onwards (sent-unacked, then
 // unsent), at most config->sndbuf; `recv_buffer` (tcp_common ReassemblyBuffer) holds the unread
 // in-order bytes and, inside the window after them, out-of-order bytes at their offset from
-// RCV.NXT, config->rcvbuf bytes in all. SYN and FIN occupy sequence space but no buffer bytes:
-// our SYN is sent while SND.UNA == ISS, our FIN sits at `fin_seq()` once the user shut down
-// writing. Timers are absolute deadlines (`Deadline`, empty = stopped).
+// RCV.NXT, config->rcvbuf bytes in all (as slices of the received packets the shell stored, or
+// copies in its ring: copying a Tcb shares the slices). SYN and FIN occupy sequence space but no
+// buffer bytes: our SYN is sent while SND.UNA == ISS, our FIN sits at `fin_seq()` once the user
+// shut down writing. Timers are absolute deadlines (`Deadline`, empty = stopped).
 // Memory: the config is shared (one immutable copy per listener or engine); both buffers, the
 // SACK scoreboard and the receiver's SACK list live on the heap only while they hold something,
 // so an idle ESTABLISHED connection costs sizeof(Tcb) (memory_footprint() counts it all).

@@ -61,8 +61,19 @@ void Engine::deliver(std::shared_ptr<tcp::ConnectionEntry> connection,
     // The core cannot ask whether its listener has room: the ACK completing a handshake that
     // would overfill the accept queue is dropped here.
     if (socket->tcb.state == TcpState::syn_received && accept_queue_full(*socket)) return;
-    const Time now = scheduler_.now();
-    run_core(socket, [&](Tcb& tcb, Outputs& out) { deliver_segment(tcb, segment, now, out); });
+    run_deliver(socket, segment, scheduler_.now());
+}
+
+void Engine::run_deliver(const std::shared_ptr<Socket>& socket, const tcp::Segment& segment,
+                         Time now) {
+    run_core(socket, [&](Tcb& tcb, Outputs& out) {
+        if (deliver_segment(tcb, segment, now, out)) return;
+        // The core counted bytes its receive buffer does not hold: the stream has a hole that
+        // no retransmission fills. Acknowledge nothing, reset the connection.
+        count(tcp::Counter::rx_store_failed);
+        out.segments.clear();
+        abort_1(tcb, now, out);
+    });
 }
 
 void Engine::open_passive(tcp::Listener& listener, const tcp::FourTuple& tuple,
@@ -89,7 +100,7 @@ void Engine::open_from_cookie(tcp::Listener& listener, const tcp::FourTuple& tup
     auto socket =
         std::make_shared<Socket>(utcp::open_from_cookie(listen_rules_, tuple, ack, mss, now));
     adopt(socket, tuple, &listener);  // established in apply(), queued then
-    run_core(socket, [&](Tcb& tcb, Outputs& out) { deliver_segment(tcb, ack, now, out); });
+    run_deliver(socket, ack, now);
 }
 
 std::unique_ptr<TcpConnection> Engine::open_active(

@@ -91,6 +91,9 @@ private:
     tcp::ConnectionTotals totals(const tcp::ConnectionEntry& connection) const override;
     std::size_t footprint(const tcp::ConnectionEntry& connection) const override;
 
+    /// deliver_segment through run_core; a keep range the buffer could not store is counted
+    /// (rx_store_failed) and aborts the connection.
+    void run_deliver(const std::shared_ptr<Socket>& socket, const tcp::Segment& segment, Time now);
     void apply(const std::shared_ptr<Socket>& socket, Outputs& out);
     /// Sends one segment; its payload comes from `tcb`'s send buffer (none without a tcb).
     void emit(const OutgoingSegment& segment, const tcp::FourTuple& tuple,

@@ -12,7 +12,9 @@
 // connection whose buffer drains and refills over and over (a bulk receiver whose app reads
 // everything) neither allocates, page-faults nor regrows on each round, while an idle one holds
 // no storage (only the cache, bounded per thread, does). The cache is thread-local: a ring is
-// used by one thread at a time, like the connection that owns it.
+// used by one thread at a time, like the connection that owns it. take_cached_block() and
+// give_cached_block() let other per-connection storage (ReassemblyBuffer's slice table) draw on
+// the same cache: a block is raw bytes, whoever used it last.
 #pragma once
 
 #include <array>
@@ -54,6 +56,12 @@ public:
     /// Blocks and bytes in this thread's cache (for tests and memory accounting).
     static std::size_t cached_blocks() noexcept;
     static std::size_t cached_bytes() noexcept;
+    /// A block of exactly `size` bytes from this thread's cache, or a newly allocated one
+    /// (uninitialised either way; aligned as operator new[] aligns).
+    static std::unique_ptr<std::uint8_t[]> take_cached_block(std::uint32_t size);
+    /// Gives a block of `size` bytes back to this thread's cache (freed past its bounds).
+    static void give_cached_block(std::unique_ptr<std::uint8_t[]> block,
+                                  std::uint32_t size) noexcept;
 
 private:
     std::uint32_t index(std::uint32_t pos) const noexcept {

@@ -50,6 +50,7 @@ namespace netloom::tcp {
     X(rx_rst_ignored)          /* RST out of window or in TIME-WAIT */                          \
     X(rx_paws)                 /* PAWS rejections (RFC 7323 5.3) */                             \
     X(rx_no_timestamp)         /* no TSopt although negotiated (RFC 7323 3.2) */                \
+    X(rx_store_failed)         /* accepted bytes the engine could not store (a bug): aborted */ \
     X(retransmits)             /* segments resent, over every connection ever */                \
     X(rto_count)               /* retransmission timeouts, likewise */                          \
     X(fast_retransmits)        /* fast retransmits, likewise */                                 \
