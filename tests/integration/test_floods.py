@@ -242,9 +242,16 @@ class Floods(OneServerOnTap):
                        f"{cls.before['curl'][1] * 1000:.2f} ms (median of 5); iperf3 "
                        f"{cls.before['iperf3']:.2f} Gbit/s")
 
+    def link_tx_dropped(self):
+        """Frames the kernel side of the TAP link dropped (netloom did not read them in time)."""
+        import json
+        p = self.ns.run("ip", "-s", "-j", "link", "show", "dev", TAP)
+        return json.loads(p.stdout)[0]["stats64"]["tx"]["dropped"]
+
     def during(self, name, frames, check_counters, extra_client=None):
         """Runs the flood, the clients during it, then checks RSS and the counters."""
         before = self.netloom.stats()
+        dropped_before = self.link_tx_dropped()
         flood = Flooder(self.ns, frames, FLOOD_SYNS)
         curl = self.curl_series(5)
         gbit = self.iperf3_once()
@@ -254,8 +261,11 @@ class Floods(OneServerOnTap):
         sent, rate = flood.stop()
         memory = rss(self.netloom.process.pid)
         after = self.netloom.stats()
+        dropped = self.link_tx_dropped() - dropped_before
+        received = counter(after, "main/ip", "ipv4_rx") - counter(before, "main/ip", "ipv4_rx")
         FIGURES.append(f"{name}: {sent} frames at {rate / 1000:.0f} kframes/s "
-                       f"({flood.refused} refused by the link); during it curl connect "
+                       f"({flood.refused} refused by the socket, {dropped} dropped by the link "
+                       f"unread, netloom took {received} datagrams); during it curl connect "
                        f"{curl[0] * 1000:.2f} ms, total {curl[1] * 1000:.2f} ms (median of 5), "
                        f"iperf3 {gbit:.2f} Gbit/s; VmRSS {memory['VmRSS'] / 2**20:.1f} MiB, "
                        f"peak {memory['VmHWM'] / 2**20:.1f} MiB")
