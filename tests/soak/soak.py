@@ -40,7 +40,7 @@ RESERVE_RTOS = 8           # consecutive RTOs left for random loss after a survi
 FRAME_WIRE_BITS = (1514 + 24) * 8  # a full frame on the wire (preamble, FCS, gap: wire README)
 # run.duration of a seed that should succeed. Virtual time costs only the events in it, but a
 # transfer that needs hours of it is stuck in backoff: after the RTT-echo fix (seeds 242, 481)
-# the slowest of 2 x 1000 seeds needed ~1.5 h (20 % loss both ways, rto_max 60 s); before it,
+# the slowest of 2 x 1000 seeds needed 1.6 h (20 % loss both ways, rto_max 60 s); before it,
 # tcp_utcp needed 27.7 h for seed 242.
 VIRTUAL_BOUND_S = 6 * 3600
 # A give-up reports the connection's last soft error when it had one (RFC 1122 4.2.3.9): during
