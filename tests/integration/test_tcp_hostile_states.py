@@ -1,0 +1,404 @@
+#!/usr/bin/env python3
+"""Hostile segments to every TCP state (as root, in a throw-away namespace; scapy_peer.py has
+the setup). Scapy drives each connection into the state under test and sends one crafted
+segment (or a storm of them), asserting what RFC 9293 3.10.7 and RFC 5961 ask there; a Linux
+client's echo must succeed after every case. The case table is printed.
+
+How each state is reached (netloom's side): LISTEN is the echo port; SYN-RECEIVED a SYN whose
+SYN-ACK is not acknowledged; FIN-WAIT-1 an HTTP/1.0 request to the http server (it answers and
+closes) with the response acknowledged but not the FIN; FIN-WAIT-2 that FIN acknowledged;
+CLOSING our FIN instead of the ACK; TIME-WAIT both FINs acknowledged (msl 5 s: TIME-WAIT lasts
+10 s); CLOSE-WAIT data and FIN to the echo server while we advertise a zero window (sndbuf is
+4 KiB, so the echo app blocks writing and never closes); LAST-ACK that window reopened, the echo
+and netloom's FIN received, the FIN not acknowledged.
+"""
+import os
+import sys
+
+from netns import run_tests, wait_for
+from scapy_peer import (ACK, ECHO_PORT, FIN, PSH, RST, SYN, HostileBase, Peer, parse_args,
+                        seq_add)
+
+HTTP_PORT = 80
+CHALLENGE_LIMIT = 50
+REQUEST = b"GET / HTTP/1.0\r\n\r\n"
+
+
+class HostileStates(HostileBase):
+    NS_PREFIX = "nlths"
+    PLUGINS = ("echo", "http")
+    TCP_KEYS = {"msl": "5s", "sndbuf": "4KiB", "challenge_ack_limit": CHALLENGE_LIMIT}
+
+    def prepare(self, tmp):
+        www = os.path.join(tmp, "www")
+        os.mkdir(www)
+        with open(os.path.join(www, "index.html"), "w") as f:
+            f.write("<p>hostile states</p>\n")
+        self.APPS = [{"use": "echo", "role": "server", "port": ECHO_PORT},
+                     {"use": "http", "port": HTTP_PORT, "root": www}]
+
+    def test_states(self):
+        self.run_attack(self.attack)
+
+    # --- reaching the states ---------------------------------------------------------------
+
+    def syn_received(self):
+        return Peer(self).open(complete=False)
+
+    def fin_wait_1(self):
+        """netloom's http server answered and closed; its FIN is not acknowledged."""
+        p = Peer(self, dport=HTTP_PORT).open()
+        mark = self.mark()
+        p.send_data(REQUEST, expect_echo=False)
+        fin = self.wait_seen(mark, "the http server's FIN",
+                             lambda s: s.dport == p.sport and s.flags & FIN)[0]
+        p.fin = seq_add(fin.seq, len(fin.payload))
+        wait_for(lambda: len(p.stream()) >= (p.fin - p.irs - 1) % (1 << 32), 10,
+                 "the whole response")
+        p.rcv_nxt = p.fin
+        self.send(p.ack_segment())  # the response, not the FIN
+        return p
+
+    def fin_wait_2(self):
+        p = self.fin_wait_1()
+        p.rcv_nxt = seq_add(p.fin, 1)
+        self.send(p.ack_segment())
+        self.sync()
+        return p
+
+    def closing(self):
+        p = self.fin_wait_1()
+        mark = self.mark()
+        self.send(p.ack_segment(flags=FIN | ACK))
+        p.snd_nxt = seq_add(p.snd_nxt, 1)
+        p.wait_ack(mark, p.snd_nxt, "netloom's ACK of our FIN in CLOSING")
+        return p
+
+    def time_wait(self):
+        p = self.fin_wait_2()
+        mark = self.mark()
+        self.send(p.ack_segment(flags=FIN | ACK))
+        p.snd_nxt = seq_add(p.snd_nxt, 1)
+        p.wait_ack(mark, p.snd_nxt, "netloom's ACK of our FIN (TIME-WAIT)")
+        return p
+
+    def close_wait(self):
+        """8 KiB and our FIN to the echo server under a zero window: it cannot echo, so it
+        never closes."""
+        p = Peer(self, window=0).open()
+        mark = self.mark()
+        p.send_data(os.urandom(8192), segment_size=1024, expect_echo=False)
+        self.send(p.ack_segment(flags=FIN | ACK))
+        p.snd_nxt = seq_add(p.snd_nxt, 1)
+        p.wait_ack(mark, p.snd_nxt, "netloom's ACK of our FIN (CLOSE-WAIT)")
+        return p
+
+    def last_ack(self):
+        p = self.close_wait()
+        mark = self.mark()
+        p.window = 65535
+        self.send(p.ack_segment())  # window update: the echo flows, then the app closes
+        p.wait_echo()
+        fin = self.wait_seen(mark, "the echo server's FIN",
+                             lambda s: s.dport == p.sport and s.flags & FIN)[0]
+        p.fin = seq_add(fin.seq, len(fin.payload))
+        self.sync()
+        return p
+
+    # --- assertions ------------------------------------------------------------------------
+
+    def answered_with_ack(self, p, segment, ack, what):
+        mark = self.mark()
+        self.send(segment)
+        p.wait_ack(mark, ack, what)
+
+    def challenged(self, p, segment, ack=None):
+        """RFC 5961 3.2 / 4.2: a challenge ACK (for RCV.NXT) and no reset."""
+        mark = self.mark()
+        self.send(segment)
+        p.wait_ack(mark, p.snd_nxt if ack is None else ack, "a challenge ACK")
+        self.assertEqual(p.resets(mark), [], "netloom reset the connection")
+
+    def silent(self, p, segment):
+        mark = self.mark()
+        self.send(segment)
+        self.sync()
+        self.assertEqual(p.from_netloom(mark), [], "netloom answered")
+
+    def silent_listener(self, **fields):
+        """A segment to the echo port from a port with no connection: nothing comes back."""
+        sport = self.fresh_port()
+        mark = self.mark()
+        self.send(self.segment(sport, **fields))
+        self.sync()
+        self.assertEqual(self.seen_since(mark, sport), [], "netloom answered")
+
+    def gone(self, p):
+        """The connection no longer exists: data on it meets RFC 9293 3.10.7.1's RST."""
+        mark = self.mark()
+        self.send(p.ack_segment(flags=PSH | ACK, payload=b"still there?"))
+        self.wait_seen(mark, "an RST from a closed connection",
+                       lambda s: s.dport == p.sport and s.flags & RST)
+
+    # --- the cases -------------------------------------------------------------------------
+
+    def attack(self):
+        c = self.case
+        # LISTEN (RFC 9293 3.10.7.2)
+        c("LISTEN: RST", "RFC 9293 3.10.7.2 (first)", "ignored, nothing sent",
+          lambda: self.silent_listener(flags=RST, seq=5))
+        c("LISTEN: ACK", "RFC 9293 3.10.7.2 (second)", "RST <SEQ=SEG.ACK>",
+          self.listen_ack)
+        c("LISTEN: data without SYN or ACK", "RFC 9293 3.10.7.2 (fourth)", "dropped, nothing sent",
+          lambda: self.silent_listener(flags=PSH, seq=9, payload=b"BAD"))
+        c("LISTEN: SYN+RST", "RFC 9293 3.10.7.2 (first: RST checked first)",
+          "ignored, nothing sent",
+          lambda: self.silent_listener(flags=SYN | RST, seq=77))
+        c("LISTEN: SYN carrying data", "RFC 9293 3.10.7.2 (third)",
+          "SYN-ACK; the data delivered exactly once", self.syn_with_data)
+        # SYN-RECEIVED
+        c("SYN-RECEIVED: exact RST", "RFC 9293 3.10.7.4 (second, SYN-RECEIVED)",
+          "the half-open connection is removed", self.syn_received_rst)
+        c("SYN-RECEIVED: RST outside the window", "RFC 5961 3.2",
+          "ignored; the handshake then completes", self.syn_received_far_rst)
+        c("SYN-RECEIVED: ACK of an unsent sequence number", "RFC 9293 3.10.7.4 (fifth)",
+          "RST <SEQ=SEG.ACK>; the right ACK then completes", self.syn_received_bad_ack)
+        c("SYN-RECEIVED: the SYN again", "RFC 9293 3.10.7.4; RFC 5961 4",
+          "SYN-ACK retransmitted or challenge ACK; completes", self.syn_received_dup_syn)
+        c("SYN-RECEIVED: ACK+data+FIN completing the handshake", "RFC 9293 3.10.7.4",
+          "echo of the data, then netloom's FIN", self.syn_received_ack_fin)
+        # FIN-WAIT-1
+        c("FIN-WAIT-1: data", "RFC 9293 3.10.7.4 (seventh)", "acknowledged",
+          lambda: self.state_data(self.fin_wait_1(), fin_acked=False))
+        c("FIN-WAIT-1: in-window RST, not exact", "RFC 5961 3.2", "challenge ACK",
+          lambda: self.challenged_rst(self.fin_wait_1()))
+        c("FIN-WAIT-1: ACK beyond our FIN", "RFC 9293 3.10.7.4 (fifth); RFC 5961 5.2",
+          "ACK back, state kept", self.fin_wait_1_ack_beyond)
+        c("FIN-WAIT-1: SYN", "RFC 5961 4.2", "challenge ACK",
+          lambda: self.challenged_syn(self.fin_wait_1()))
+        # FIN-WAIT-2
+        c("FIN-WAIT-2: data", "RFC 9293 3.10.7.4 (seventh)", "acknowledged",
+          lambda: self.state_data(self.fin_wait_2(), fin_acked=True))
+        c("FIN-WAIT-2: in-window RST, not exact", "RFC 5961 3.2", "challenge ACK",
+          lambda: self.challenged_rst(self.fin_wait_2()))
+        c("FIN-WAIT-2: RST storm (200, in window)", "RFC 5961 3.2, 7",
+          f"at most {CHALLENGE_LIMIT} challenge ACKs a second, no reset", self.rst_storm)
+        # CLOSING
+        c("CLOSING: our FIN again", "RFC 9293 3.10.7.4 (first: unacceptable -> ACK)",
+          "ACK of our FIN", lambda: self.fin_again(self.closing()))
+        c("CLOSING: in-window RST, not exact", "RFC 5961 3.2", "challenge ACK",
+          lambda: self.challenged_rst(self.closing()))
+        c("CLOSING: ACK of netloom's FIN", "RFC 9293 3.10.7.4 (fifth, CLOSING)",
+          "TIME-WAIT: our FIN again is acknowledged", self.closing_to_time_wait)
+        # TIME-WAIT
+        c("TIME-WAIT: our FIN again", "RFC 9293 3.10.7.4 (eighth, TIME-WAIT)",
+          "ACK (2 MSL restarted)", lambda: self.fin_again(self.time_wait()))
+        c("TIME-WAIT: data", "RFC 9293 3.10.7.4 (first)", "ACK, nothing delivered",
+          self.time_wait_data)
+        c("TIME-WAIT: exact RST", "RFC 9293 3.10.7.4; RFC 1337", "nothing sent",
+          lambda: self.silent_rst(self.time_wait()))
+        c("TIME-WAIT: SYN with a lower ISN", "RFC 9293 3.10.7.4; RFC 6191; RFC 5961 4.2",
+          "no new connection: ACK or nothing", self.time_wait_old_syn)
+        # CLOSE-WAIT
+        c("CLOSE-WAIT: the FIN again", "RFC 9293 3.10.7.4 (first)", "ACK of the FIN",
+          lambda: self.fin_again(self.close_wait()))
+        c("CLOSE-WAIT: data after the FIN", "RFC 9293 3.10.7.4 (seventh, CLOSE-WAIT)",
+          "ignored: never delivered", self.close_wait_data)
+        c("CLOSE-WAIT: in-window RST, not exact", "RFC 5961 3.2", "challenge ACK",
+          lambda: self.challenged_rst(self.close_wait()))
+        c("CLOSE-WAIT: SYN", "RFC 5961 4.2", "challenge ACK",
+          lambda: self.challenged_syn(self.close_wait()))
+        c("CLOSE-WAIT: FIN storm (200)", "RFC 9293 3.10.7.4",
+          "ACKs, no state change; the echo and netloom's FIN follow", self.fin_storm)
+        # LAST-ACK
+        c("LAST-ACK: the FIN again", "RFC 9293 3.10.7.4 (eighth, LAST-ACK)", "ACK",
+          lambda: self.fin_again(self.last_ack()))
+        c("LAST-ACK: in-window RST, not exact", "RFC 5961 3.2", "challenge ACK",
+          lambda: self.challenged_rst(self.last_ack()))
+        c("LAST-ACK: exact RST", "RFC 9293 3.10.7.4 (second)", "connection closed",
+          self.last_ack_rst)
+        c("LAST-ACK: ACK of the FIN", "RFC 9293 3.10.7.4 (fifth, LAST-ACK)",
+          "connection closed", self.last_ack_acked)
+
+    def listen_ack(self):
+        sport = self.fresh_port()
+        mark = self.mark()
+        self.send(self.segment(sport, seq=1000, ack=123456789, flags=ACK))
+        rst = self.wait_seen(mark, "an RST for an ACK to the listener",
+                             lambda s: s.dport == sport and s.flags & RST)[0]
+        self.assertEqual((rst.seq, rst.flags & (RST | ACK)), (123456789, RST))
+
+    def syn_with_data(self):
+        p = Peer(self)
+        mark = self.mark()
+        self.send(p.syn() / b"early")
+        synack = self.wait_seen(mark, "the SYN-ACK", lambda s: s.dport == p.sport and
+                                s.flags & SYN)[0]
+        self.assertIn(synack.ack, (seq_add(p.isn, 1), seq_add(p.isn, 6)))
+        p.irs, p.rcv_nxt = synack.seq, seq_add(synack.seq, 1)
+        if synack.ack == seq_add(p.isn, 6):  # taken with the SYN
+            p.snd_nxt = synack.ack
+            p.sent += b"early"
+            self.send(p.ack_segment())
+            p.send_data(b"late")
+        else:  # not taken: a real peer sends it again
+            self.send(p.ack_segment())
+            p.send_data(b"earlylate")
+        self.assertEqual(p.stream(), b"earlylate")
+
+    def syn_received_rst(self):
+        p = self.syn_received()
+        self.send(p.ack_segment(flags=RST))
+        self.sync()
+        self.gone(p)
+
+    def syn_received_far_rst(self):
+        p = self.syn_received()
+        self.silent(p, p.ack_segment(flags=RST, seq=seq_add(p.snd_nxt, 1 << 30)))
+        self.send(p.ack_segment())
+        p.send_data(b"completed")
+
+    def syn_received_bad_ack(self):
+        p = self.syn_received()
+        mark = self.mark()
+        bad = seq_add(p.rcv_nxt, 5000)
+        self.send(p.ack_segment(ack=bad))
+        rst = self.wait_seen(mark, "an RST for the bad ACK",
+                             lambda s: s.dport == p.sport and s.flags & RST)[0]
+        self.assertEqual(rst.seq, bad)
+        self.send(p.ack_segment())
+        p.send_data(b"completed")
+
+    def syn_received_dup_syn(self):
+        p = self.syn_received()
+        mark = self.mark()
+        self.send(p.syn())
+        reply = self.wait_seen(mark, "a reply to the repeated SYN",
+                               lambda s: s.dport == p.sport)[0]
+        self.assertFalse(reply.flags & RST, reply)
+        if reply.flags & SYN:
+            self.assertEqual((reply.seq, reply.ack), (p.irs, p.snd_nxt))
+        self.send(p.ack_segment())
+        p.send_data(b"completed")
+
+    def syn_received_ack_fin(self):
+        p = self.syn_received()
+        mark = self.mark()
+        self.send(p.ack_segment(flags=FIN | PSH | ACK, payload=b"one shot"))
+        p.sent += b"one shot"
+        p.snd_nxt = seq_add(p.snd_nxt, len(b"one shot") + 1)
+        p.wait_echo()
+        self.wait_seen(mark, "netloom's FIN", lambda s: s.dport == p.sport and s.flags & FIN)
+        p.rcv_nxt = seq_add(p.rcv_nxt, 1)
+        self.send(p.ack_segment())
+
+    def state_data(self, p, fin_acked):
+        # The http server reads (and drops) what comes after the request until our FIN.
+        mark = self.mark()
+        self.send(p.ack_segment(flags=PSH | ACK, payload=b"x" * 100))
+        p.snd_nxt = seq_add(p.snd_nxt, 100)
+        p.wait_ack(mark, p.snd_nxt, "an ACK of the data")
+        self.assertEqual(p.resets(mark), [])
+
+    def challenged_rst(self, p):
+        self.challenged(p, p.ack_segment(flags=RST | ACK, seq=seq_add(p.snd_nxt, 100)))
+
+    def challenged_syn(self, p):
+        self.challenged(p, p.ack_segment(flags=SYN, ack=0))
+
+    def fin_wait_1_ack_beyond(self):
+        p = self.fin_wait_1()
+        self.answered_with_ack(p, p.ack_segment(ack=seq_add(p.fin, 2)), p.snd_nxt,
+                               "an ACK for the ACK of unsent data")
+        mark = self.mark()
+        p.rcv_nxt = seq_add(p.fin, 1)
+        self.send(p.ack_segment(flags=FIN | ACK))  # a clean end: TIME-WAIT
+        p.snd_nxt = seq_add(p.snd_nxt, 1)
+        p.wait_ack(mark, p.snd_nxt, "the ACK of our FIN")
+
+    def rst_storm(self):
+        p = self.fin_wait_2()
+        mark = self.mark()
+        self.send(*[p.ack_segment(flags=RST | ACK, seq=seq_add(p.snd_nxt, 1 + i))
+                    for i in range(200)])
+        self.sync()
+        challenges = p.acks_of(mark, p.snd_nxt)
+        self.assertGreaterEqual(len(challenges), 1)
+        self.assertLessEqual(len(challenges), 2 * CHALLENGE_LIMIT)
+        self.assertEqual(p.resets(mark), [])
+        self.state_data(p, fin_acked=True)  # still there
+
+    def fin_again(self, p):
+        self.answered_with_ack(p, p.ack_segment(flags=FIN | ACK, seq=seq_add(p.snd_nxt, -1)),
+                               p.snd_nxt, "an ACK of the repeated FIN")
+
+    def closing_to_time_wait(self):
+        p = self.closing()
+        p.rcv_nxt = seq_add(p.fin, 1)
+        self.send(p.ack_segment())
+        self.fin_again(p)
+
+    def time_wait_data(self):
+        p = self.time_wait()
+        self.answered_with_ack(p, p.ack_segment(flags=PSH | ACK, payload=b"late"), p.snd_nxt,
+                               "an ACK for data in TIME-WAIT")
+
+    def silent_rst(self, p):
+        self.silent(p, p.ack_segment(flags=RST | ACK))
+
+    def time_wait_old_syn(self):
+        p = self.time_wait()
+        mark = self.mark()
+        self.send(self.segment(p.sport, dport=p.dport, seq=seq_add(p.isn, -100000), flags=SYN,
+                               options=[("MSS", 1460)]))
+        self.sync()
+        replies = p.from_netloom(mark)
+        self.assertEqual([s for s in replies if s.flags & SYN], [],
+                         "a new connection from an old SYN in TIME-WAIT")
+
+    def close_wait_data(self):
+        p = self.close_wait()
+        self.send(p.ack_segment(flags=PSH | ACK, payload=b"BAD after FIN"))
+        self.sync()
+        p.window = 65535
+        self.send(p.ack_segment())
+        mark = self.mark()
+        p.wait_echo()
+        self.wait_seen(0, "the echo server's FIN", lambda s: s.dport == p.sport and
+                       s.flags & FIN)
+        self.assertEqual(p.stream(), bytes(p.sent))
+        self.assertEqual(p.resets(mark), [])
+
+    def fin_storm(self):
+        p = self.close_wait()
+        mark = self.mark()
+        self.send(*[p.ack_segment(flags=FIN | ACK, seq=seq_add(p.snd_nxt, -1))
+                    for _ in range(200)])
+        p.wait_ack(mark, p.snd_nxt, "ACKs of the repeated FINs")
+        p.window = 65535
+        self.send(p.ack_segment())
+        p.wait_echo()
+        self.wait_seen(mark, "the echo server's FIN", lambda s: s.dport == p.sport and
+                       s.flags & FIN)
+        self.assertEqual(p.resets(mark), [])
+
+    def last_ack_rst(self):
+        p = self.last_ack()
+        before = self.tcp_stats()
+        self.send(p.ack_segment(flags=RST | ACK))
+        wait_for(lambda: self.tcp_stats()["connections_current"] <
+                 before["connections_current"], 10, "the RST to close LAST-ACK")
+        self.gone(p)
+
+    def last_ack_acked(self):
+        p = self.last_ack()
+        before = self.tcp_stats()
+        p.rcv_nxt = seq_add(p.fin, 1)
+        self.send(p.ack_segment())
+        wait_for(lambda: self.tcp_stats()["connections_current"] <
+                 before["connections_current"], 10, "the ACK to close LAST-ACK")
+        self.gone(p)
+
+
+if __name__ == "__main__":
+    sys.exit(run_tests(parse_args()))
