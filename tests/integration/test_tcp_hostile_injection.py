@@ -7,8 +7,9 @@ Each case crafts one situation on a connection Scapy drives and asserts what the
 RSTs at the edges of the receive window and SYNs in a synchronized state (RFC 5961 3.2, 4.2,
 challenge ACKs, rate limited by RFC 5961 7), ACK values past SND.NXT or older than
 SND.UNA - MAX.SND.WND (RFC 5961 5.2), segments without ACK (RFC 9293 3.10.7.4), data
-overlapping what was delivered or held out of order, carrying different bytes (which bytes the
-application reads is the rule asserted below), and duplicate ACKs with nothing in flight
+overlapping what was delivered or held out of order, carrying different bytes (what the
+application reads: bytes already delivered stand; for bytes not yet delivered the copy received
+last wins, in both engines: tcp_common's ReassemblyBuffer contract; RFC 9293 leaves it open), and duplicate ACKs with nothing in flight
 (RFC 5681 3.2). After each, a Linux client must still get its echo. The case table is printed.
 """
 import sys
@@ -114,17 +115,17 @@ class HostileInjection(HostileBase):
         c("retransmission of delivered bytes with different content", "RFC 9293 3.10.7.4",
           "the bytes delivered first stand; only new bytes taken", lambda: self.rewrite(p))
         c("two held out-of-order segments overlapping with different bytes",
-          "RFC 9293 3.10.7.4 (unspecified)", "the bytes received first win",
+          "RFC 9293 3.10.7.4 (unspecified)", "the copy received last wins (ReassemblyBuffer)",
           lambda: self.overlap_held(p))
         c("hole-filling segment overlapping held data with different bytes",
-          "RFC 9293 3.10.7.4 (unspecified)", "the held bytes received first win",
+          "RFC 9293 3.10.7.4 (unspecified)", "the filling copy (received last) wins",
           lambda: self.overlap_fill(p))
         c("50 duplicate ACKs with nothing in flight", "RFC 5681 3.2",
           "nothing sent (no fast retransmit of nothing)", lambda: self.dupack_storm(p))
         c("exact RST without the ACK bit", "RFC 9293 3.10.7.4; RFC 5961 3.2",
-          "the connection is reset; later data gets an RST", lambda: self.exact_rst(ACK_BIT=False))
+          "the connection is reset; later data gets an RST", lambda: self.exact_rst(with_ack=False))
         c("exact RST with an ACK of unsent data", "RFC 9293 3.10.7.4 (RST before ACK check)",
-          "the connection is reset", lambda: self.exact_rst(ACK_BIT=True))
+          "the connection is reset", lambda: self.exact_rst(with_ack=True))
         # Last: it spends the engine's challenge ACK allowance for this second.
         c("300 in-window RSTs in a burst", "RFC 5961 7",
           f"challenge ACKs limited to {CHALLENGE_LIMIT}/s, connection intact",
@@ -174,7 +175,7 @@ class HostileInjection(HostileBase):
         self.sync()
         self.send(p.ack_segment(flags=PSH | ACK, seq=base, payload=b"A" * 10))
         p.snd_nxt = seq_add(base, 25)
-        p.sent += b"A" * 10 + b"C" * 10 + b"D" * 5
+        p.sent += b"A" * 10 + b"C" * 5 + b"D" * 10  # the copy stored last wins
         p.wait_echo()
 
     def overlap_fill(self, p):
@@ -184,7 +185,7 @@ class HostileInjection(HostileBase):
         p.wait_ack(mark, base, "a duplicate ACK for the held segment")
         self.send(p.ack_segment(flags=PSH | ACK, seq=base, payload=b"E" * 15))
         p.snd_nxt = seq_add(base, 20)
-        p.sent += b"E" * 10 + b"H" * 10
+        p.sent += b"E" * 15 + b"H" * 5  # the copy stored last wins
         p.wait_echo()
 
     def dupack_storm(self, p):
@@ -195,10 +196,10 @@ class HostileInjection(HostileBase):
         self.assertEqual(sent, [], "netloom sent data or control for duplicate ACKs")
         p.send_data(b"after the storm")
 
-    def exact_rst(self, ACK_BIT):
+    def exact_rst(self, with_ack):
         q = self.fresh()
         before = self.tcp_stats()
-        if ACK_BIT:
+        if with_ack:
             self.send(q.ack_segment(flags=RST | ACK, ack=seq_add(q.rcv_nxt, 1 << 20)))
         else:
             self.send(q.ack_segment(flags=RST, ack=0))

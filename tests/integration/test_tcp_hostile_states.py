@@ -193,8 +193,10 @@ class HostileStates(HostileBase):
         # TIME-WAIT
         c("TIME-WAIT: our FIN again", "RFC 9293 3.10.7.4 (eighth, TIME-WAIT)",
           "ACK (2 MSL restarted)", lambda: self.fin_again(self.time_wait()))
-        c("TIME-WAIT: data", "RFC 9293 3.10.7.4 (first)", "ACK, nothing delivered",
-          self.time_wait_data)
+        c("TIME-WAIT: an old duplicate data segment", "RFC 9293 3.10.7.4 (first)",
+          "ACK of RCV.NXT", self.time_wait_old_data)
+        c("TIME-WAIT: new data after the FIN", "RFC 9293 3.10.7.4 (seventh: ignore the text)",
+          "no RST, no new connection", self.time_wait_new_data)
         c("TIME-WAIT: exact RST", "RFC 9293 3.10.7.4; RFC 1337", "nothing sent",
           lambda: self.silent_rst(self.time_wait()))
         c("TIME-WAIT: SYN with a lower ISN", "RFC 9293 3.10.7.4; RFC 6191; RFC 5961 4.2",
@@ -236,7 +238,8 @@ class HostileStates(HostileBase):
                                 s.flags & SYN)[0]
         self.assertIn(synack.ack, (seq_add(p.isn, 1), seq_add(p.isn, 6)))
         p.irs, p.rcv_nxt = synack.seq, seq_add(synack.seq, 1)
-        if synack.ack == seq_add(p.isn, 6):  # taken with the SYN
+        taken = synack.ack == seq_add(p.isn, 6)
+        if taken:  # taken with the SYN
             p.snd_nxt = synack.ack
             p.sent += b"early"
             self.send(p.ack_segment())
@@ -245,6 +248,7 @@ class HostileStates(HostileBase):
             self.send(p.ack_segment())
             p.send_data(b"earlylate")
         self.assertEqual(p.stream(), b"earlylate")
+        return "data taken with the SYN" if taken else "data not taken, sent again"
 
     def syn_received_rst(self):
         p = self.syn_received()
@@ -280,6 +284,7 @@ class HostileStates(HostileBase):
             self.assertEqual((reply.seq, reply.ack), (p.irs, p.snd_nxt))
         self.send(p.ack_segment())
         p.send_data(b"completed")
+        return "SYN-ACK again" if reply.flags & SYN else "ACK"
 
     def syn_received_ack_fin(self):
         p = self.syn_received()
@@ -338,10 +343,20 @@ class HostileStates(HostileBase):
         self.send(p.ack_segment())
         self.fin_again(p)
 
-    def time_wait_data(self):
+    def time_wait_old_data(self):
         p = self.time_wait()
-        self.answered_with_ack(p, p.ack_segment(flags=PSH | ACK, payload=b"late"), p.snd_nxt,
-                               "an ACK for data in TIME-WAIT")
+        self.answered_with_ack(p, p.ack_segment(flags=PSH | ACK, seq=seq_add(p.snd_nxt, -50),
+                                                payload=b"old"), p.snd_nxt,
+                               "an ACK for an old segment in TIME-WAIT")
+
+    def time_wait_new_data(self):
+        p = self.time_wait()
+        mark = self.mark()
+        self.send(p.ack_segment(flags=PSH | ACK, payload=b"late"))
+        self.sync()
+        self.assertEqual([s for s in p.from_netloom(mark) if s.flags & (RST | SYN)], [])
+        acks = [s for s in p.from_netloom(mark) if s.flags & ACK]
+        return "ACK" if acks else "silent"
 
     def silent_rst(self, p):
         self.silent(p, p.ack_segment(flags=RST | ACK))

@@ -100,6 +100,7 @@ class HostileWindow(HostileBase):
             self.assertGreater(b, a * 0.8, f"probe gaps do not back off: {gaps}")
         self.assertGreater(gaps[-1], gaps[0] * 2, f"probe gaps do not back off: {gaps}")
         self.open_window(p)
+        return "probe gaps " + ", ".join(f"{g:.2f}" for g in gaps) + " s"
 
     def shrink(self, new_window):
         p = Peer(self, window=20000).open()
