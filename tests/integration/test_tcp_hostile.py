@@ -235,7 +235,7 @@ class HostileTcp(HostileBase):
 
     def syn_flood(self):
         from scapy.all import IP, TCP, Ether
-        self.sync()
+        self.sync(sniffed=False)
         before = self.tcp_stats()
         rng = random.Random(5)
         ports = rng.sample(range(1024, 65536), FLOOD)
@@ -248,7 +248,7 @@ class HostileTcp(HostileBase):
         for i in range(0, FLOOD, BATCH):
             for frame in frames[i:i + BATCH]:
                 self.l2.send(frame)
-            self.sync()
+            self.sync(sniffed=False)
             if linux is None and i + BATCH >= FLOOD // 3:
                 # The queue of half-open connections is full by now: the Linux client's SYN
                 # can only be answered with a cookie.
