@@ -154,6 +154,10 @@ class HostileStates(HostileBase):
         c("LISTEN: SYN+RST", "RFC 9293 3.10.7.2 (first: RST checked first)",
           "ignored, nothing sent",
           lambda: self.silent_listener(flags=SYN | RST, seq=77))
+        c("LISTEN: SYN+ACK", "RFC 9293 3.10.7.2 (second: any ACK is bad)",
+          "RST <SEQ=SEG.ACK>", self.listen_synack)
+        c("LISTEN: FIN alone", "RFC 9293 3.10.7.2 (fourth)", "dropped, nothing sent",
+          lambda: self.silent_listener(flags=FIN, seq=31))
         c("LISTEN: SYN carrying data", "RFC 9293 3.10.7.2 (third)",
           "SYN-ACK; the data delivered exactly once", self.syn_with_data)
         # SYN-RECEIVED
@@ -165,8 +169,15 @@ class HostileStates(HostileBase):
           "RST <SEQ=SEG.ACK>; the right ACK then completes", self.syn_received_bad_ack)
         c("SYN-RECEIVED: the SYN again", "RFC 9293 3.10.7.4; RFC 5961 4",
           "SYN-ACK retransmitted or challenge ACK; completes", self.syn_received_dup_syn)
+        c("SYN-RECEIVED: data without the ACK bit", "RFC 9293 3.10.7.4 (fifth: no ACK, drop)",
+          "dropped; the handshake then completes without it", self.syn_received_no_ack)
         c("SYN-RECEIVED: ACK+data+FIN completing the handshake", "RFC 9293 3.10.7.4",
           "echo of the data, then netloom's FIN", self.syn_received_ack_fin)
+        # ESTABLISHED (more in test_tcp_hostile_injection.py)
+        c("ESTABLISHED: SYN+FIN", "RFC 9293 3.1 (meaningless combination)",
+          "dropped and counted, connection unchanged", self.established_syn_fin)
+        c("ESTABLISHED: FIN beyond a hole", "RFC 9293 3.10.7.4 (eighth: FIN only in sequence)",
+          "held until the hole fills, then the echo and netloom's FIN", self.out_of_order_fin)
         # FIN-WAIT-1
         c("FIN-WAIT-1: data", "RFC 9293 3.10.7.4 (seventh)", "acknowledged",
           lambda: self.state_data(self.fin_wait_1(), fin_acked=False))
@@ -179,6 +190,8 @@ class HostileStates(HostileBase):
         # FIN-WAIT-2
         c("FIN-WAIT-2: data", "RFC 9293 3.10.7.4 (seventh)", "acknowledged",
           lambda: self.state_data(self.fin_wait_2(), fin_acked=True))
+        c("FIN-WAIT-2: data with FIN", "RFC 9293 3.10.7.4 (seventh, eighth)",
+          "ACK of the data and the FIN (TIME-WAIT)", self.fin_wait_2_data_fin)
         c("FIN-WAIT-2: in-window RST, not exact", "RFC 5961 3.2", "challenge ACK",
           lambda: self.challenged_rst(self.fin_wait_2()))
         c("FIN-WAIT-2: RST storm (200, in window)", "RFC 5961 3.2, 7",
@@ -199,6 +212,9 @@ class HostileStates(HostileBase):
           "no RST, no new connection", self.time_wait_new_data)
         c("TIME-WAIT: exact RST", "RFC 9293 3.10.7.4; RFC 1337", "nothing sent",
           lambda: self.silent_rst(self.time_wait()))
+        c("TIME-WAIT: SYN with a higher ISN", "RFC 9293 3.10.7.4; RFC 6191",
+          "a new connection that serves a request, or an ACK; never an RST",
+          self.time_wait_new_syn)
         c("TIME-WAIT: SYN with a lower ISN", "RFC 9293 3.10.7.4; RFC 6191; RFC 5961 4.2",
           "no new connection: ACK or nothing", self.time_wait_old_syn)
         # CLOSE-WAIT
@@ -210,6 +226,10 @@ class HostileStates(HostileBase):
           lambda: self.challenged_rst(self.close_wait()))
         c("CLOSE-WAIT: SYN", "RFC 5961 4.2", "challenge ACK",
           lambda: self.challenged_syn(self.close_wait()))
+        c("CLOSE-WAIT: ACK of unsent data", "RFC 9293 3.10.7.4 (fifth); RFC 5961 5.2",
+          "ACK back, state kept", self.close_wait_ack_unsent)
+        c("CLOSE-WAIT: RST storm outside the window (200)", "RFC 5961 3.2",
+          "all dropped silently", self.close_wait_far_rsts)
         c("CLOSE-WAIT: FIN storm (200)", "RFC 9293 3.10.7.4",
           "ACKs, no state change; the echo and netloom's FIN follow", self.fin_storm)
         # LAST-ACK
@@ -229,6 +249,85 @@ class HostileStates(HostileBase):
         rst = self.wait_seen(mark, "an RST for an ACK to the listener",
                              lambda s: s.dport == sport and s.flags & RST)[0]
         self.assertEqual((rst.seq, rst.flags & (RST | ACK)), (123456789, RST))
+
+    def listen_synack(self):
+        sport = self.fresh_port()
+        mark = self.mark()
+        self.send(self.segment(sport, seq=4000, ack=987654321, flags=SYN | ACK))
+        rst = self.wait_seen(mark, "an RST for a SYN-ACK to the listener",
+                             lambda s: s.dport == sport and s.flags & RST)[0]
+        self.assertEqual((rst.seq, rst.flags & (RST | ACK)), (987654321, RST))
+
+    def syn_received_no_ack(self):
+        p = self.syn_received()
+        self.send(p.ack_segment(flags=PSH, ack=0, payload=b"BAD early"))
+        self.sync()
+        self.send(p.ack_segment())
+        p.send_data(b"completed")  # the echo holds only this
+
+    def established_syn_fin(self):
+        p = Peer(self).open()
+        p.send_data(b"hello")
+        before = self.tcp_stats()
+        mark = self.mark()
+        self.send(p.ack_segment(flags=SYN | FIN | ACK, payload=b"BAD syn fin"))
+        p.send_data(b"after")
+        self.assertEqual(p.resets(mark), [])
+        self.expect_counted(before, self.tcp_stats(), 1, "rx_syn_fin")
+
+    def out_of_order_fin(self):
+        p = Peer(self).open()
+        p.send_data(b"hello")
+        mark = self.mark()
+        base = p.snd_nxt
+        self.send(p.ack_segment(flags=FIN | PSH | ACK, seq=seq_add(base, 5), payload=b"world"))
+        p.wait_ack(mark, base, "a duplicate ACK for the FIN beyond the hole")
+        p.send_data(b"more!", expect_echo=False)  # fills the hole: now the FIN is in order
+        p.sent, p.snd_nxt = p.sent + b"world", seq_add(base, 11)
+        p.wait_echo()
+        self.wait_seen(mark, "netloom's FIN", lambda s: s.dport == p.sport and s.flags & FIN)
+        self.assertEqual(p.resets(mark), [])
+
+    def fin_wait_2_data_fin(self):
+        p = self.fin_wait_2()
+        mark = self.mark()
+        self.send(p.ack_segment(flags=FIN | PSH | ACK, payload=b"bye"))
+        p.snd_nxt = seq_add(p.snd_nxt, 4)
+        p.wait_ack(mark, p.snd_nxt, "the ACK of the data and the FIN")
+
+    def time_wait_new_syn(self):
+        p = self.time_wait()
+        q = Peer(self, sport=p.sport, isn=seq_add(p.snd_nxt, 100000), dport=HTTP_PORT)
+        mark = self.mark()
+        self.send(q.syn())
+        reply = self.wait_seen(mark, "a reply to the new SYN",
+                               lambda s: s.dport == p.sport)[0]
+        self.assertFalse(reply.flags & RST, reply)
+        if not reply.flags & SYN:
+            return "ACK"
+        q.open()  # the SYN again, answered like the first
+        mark = self.mark()
+        q.send_data(REQUEST, expect_echo=False)
+        self.wait_seen(mark, "the http response on the new connection",
+                       lambda s: s.dport == q.sport and s.payload.startswith(b"HTTP/1."))
+        self.send(q.ack_segment(flags=RST | ACK))
+        return "new connection"
+
+    def close_wait_ack_unsent(self):
+        p = self.close_wait()
+        self.answered_with_ack(p, p.ack_segment(ack=seq_add(p.rcv_nxt, 5000)), p.snd_nxt,
+                               "an ACK for the ACK of unsent data")
+        self.fin_again(p)  # still in CLOSE-WAIT
+
+    def close_wait_far_rsts(self):
+        p = self.close_wait()
+        mark = self.mark()
+        self.send(*[p.ack_segment(flags=RST | ACK, seq=seq_add(p.snd_nxt, (1 << 30) + i))
+                    for i in range(200)])
+        self.sync()
+        self.assertEqual([s for s in p.from_netloom(mark) if not s.payload], [],
+                         "netloom answered an out-of-window RST")
+        self.fin_again(p)
 
     def syn_with_data(self):
         p = Peer(self)
