@@ -48,6 +48,7 @@ PEER_MAC = "02:00:00:00:73:50"
 ECHO_PORT = 7
 FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
 WRAP = 1 << 32
+SO_RCVBUFFORCE = 33  # socket.h: SO_RCVBUF past net.core.rmem_max (root)
 
 Seen = collections.namedtuple("Seen", "index src dst sport dport seq ack flags payload kinds "
                                       "window options time")
@@ -129,6 +130,7 @@ class HostileBase(unittest.TestCase):
                             body()
                         finally:
                             self.sniffer.stop()
+                            self.capture.close()
                     finally:
                         self.l2.close()
                         self.l2_replies.close()
@@ -256,7 +258,7 @@ class HostileBase(unittest.TestCase):
     # --- watching netloom ------------------------------------------------------------------
 
     def start_watching(self):
-        from scapy.all import ARP, ICMP, TCP, AsyncSniffer, Ether, IP
+        from scapy.all import ARP, ICMP, TCP, AsyncSniffer, Ether, IP, conf
         self.seen = []
         self.ping_replies = 0
         self.seen_lock = threading.Lock()
@@ -279,7 +281,12 @@ class HostileBase(unittest.TestCase):
                                           t.seq, t.ack, int(t.flags), bytes(t.payload), kinds,
                                           t.window, list(t.options), time.monotonic()))
 
-        self.sniffer = AsyncSniffer(iface=self.TAP, store=False, started_callback=started.set,
+        # The capture socket also sees every frame Scapy sends (bursts of hundreds): with the
+        # default 208 KiB buffer a lagging sniffer thread would lose netloom's answers.
+        self.capture = conf.L2listen(iface=self.TAP)
+        self.capture.ins.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 64 << 20)
+        self.sniffer = AsyncSniffer(opened_socket=self.capture, store=False,
+                                    started_callback=started.set,
                                     lfilter=lambda p: p.haslayer(Ether) and
                                     p[Ether].src == NETLOOM_MAC, prn=on_frame)
         self.sniffer.start()
