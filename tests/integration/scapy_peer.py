@@ -175,6 +175,8 @@ class HostileBase(unittest.TestCase):
                 self.cases.append((name, rfc, expected, result))
 
     def print_case_table(self):
+        if not self.cases:
+            return
         print(f"\ncase table [{ARGS.engine}] ({len(self.cases)} cases):", file=sys.stderr)
         for name, rfc, expected, result in self.cases:
             print(f"CASE | {name} | {rfc} | {expected} | {result}", file=sys.stderr)

@@ -1,12 +1,10 @@
 #!/usr/bin/env python3
 """Hostile TCP segments against netloom's TCP engine (as root, in a throw-away namespace).
 
-netloom runs on a TAP link (kernel side 10.73.0.1/24, netloom 10.73.0.2/24) with an echo
-server on port 7 and small listen queues (backlog 16, syn_backlog 64, SYN cookies on). Scapy,
-inside the namespace, plays hosts the kernel knows nothing about (10.73.0.50 and a few more, with
-their own MACs, announced to netloom by ARP), so the kernel never answers netloom's segments for
-them and Scapy alone drives those connections, sequence numbers included. Scapy also watches
-what netloom sends (and answers its ARP requests for those hosts).
+netloom runs on a TAP link with an echo server on port 7 and small listen queues (backlog 16,
+syn_backlog 64, SYN cookies on); Scapy plays hosts the kernel knows nothing about (the setup
+and the plumbing are scapy_peer.py's, shared with the test_tcp_hostile_*.py files, which hold
+the crafted cases added since: injection, options, states, window).
 
 Against the listener: SYNs with a bad checksum, a data offset below 5 or past the segment, an
 option of length 0 or running past the header, and SYN+FIN get no SYN-ACK and are counted; a SYN
@@ -27,8 +25,7 @@ import threading
 
 from netns import Background, run_tests, wait_for
 from scapy_peer import (ACK, ECHO_PORT, FIN, NETLOOM, NETLOOM_MAC, PSH, RST, SYN, WRAP,
-                        HostileBase, Peer,
-                        parse_args, seq_add)
+                        HostileBase, Peer, parse_args, seq_add)
 
 CLOSED_PORT = 9
 BACKLOG = 16
