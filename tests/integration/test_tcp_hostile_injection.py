@@ -9,8 +9,8 @@ challenge ACKs, rate limited by RFC 5961 7), ACK values past SND.NXT or older th
 SND.UNA - MAX.SND.WND (RFC 5961 5.2), segments without ACK (RFC 9293 3.10.7.4), data
 overlapping what was delivered or held out of order, carrying different bytes (what the
 application reads: bytes already delivered stand; for bytes not yet delivered the copy received
-last wins, in both engines: tcp_common's ReassemblyBuffer contract; RFC 9293 leaves it open), and duplicate ACKs with nothing in flight
-(RFC 5681 3.2). After each, a Linux client must still get its echo. The case table is printed.
+last wins, in both engines: tcp_common's ReassemblyBuffer contract; RFC 9293 leaves it open),
+and duplicate ACKs with nothing in flight (RFC 5681 3.2). After each, a Linux client must still get its echo. The case table is printed.
 """
 import sys
 
