@@ -375,7 +375,7 @@ class Peer:
         return self
 
     def ts_option(self):
-        self.tsval += 1
+        self.tsval = (self.tsval + 1) % WRAP
         return [("Timestamp", (self.tsval, self.ts_recent))]
 
     def ack_segment(self, flags=ACK, seq=None, ack=None, payload=b"", options=None, **fields):

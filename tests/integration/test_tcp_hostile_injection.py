@@ -15,7 +15,7 @@ and duplicate ACKs with nothing in flight (RFC 5681 3.2). After each, a Linux cl
 import sys
 
 from netns import run_tests, wait_for
-from scapy_peer import ACK, FIN, PSH, RST, SYN, HostileBase, Peer, parse_args, seq_add
+from scapy_peer import ACK, FIN, PSH, RST, SYN, WRAP, HostileBase, Peer, parse_args, seq_add
 
 CHALLENGE_LIMIT = 20  # challenge ACKs per second, engine-wide (RFC 5961 7)
 
@@ -120,6 +120,8 @@ class HostileInjection(HostileBase):
         c("hole-filling segment overlapping held data with different bytes",
           "RFC 9293 3.10.7.4 (unspecified)", "the filling copy (received last) wins",
           lambda: self.overlap_fill(p))
+        c("out-of-order data across 2^32, then the hole filled", "RFC 9293 3.3.1 (modulo 2^32)",
+          "held across the wrap, delivered in order", self.wrap_out_of_order)
         c("50 duplicate ACKs with nothing in flight", "RFC 5681 3.2",
           "nothing sent (no fast retransmit of nothing)", lambda: self.dupack_storm(p))
         c("exact RST without the ACK bit", "RFC 9293 3.10.7.4; RFC 5961 3.2",
@@ -187,6 +189,18 @@ class HostileInjection(HostileBase):
         p.snd_nxt = seq_add(base, 20)
         p.sent += b"E" * 15 + b"H" * 5  # the copy stored last wins
         p.wait_echo()
+
+    def wrap_out_of_order(self):
+        q = Peer(self, isn=WRAP - 12).open()  # RCV.NXT (netloom's) is 2^32 - 11
+        mark = self.mark()
+        base = q.snd_nxt
+        self.send(q.ack_segment(flags=PSH | ACK, seq=seq_add(base, 5), payload=b"W" * 20))
+        q.wait_ack(mark, base, "a duplicate ACK for the segment across 2^32")
+        self.send(q.ack_segment(flags=PSH | ACK, seq=base, payload=b"V" * 5))
+        q.snd_nxt, q.sent = seq_add(base, 25), q.sent + b"V" * 5 + b"W" * 20
+        self.assertLess(q.snd_nxt, 100, "the test's sequence numbers did not wrap")
+        q.wait_echo()
+        q.close_with_rst()
 
     def dupack_storm(self, p):
         mark = self.mark()

@@ -155,6 +155,8 @@ class HostileOptions(HostileBase):
           "RSTs are not subject to PAWS: connection reset", self.paws_rst)
         c("TSval jumping forward by 2^30", "RFC 7323 5.3 (comparisons modulo 2^32)",
           "accepted", self.ts_jump)
+        c("TSval wrapping past 2^32", "RFC 7323 5.3 (comparisons modulo 2^32)",
+          "accepted on both sides of the wrap", self.ts_wrap)
         c("data without TSopt on a timestamps connection", "RFC 7323 3.2 (SHOULD drop)",
           "dropped, or taken and echoed: never half-taken", self.ts_missing)
         c("TSopt on a connection that did not negotiate it", "RFC 7323 3.2",
@@ -225,6 +227,16 @@ class HostileOptions(HostileBase):
         p = self.established([("MSS", 1460), TS])
         p.tsval = (p.tsval + (1 << 30)) % WRAP
         self.accepted_data(p, p.ack_segment(flags=PSH | ACK, payload=b"jump"), b"jump")
+
+    def ts_wrap(self):
+        p = self.established([("MSS", 1460), TS])
+        for step in range(3):  # forward in steps below 2^31, each a newer TSval
+            p.tsval = (p.tsval + (1 << 30)) % WRAP
+            self.accepted_data(p, p.ack_segment(flags=PSH | ACK, payload=b"step"), b"step")
+        p.tsval = WRAP - 3
+        for word in (b"before", b"across", b"after!"):  # TSval 2^32-2, 2^32-1, 0 ...
+            self.accepted_data(p, p.ack_segment(flags=PSH | ACK, payload=word), word)
+        self.assertLess(p.tsval, 1000, "the test's TSvals did not wrap")
 
     def ts_missing(self):
         p = self.established([("MSS", 1460), TS])

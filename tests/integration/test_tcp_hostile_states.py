@@ -17,7 +17,7 @@ import sys
 
 from netns import run_tests, wait_for
 from scapy_peer import (ACK, ECHO_PORT, FIN, PSH, RST, SYN, HostileBase, Peer, parse_args,
-                        seq_add)
+                        seq_add, seq_lt)
 
 HTTP_PORT = 80
 REQUEST = b"GET / HTTP/1.0\r\n\r\n"
@@ -29,7 +29,7 @@ class HostileStates(HostileBase):
     # The default challenge ACK budget (1000/s, engine-wide): the cases here must not run out of
     # it (utcp answers unacceptable segments in TIME-WAIT from it too); the limit itself is a
     # case in test_tcp_hostile_injection.py.
-    TCP_KEYS = {"msl": "5s", "sndbuf": "4KiB"}
+    TCP_KEYS = {"msl": "5s", "sndbuf": "4KiB", "rcvbuf": "16KiB"}
 
     def prepare(self, tmp):
         www = os.path.join(tmp, "www")
@@ -178,6 +178,10 @@ class HostileStates(HostileBase):
         # ESTABLISHED (more in test_tcp_hostile_injection.py)
         c("ESTABLISHED: SYN+FIN", "RFC 9293 3.1 (meaningless combination)",
           "dropped and counted, connection unchanged", self.established_syn_fin)
+        c("ESTABLISHED: netloom's receive window filled, then probed",
+          "RFC 1122 4.2.2.16 (no shrinking); RFC 9293 3.10.7.4 (first: zero window)",
+          "its right edge never moves left; the probe byte gets an ACK and is not taken",
+          self.receive_window_fills)
         c("ESTABLISHED: FIN beyond a hole", "RFC 9293 3.10.7.4 (eighth: FIN only in sequence)",
           "held until the hole fills, then the echo and netloom's FIN", self.out_of_order_fin)
         # FIN-WAIT-1
@@ -276,6 +280,32 @@ class HostileStates(HostileBase):
         p.send_data(b"after")
         self.assertEqual(p.resets(mark), [])
         self.expect_counted(before, self.tcp_stats(), 1, "rx_syn_fin")
+
+    def receive_window_fills(self):
+        p = Peer(self, window=0).open()  # we never read: the echo app blocks, its buffer fills
+
+        def fill():
+            last = [s for s in p.from_netloom() if s.flags & ACK][-1]
+            right = seq_add(last.ack, last.window)
+            if last.window == 0 and last.ack == p.snd_nxt:
+                return True
+            if seq_lt(p.snd_nxt, right):
+                room = (right - p.snd_nxt) % (1 << 32)
+                p.send_data(os.urandom(min(room, 1460)), expect_echo=False)
+            return False
+
+        wait_for(fill, 30, "netloom's receive window to close")
+        edges = [seq_add(s.ack, s.window) for s in p.from_netloom() if s.flags & ACK]
+        for a, b in zip(edges, edges[1:]):
+            self.assertFalse(seq_lt(b, a), "netloom moved its right window edge left")
+        mark = self.mark()
+        self.send(p.ack_segment(flags=PSH | ACK, payload=b"?"))
+        reply = p.wait_ack(mark, p.snd_nxt, "an ACK for the probe into the zero window")[0]
+        self.assertEqual(reply.window, 0)
+        p.window = 65535
+        self.send(p.ack_segment())
+        p.wait_echo(timeout=30)  # every byte taken, once; the probe byte never
+        return f"{len(p.sent)} bytes filled the window"
 
     def out_of_order_fin(self):
         p = Peer(self).open()

@@ -66,6 +66,8 @@ class HostileWindow(HostileBase):
         c("zero window held through five probes", "RFC 9293 3.8.6.1; RFC 1122 4.2.2.17",
           "probes keep coming, backed off, one byte each; the connection survives",
           self.zero_window_held)
+        c("zero-window probes taken one byte at a time", "RFC 9293 3.8.6.1; RFC 1122 4.2.2.17",
+          "probing continues from the next byte; the stream stays exact", self.probes_taken)
         c("window retracted to zero under data in flight", "RFC 9293 3.8.6.2.1; RFC 1122 "
           "4.2.2.16", "no new data past the edge; all delivered once reopened",
           lambda: self.shrink(0))
@@ -101,6 +103,21 @@ class HostileWindow(HostileBase):
         self.assertGreater(gaps[-1], gaps[0] * 2, f"probe gaps do not back off: {gaps}")
         self.open_window(p)
         return "probe gaps " + ", ".join(f"{g:.2f}" for g in gaps) + " s"
+
+    def probes_taken(self):
+        p = self.closed_window()
+        taken = set()
+
+        def take_probes():
+            for s in self.data_from(p, 0):
+                if s.index not in taken:
+                    taken.add(s.index)
+                    p.ack_stream()  # the byte is taken; the window stays zero
+            return len(taken) >= 3
+
+        wait_for(take_probes, 20, "three zero-window probes")
+        self.assertGreaterEqual(len(p.stream()), 2, "the probes did not move on")
+        self.open_window(p)  # the echo must be every byte sent, once, in order
 
     def shrink(self, new_window):
         p = Peer(self, window=20000).open()
