@@ -10,7 +10,8 @@ SND.UNA - MAX.SND.WND (RFC 5961 5.2), segments without ACK (RFC 9293 3.10.7.4), 
 overlapping what was delivered or held out of order, carrying different bytes (what the
 application reads: bytes already delivered stand; for bytes not yet delivered the copy received
 last wins, in both engines: tcp_common's ReassemblyBuffer contract; RFC 9293 leaves it open),
-and duplicate ACKs with nothing in flight (RFC 5681 3.2). After each, a Linux client must still get its echo. The case table is printed.
+duplicate ACKs with nothing in flight (RFC 5681 3.2), keep-alive probes and data held across
+2^32. After each, a Linux client must still get its echo. The case table is printed.
 """
 import sys
 
@@ -100,6 +101,10 @@ class HostileInjection(HostileBase):
                                                   payload=b"BAD old ack")], "ack"))
         c("data with a duplicate ACK (SND.UNA - 1)", "RFC 9293 3.10.7.4 (fifth check)",
           "ACK ignored, the data accepted and echoed", lambda: self.old_ack_data(p))
+        c("keep-alive probe (SEG.SEQ = RCV.NXT - 1, one garbage byte)",
+          "RFC 1122 4.2.3.6; RFC 9293 3.10.7.4 (first)", "ACK of RCV.NXT, nothing delivered",
+          lambda: self.rejected(p, [p.ack_segment(seq=seq_add(p.snd_nxt, -1), payload=b"K")],
+                                "ack"))
         c("data without the ACK bit", "RFC 9293 3.10.7.4 (fifth check)",
           "dropped silently",
           lambda: self.rejected(p, [p.ack_segment(flags=PSH, ack=0, payload=b"BAD no ack")],

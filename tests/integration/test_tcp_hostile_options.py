@@ -121,11 +121,15 @@ class HostileOptions(HostileBase):
           "answered; the echo still arrives (MSS clamped)", lambda: self.accepted_syn(mss(0)))
         c("SYN with MSS 1", "RFC 9293 3.7.1", "the echo arrives, in small segments",
           lambda: self.accepted_syn(mss(1)))
+        c("SYN with MSS 65535 (above the link MTU)", "RFC 9293 3.7.1 (Eff.snd.MSS <= MTU - 40)",
+          "segments of at most 1460 bytes", lambda: self.accepted_syn(mss(65535), 1460))
         c("SYN with two MSS options (536, 1460)", "RFC 9293 3.1 (contradicting options)",
           "answered; segments never exceed the larger", lambda: self.accepted_syn(
               mss(536) + mss(1460)))
         c("SYN with window scale 20", "RFC 7323 2.3 (use 14)",
           "flight never exceeds window << 14", self.wscale_over_14)
+        c("window scale 14 with a 65535 window (a 1 GiB window)", "RFC 7323 2.2, 2.3",
+          "64 KiB echoed (no overflow)", self.wscale_1gib)
         c("SYN with a window scale option of length 4", "RFC 9293 3.1",
           "dropped and counted, or answered without window scaling",
           lambda: self.malformed_syn(mss(1460) + b"\x03\x04\x07\x00", "WScale"))
@@ -209,6 +213,10 @@ class HostileOptions(HostileBase):
                 flight = (s.seq + len(s.payload) - latest) % WRAP
                 self.assertLessEqual(flight, 1 << 14, "sent past a window scaled by 14")
         p.wait_echo()
+
+    def wscale_1gib(self):
+        p = Peer(self).open(options=[("MSS", 1460), ("WScale", 14)])
+        p.send_data(os.urandom(64 * 1024), segment_size=1460)
 
     def paws_old(self):
         p = self.established([("MSS", 1460), TS])

@@ -167,12 +167,17 @@ class HostileStates(HostileBase):
           "the half-open connection is removed", self.syn_received_rst)
         c("SYN-RECEIVED: RST outside the window", "RFC 5961 3.2",
           "ignored; the handshake then completes", self.syn_received_far_rst)
+        c("SYN-RECEIVED: in-window RST, not exact", "RFC 5961 3.2",
+          "challenge ACK; the handshake then completes", self.syn_received_near_rst)
         c("SYN-RECEIVED: ACK of an unsent sequence number", "RFC 9293 3.10.7.4 (fifth)",
           "RST <SEQ=SEG.ACK>; the right ACK then completes", self.syn_received_bad_ack)
         c("SYN-RECEIVED: the SYN again", "RFC 9293 3.10.7.4; RFC 5961 4",
           "SYN-ACK retransmitted or challenge ACK; completes", self.syn_received_dup_syn)
         c("SYN-RECEIVED: data without the ACK bit", "RFC 9293 3.10.7.4 (fifth: no ACK, drop)",
           "dropped; the handshake then completes without it", self.syn_received_no_ack)
+        c("SYN-RECEIVED: a SYN with another ISN", "RFC 9293 3.10.7.4 (fourth); RFC 5961 4",
+          "no RST; one of the two handshakes completes and serves data",
+          self.syn_received_other_isn)
         c("SYN-RECEIVED: ACK+data+FIN completing the handshake", "RFC 9293 3.10.7.4",
           "echo of the data, then netloom's FIN", self.syn_received_ack_fin)
         # ESTABLISHED (more in test_tcp_hostile_injection.py)
@@ -236,6 +241,9 @@ class HostileStates(HostileBase):
           "ACK back, state kept", self.close_wait_ack_unsent)
         c("CLOSE-WAIT: RST storm outside the window (200)", "RFC 5961 3.2",
           "all dropped silently", self.close_wait_far_rsts)
+        c("CLOSE-WAIT: a retransmission running past the FIN, other bytes",
+          "RFC 9293 3.10.7.4 (seventh: text after the FIN ignored)",
+          "the echo is the bytes before the FIN, then netloom's FIN", self.past_fin)
         c("CLOSE-WAIT: FIN storm (200)", "RFC 9293 3.10.7.4",
           "ACKs, no state change; the echo and netloom's FIN follow", self.fin_storm)
         # LAST-ACK
@@ -393,6 +401,36 @@ class HostileStates(HostileBase):
         self.send(p.ack_segment())
         p.send_data(b"completed")
 
+    def syn_received_near_rst(self):
+        p = self.syn_received()
+        mark = self.mark()
+        self.send(p.ack_segment(flags=RST, seq=seq_add(p.snd_nxt, 10), ack=0))
+        reply = self.wait_seen(mark, "a challenge ACK in SYN-RECEIVED",
+                               lambda s: s.dport == p.sport)[0]
+        self.assertFalse(reply.flags & RST, reply)
+        self.assertEqual(reply.ack, p.snd_nxt)  # an ACK (or the SYN-ACK again) for RCV.NXT
+        self.send(p.ack_segment())
+        p.send_data(b"completed")
+        return "SYN-ACK again" if reply.flags & SYN else "ACK"
+
+    def syn_received_other_isn(self):
+        p = self.syn_received()
+        mark = self.mark()
+        other = seq_add(p.isn, 1 << 28)
+        self.send(self.segment(p.sport, seq=other, flags=SYN, options=[("MSS", 1460)]))
+        reply = self.wait_seen(mark, "a reply to the second SYN",
+                               lambda s: s.dport == p.sport)[0]
+        self.assertFalse(reply.flags & RST, reply)
+        if reply.flags & SYN and reply.ack == seq_add(other, 1):  # the new one won
+            p.isn, p.snd_nxt = other, seq_add(other, 1)
+            p.irs, p.rcv_nxt = reply.seq, seq_add(reply.seq, 1)
+            outcome = "new handshake"
+        else:
+            outcome = "old handshake kept"
+        self.send(p.ack_segment())
+        p.send_data(b"completed")
+        return outcome
+
     def syn_received_bad_ack(self):
         p = self.syn_received()
         mark = self.mark()
@@ -515,6 +553,22 @@ class HostileStates(HostileBase):
                        s.flags & FIN)
         self.assertEqual(p.stream(), bytes(p.sent))
         self.assertEqual(p.resets(mark), [])
+
+    def past_fin(self):
+        p = Peer(self, window=0).open()
+        base = p.snd_nxt
+        self.send(p.ack_segment(flags=FIN | PSH | ACK, payload=b"0123456789"))
+        p.snd_nxt, p.sent = seq_add(base, 11), p.sent + b"0123456789"
+        mark = self.mark()
+        p.wait_ack(mark, p.snd_nxt, "the ACK of the data and the FIN")
+        self.send(p.ack_segment(flags=PSH | ACK, seq=base, payload=b"ABCDEFGHIJKLMNO"))
+        self.sync()
+        p.window = 65535
+        self.send(p.ack_segment())
+        p.wait_echo()
+        self.wait_seen(mark, "the echo server's FIN", lambda s: s.dport == p.sport and
+                       s.flags & FIN)
+        self.assertEqual(p.stream(), b"0123456789")
 
     def fin_storm(self):
         p = self.close_wait()
