@@ -64,10 +64,8 @@ class GracefulShutdown(unittest.TestCase):
         self.pcap = os.path.join(self.tmp, name + ".pcap")
         config = os.path.join(self.tmp, name + ".yaml")
         text = tcp_config(engine=ARGS.engine, tap=TAP, mac=NETLOOM_MAC, address=NETLOOM + "/24",
-                          limit=LIMIT, pcap=self.pcap,
+                          limit=LIMIT, pcap=self.pcap, shutdown_timeout=shutdown_timeout,
                           apps=[{"use": "echo", "role": "server", "port": 7}])
-        text = text.replace(f"run: {{duration: {LIMIT}s}}",
-                            f"run: {{duration: {LIMIT}s, shutdown_timeout: {shutdown_timeout}}}")
         with open(config, "w") as f:
             f.write(text)
         self.netloom = Netloom(self.ns, ARGS.netloom, config, self.tmp, name)
