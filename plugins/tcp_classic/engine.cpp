@@ -19,6 +19,7 @@ Engine::Engine(EngineConfig config, IpLayer& ip, Scheduler& scheduler,
     config_.mss = options().mss;  // clamped to the device
     config_.isn_key = secrets().isn_key;
     config_.ts_key = secrets().ts_key;
+    set_connection_object_bytes(sizeof(Pcb));
 }
 
 Engine::~Engine() {

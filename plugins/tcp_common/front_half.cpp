@@ -61,7 +61,7 @@ void FrontHalf::drop_connections() noexcept {
     flush_.clear();
     for (auto& [tuple, connection] : table_) {
         connection->in_table = false;
-        budget_.recharge(connection->memory_charged, 0);
+        budget_.recharge(connection->memory_charged, 0, kEntryOverhead + object_bytes_);
     }
     table_.clear();
 }
@@ -206,7 +206,7 @@ bool FrontHalf::enter_time_wait(ConnectionEntry& connection) {
 void FrontHalf::retire(ConnectionEntry& connection, const FourTuple& tuple, TcpError error) {
     if (connection.retired) return;
     connection.retired = true;
-    note_budget(budget_.recharge(connection.memory_charged, 0));
+    note_budget(budget_.recharge(connection.memory_charged, 0, kEntryOverhead + object_bytes_));
     time_wait_.release(connection);
     switch (error) {
         case TcpError::none: break;
@@ -308,7 +308,8 @@ void FrontHalf::post_memory_relief() {
 
 void FrontHalf::memory_relief() {
     relief_posted_ = false;
-    if (!budget_.under_pressure() && !held_windows_.empty()) {
+    const MemoryLevel level = budget_.level();
+    if (level == MemoryLevel::normal && !held_windows_.empty()) {
         // RFC 9293 3.8.6.2.2: the windows kept shut may open again; tell each peer.
         const auto held = std::exchange(held_windows_, {});
         for (const auto& weak : held) {
@@ -318,7 +319,9 @@ void FrontHalf::memory_relief() {
             if (connection->in_table) reopen_window(connection);
         }
     }
-    if (budget_.total() < budget_.pressure_threshold() && !memory_waiters_.empty()) {
+    // A writer is woken when a send would be admitted (not hard): each wake needs memory to
+    // have come back since its refusal, so there is no wake-refuse loop.
+    if (level != MemoryLevel::hard && !memory_waiters_.empty()) {
         const auto waiters = std::exchange(memory_waiters_, {});
         for (const auto& weak : waiters) {
             const std::shared_ptr<ConnectionEntry> connection = weak.lock();

@@ -71,9 +71,10 @@ void check_no_retraction(const std::vector<Seen>& segments) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("memory pressure: windows stay shut without retracting, out-of-order data and "
-                   "SYNs are refused, and a window update follows the relief",
-                   "[tcp_engines][memory_budget]", TCP_ENGINES) {
+TEMPLATE_TEST_CASE(
+    "memory pressure: windows stay shut without retracting, out-of-order data and "
+    "SYNs are refused, and a window update follows the relief",
+    "[tcp_engines][memory_budget]", TCP_ENGINES) {
     Net net(TestType::name, "mem-pressure", kSmallBuffers);
     const auto sent_by_server = record(net.server);
     Fleet fleet(net, 9100);
@@ -142,9 +143,10 @@ TEMPLATE_TEST_CASE("memory pressure: windows stay shut without retracting, out-o
     check_accounting(server, kLimit);
 }
 
-TEMPLATE_TEST_CASE("memory hard limit: in-order data is dropped and counted, the budget holds, "
-                   "and everything arrives once the readers resume",
-                   "[tcp_engines][memory_budget]", TCP_ENGINES) {
+TEMPLATE_TEST_CASE(
+    "memory hard limit: in-order data is dropped and counted, the budget holds, "
+    "and everything arrives once the readers resume",
+    "[tcp_engines][memory_budget]", TCP_ENGINES) {
     Net net(TestType::name, "mem-hard", kSmallBuffers);
     Fleet fleet(net, 9200);
     constexpr std::size_t kCount = 48;  // 48 full 4 KiB windows in 2 KiB buffers: past 256 KiB

@@ -34,6 +34,7 @@ Engine::Engine(EngineConfig config, IpLayer& ip, Scheduler& scheduler,
     shared_config_ = std::make_shared<const Config>(config_.core);
     listen_rules_.config = config_.core;
     listen_rules_.shared = shared_config_;
+    set_connection_object_bytes(sizeof(Socket));
 }
 
 Engine::~Engine() {

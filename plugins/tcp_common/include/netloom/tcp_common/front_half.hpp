@@ -69,6 +69,11 @@ public:
     void ip_input(const IpMeta& meta, Packet&& packet) final;
     void ip_error(const IcmpErrorReport& report) final;
 
+    /// memory_in_use() recomputed by walking every connection (for tests: it must equal the
+    /// running total whenever every connection has been recharged).
+    std::size_t memory_walked() const noexcept;
+    const MemoryBudget& memory_budget() const noexcept { return budget_; }
+
     // For the handles (listener_handle.hpp, the engines' connection handles).
     /// False once the engine is destroyed: handles may outlive it.
     std::shared_ptr<bool> alive_flag() const noexcept { return alive_; }
@@ -166,18 +171,18 @@ protected:
     /// table node; nothing for a connection no longer in the table. O(1).
     void recharge(ConnectionEntry& connection, std::size_t footprint) {
         if (!connection.in_table) return;
-        note_budget(budget_.recharge(connection.memory_charged, kEntryOverhead + footprint));
+        note_budget(budget_.recharge(connection.memory_charged, kEntryOverhead + footprint,
+                                     kEntryOverhead + object_bytes_));
     }
     /// Memory pressure kept the connection's window from opening: reopen_window() it later.
     void hold_window(const std::shared_ptr<ConnectionEntry>& connection);
 
     const ConnectionTable& connections() const noexcept { return table_; }
+    /// The bytes of one connection object (the engine's connection type), constant: the part
+    /// of a footprint the budget does not count as buffers (memory_budget.hpp).
+    void set_connection_object_bytes(std::size_t bytes) noexcept { object_bytes_ = bytes; }
     /// For the engine's destructor, after it tore its connections down.
     void drop_connections() noexcept;
-    /// memory_in_use() recomputed by walking every connection (for tests: it must equal the
-    /// running total whenever every connection has been recharged).
-    std::size_t memory_walked() const noexcept;
-    const MemoryBudget& memory_budget() const noexcept { return budget_; }
 
     IpLayer& ip_;
     Scheduler& scheduler_;
@@ -192,8 +197,10 @@ private:
     /// Counts what a recharge changed and posts the relief when something waits for it.
     void note_budget(const MemoryBudget::Change& change) {
         if (change.pressure_entered) count(Counter::memory_pressure_entered);
-        if ((change.pressure_left && !held_windows_.empty()) ||
-            (change.below_pressure && !memory_waiters_.empty()))
+        if (relief_posted_ || (held_windows_.empty() && memory_waiters_.empty())) return;
+        const MemoryLevel level = budget_.level();
+        if ((level == MemoryLevel::normal && !held_windows_.empty()) ||
+            (level != MemoryLevel::hard && !memory_waiters_.empty()))
             post_memory_relief();
     }
     void post_memory_relief();
@@ -220,6 +227,7 @@ private:
     std::size_t table_charged_ = 0;  ///< the table's bucket array, in budget_
     std::vector<std::weak_ptr<ConnectionEntry>> held_windows_, memory_waiters_;
     bool relief_posted_ = false;
+    std::size_t object_bytes_ = 0;
     std::optional<std::chrono::nanoseconds> cookies_sent_at_;  ///< validate only after one
     static constexpr std::chrono::nanoseconds kCookieLife = std::chrono::seconds(128);
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

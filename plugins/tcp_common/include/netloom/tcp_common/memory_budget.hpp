@@ -4,18 +4,26 @@
 //
 // Contract: pure bookkeeping, no I/O. The owner (the front half) keeps each connection's share
 // in `charged` and moves it to the connection's current footprint after every event that can
-// change it (`recharge`: O(1), the total is never recomputed by a walk). Levels, limit L:
-// `pressure` is entered when the total reaches 3/4 L and left when it falls below 1/2 L
-// (hysteresis, so windows do not flap); `hard` is total + reserve + extra > L, where `reserve`
-// is the most one event may add unasked (a receive ring's growth, a send ring's, a new
-// connection) and `extra` what the event brings (a received packet's buffer). An owner that
-// refuses every growth at `hard` therefore never exceeds L (peak() <= L). limit 0: unlimited
-// (always `normal`, the total and peak still kept).
+// change it (`recharge`: O(1), the total is never recomputed by a walk); `object_bytes` is the
+// part of a share that is the connection itself (its object and table node, constant per
+// share), the rest is buffers. total() is the bytes held, peak() its highest value.
+// Committed bytes: the total plus kUnaskedAllowance per share (a connection may create its SACK
+// state, ~430 bytes, while handling an ACK or a timeout without asking: the allowance keeps
+// room for it). Levels, limit L, room = L - objects - allowances (what buffers may use):
+// `pressure` is entered when the buffers reach 3/4 of the room and left when they fall below
+// 1/2 of it (hysteresis, so windows do not flap; measured on buffers so that the pressure ends
+// once the apps have read everything, however many idle connections there are); `hard` is
+// committed + reserve + extra > L, where `reserve` is the most one event may add when it asks
+// (a receive ring's growth, a send ring's, a new connection) and `extra` what the event brings
+// (a received packet's buffer). An owner that refuses every asked growth at `hard` therefore
+// never exceeds L (peak() <= L). limit 0: unlimited (always `normal`, the total and peak still
+// kept).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 #include "netloom/tcp_common/slice_table.hpp"
 
@@ -34,6 +42,8 @@ enum class MemoryLevel : std::uint8_t {
 /// per-connection state an event may create (a new connection object and its table node, the
 /// SACK scoreboard and receiver, the range array).
 inline constexpr std::size_t kEventSlack = 8192;
+/// Per connection: the SACK scoreboard and receiver an ACK or a timeout may create unasked.
+inline constexpr std::size_t kUnaskedAllowance = 512;
 inline std::size_t memory_reserve(std::uint32_t rcvbuf, std::uint32_t sndbuf) noexcept {
     const std::size_t receive =
         std::size_t{rcvbuf} + SliceTable::kMaxEntries * sizeof(SliceTable::Slice);
@@ -50,35 +60,50 @@ public:
     struct Change {
         bool pressure_entered = false;
         bool pressure_left = false;
-        bool below_pressure = false;  ///< the total is below the pressure threshold now
+        bool below_pressure = false;  ///< the buffers are below the pressure threshold now
     };
 
     MemoryBudget(std::uint64_t limit, std::size_t reserve) noexcept
-        : limit_(limit), reserve_(reserve), enter_(limit - limit / 4), leave_(limit / 2) {}
+        : limit_(limit), reserve_(reserve) {}
 
-    /// Moves one share (`charged`, the owner's record of it) to `bytes`.
-    Change recharge(std::size_t& charged, std::size_t bytes) noexcept {
+    /// Moves one share (`charged`, the owner's record of it) to `bytes`, of which
+    /// `object_bytes` (at most) are the connection itself; a share of 0 bytes is none.
+    Change recharge(std::size_t& charged, std::size_t bytes,
+                    std::size_t object_bytes = std::numeric_limits<std::size_t>::max()) noexcept {
+        shares_ = shares_ + (bytes != 0) - (charged != 0);
+        objects_ = objects_ + std::min(bytes, object_bytes) - std::min(charged, object_bytes);
         total_ = total_ - charged + bytes;
         charged = bytes;
         if (total_ > peak_) peak_ = total_;
         Change change;
         if (limit_ == 0) return change;
-        if (!pressure_ && total_ >= enter_) {
+        const std::size_t held = buffers(), room = buffer_room();
+        const std::size_t enter = room - room / 4;
+        if (!pressure_ && held >= enter) {
             pressure_ = true;
             change.pressure_entered = true;
-        } else if (pressure_ && total_ < leave_) {
+        } else if (pressure_ && held < room / 2) {
             pressure_ = false;
             change.pressure_left = true;
         }
-        change.below_pressure = total_ < enter_;
+        change.below_pressure = held < enter;
         return change;
     }
 
-    /// The level for an event that brings `extra` bytes of its own.
+    /// The level for an event bringing `extra` bytes of its own.
     MemoryLevel level(std::size_t extra = 0) const noexcept {
         if (limit_ == 0) return MemoryLevel::normal;
-        if (total_ + reserve_ + extra > limit_) return MemoryLevel::hard;
+        if (committed() + reserve_ + extra > limit_) return MemoryLevel::hard;
         return pressure_ ? MemoryLevel::pressure : MemoryLevel::normal;
+    }
+    /// The total plus the allowance of every share: what the hard level compares.
+    std::size_t committed() const noexcept { return total_ + shares_ * kUnaskedAllowance; }
+    /// Bytes that are not the connections themselves (rings, slices and their packets...).
+    std::size_t buffers() const noexcept { return total_ - objects_; }
+    /// What the buffers may use: the limit less the objects and the allowances.
+    std::size_t buffer_room() const noexcept {
+        const std::size_t fixed = objects_ + shares_ * kUnaskedAllowance;
+        return limit_ > fixed ? static_cast<std::size_t>(limit_ - fixed) : 0;
     }
 
     std::uint64_t limit() const noexcept { return limit_; }
@@ -86,15 +111,13 @@ public:
     std::size_t total() const noexcept { return total_; }
     std::size_t peak() const noexcept { return peak_; }
     bool under_pressure() const noexcept { return pressure_; }
-    /// The thresholds: pressure entered at or above, left below.
-    std::uint64_t pressure_threshold() const noexcept { return enter_; }
-    std::uint64_t relief_threshold() const noexcept { return leave_; }
 
 private:
     std::uint64_t limit_;
     std::size_t reserve_;
-    std::uint64_t enter_, leave_;
     std::size_t total_ = 0, peak_ = 0;
+    std::size_t shares_ = 0;   ///< shares of more than 0 bytes
+    std::size_t objects_ = 0;  ///< the connection objects among the total
     bool pressure_ = false;
 };
 
