@@ -152,13 +152,14 @@ TEMPLATE_TEST_CASE(
     constexpr std::size_t kCount = 48;  // 48 full 4 KiB windows in 2 KiB buffers: past 256 KiB
     for (std::size_t i = 0; i < kCount; ++i) fleet.open(9200);
     std::vector<Bytes> data;
+    const Bytes nothing;  // what the receivers send (a Pump keeps a reference)
     std::vector<Pump> senders, receivers;
     senders.reserve(kCount);
     receivers.reserve(kCount);
     for (std::size_t i = 0; i < kCount; ++i) data.push_back(generated(16384, 100 + i));
     for (std::size_t i = 0; i < kCount; ++i) {
         senders.push_back(Pump{*fleet.clients[i], data[i]});
-        receivers.push_back(Pump{*fleet.servers[i], Bytes{}});
+        receivers.push_back(Pump{*fleet.servers[i], nothing});
         receivers.back().reading = false;
     }
     const auto step_all = [&] {
