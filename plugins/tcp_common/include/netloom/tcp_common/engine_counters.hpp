@@ -59,7 +59,7 @@ namespace netloom::tcp {
     X(time_wait_current)          /* gauge: connections in TIME-WAIT */                            \
     X(memory_bytes_current)       /* gauge: memory_in_use() */                                     \
     X(memory_bytes_peak)          /* highest memory_in_use() so far (memory_budget.hpp) */         \
-    X(memory_pressure_entered)    /* times the total reached 3/4 of memory_limit */                \
+    X(memory_pressure_entered)    /* memory pressure episodes begun (memory_budget.hpp) */         \
     X(rx_dropped_memory)          /* in-order data dropped at the hard limit (the peer resends) */ \
     X(ooo_dropped_memory)         /* out-of-order data dropped under memory pressure */            \
     X(connections_refused_memory) /* SYNs, cookie ACKs, connect()s refused under pressure */       \

@@ -64,36 +64,45 @@ public:
     };
 
     MemoryBudget(std::uint64_t limit, std::size_t reserve) noexcept
-        : limit_(limit), reserve_(reserve) {}
+        : limit_(limit), reserve_(reserve) {
+        update_thresholds();
+    }
 
     /// Moves one share (`charged`, the owner's record of it) to `bytes`, of which
-    /// `object_bytes` (at most) are the connection itself; a share of 0 bytes is none.
+    /// `object_bytes` (at most) are the connection itself; a share of 0 bytes is none. The
+    /// common case (a connection's buffers changed) is a few additions and comparisons.
     Change recharge(std::size_t& charged, std::size_t bytes,
                     std::size_t object_bytes = std::numeric_limits<std::size_t>::max()) noexcept {
-        shares_ = shares_ + (bytes != 0) - (charged != 0);
-        objects_ = objects_ + std::min(bytes, object_bytes) - std::min(charged, object_bytes);
+        if (bytes == charged) return {};
+        if (charged == 0 || bytes == 0 || object_bytes == std::numeric_limits<std::size_t>::max())
+            [[unlikely]] {
+            // A share begins or ends, or a share that is all object (the table) changes:
+            // the objects, the allowances and with them the thresholds move.
+            shares_ = shares_ + (bytes != 0) - (charged != 0);
+            objects_ = objects_ + std::min(bytes, object_bytes) - std::min(charged, object_bytes);
+            update_thresholds();
+        }
         total_ = total_ - charged + bytes;
         charged = bytes;
         if (total_ > peak_) peak_ = total_;
         Change change;
         if (limit_ == 0) return change;
-        const std::size_t held = buffers(), room = buffer_room();
-        const std::size_t enter = room - room / 4;
-        if (!pressure_ && held >= enter) {
+        const std::size_t held = buffers();
+        if (!pressure_ && held >= enter_) {
             pressure_ = true;
             change.pressure_entered = true;
-        } else if (pressure_ && held < room / 2) {
+        } else if (pressure_ && held < leave_) {
             pressure_ = false;
             change.pressure_left = true;
         }
-        change.below_pressure = held < enter;
+        change.below_pressure = held < enter_;
         return change;
     }
 
     /// The level for an event bringing `extra` bytes of its own.
     MemoryLevel level(std::size_t extra = 0) const noexcept {
         if (limit_ == 0) return MemoryLevel::normal;
-        if (committed() + reserve_ + extra > limit_) return MemoryLevel::hard;
+        if (total_ + extra > hard_at_) return MemoryLevel::hard;
         return pressure_ ? MemoryLevel::pressure : MemoryLevel::normal;
     }
     /// The total plus the allowance of every share: what the hard level compares.
@@ -113,9 +122,20 @@ public:
     bool under_pressure() const noexcept { return pressure_; }
 
 private:
+    void update_thresholds() noexcept {
+        const std::size_t room = buffer_room();
+        enter_ = room - room / 4;
+        leave_ = room / 2;
+        const std::size_t fixed = reserve_ + shares_ * kUnaskedAllowance;
+        hard_at_ = limit_ > fixed ? static_cast<std::size_t>(limit_ - fixed) : 0;
+    }
+
     std::uint64_t limit_;
     std::size_t reserve_;
     std::size_t total_ = 0, peak_ = 0;
+    /// Cached from the shares: pressure entered at / left below these buffer bytes; hard past
+    /// hard_at_ total bytes (limit - reserve - allowances).
+    std::size_t enter_ = 0, leave_ = 0, hard_at_ = 0;
     std::size_t shares_ = 0;   ///< shares of more than 0 bytes
     std::size_t objects_ = 0;  ///< the connection objects among the total
     bool pressure_ = false;
