@@ -19,6 +19,7 @@ Engine::Engine(EngineConfig config, IpLayer& ip, Scheduler& scheduler,
     config_.mss = options().mss;  // clamped to the device
     config_.isn_key = secrets().isn_key;
     config_.ts_key = secrets().ts_key;
+    set_connection_object_bytes(sizeof(Pcb));
 }
 
 Engine::~Engine() {
@@ -40,12 +41,16 @@ std::shared_ptr<Pcb> Engine::make_pcb(const tcp::FourTuple& tuple, tcp::Listener
 void Engine::deliver(std::shared_ptr<tcp::ConnectionEntry> connection,
                      const tcp::Segment& segment) {
     // `connection` keeps the Pcb alive if it retires inside input().
-    static_cast<Pcb&>(*connection).input(segment);
+    Pcb& pcb = static_cast<Pcb&>(*connection);
+    pcb.input(segment);
+    recharge(pcb, pcb.memory_footprint());
 }
 
 void Engine::open_passive(tcp::Listener& listener, const tcp::FourTuple& tuple,
                           const tcp::Segment& syn) {
-    make_pcb(tuple, &listener)->open_passive(syn, &listener);
+    const auto pcb = make_pcb(tuple, &listener);
+    pcb->open_passive(syn, &listener);
+    recharge(*pcb, pcb->memory_footprint());
 }
 
 void Engine::send_cookie_syn_ack(const tcp::FourTuple& tuple, const tcp::Segment& syn_segment,
@@ -66,6 +71,7 @@ void Engine::open_from_cookie(tcp::Listener& listener, const tcp::FourTuple& tup
     auto pcb = make_pcb(tuple, &listener);  // established() moves it to the accept queue
     pcb->open_from_cookie(segment, mss, &listener);
     if (!segment.payload.empty() || segment.fin()) pcb->input(segment);
+    recharge(*pcb, pcb->memory_footprint());
 }
 
 std::unique_ptr<TcpConnection> Engine::open_active(
@@ -88,7 +94,9 @@ std::unique_ptr<TcpConnection> Engine::make_handle(
 
 void Engine::deliver_icmp(std::shared_ptr<tcp::ConnectionEntry> connection,
                           const IcmpErrorReport& report) {
-    static_cast<Pcb&>(*connection).icmp_error(report);
+    Pcb& pcb = static_cast<Pcb&>(*connection);
+    pcb.icmp_error(report);
+    recharge(pcb, pcb.memory_footprint());
 }
 
 bool Engine::time_wait_accepts_syn(const tcp::ConnectionEntry& connection,
@@ -120,6 +128,10 @@ tcp::ConnectionTotals Engine::totals(const tcp::ConnectionEntry& connection) con
 
 std::size_t Engine::footprint(const tcp::ConnectionEntry& connection) const {
     return static_cast<const Pcb&>(connection).memory_footprint();
+}
+
+void Engine::reopen_window(std::shared_ptr<tcp::ConnectionEntry> connection) {
+    static_cast<Pcb&>(*connection).reopen_window();
 }
 
 // --- PcbHost ----------------------------------------------------------------------------------

@@ -38,6 +38,12 @@ public:
     void retire(Pcb& pcb) override;
     bool take_challenge_ack() override;
     void note(tcp::Counter counter) override;
+    tcp::MemoryLevel memory_level(std::size_t extra = 0) const noexcept override {
+        return FrontHalf::memory_level(extra);
+    }
+    void window_held(Pcb& pcb) override { hold_window(pcb.shared_from_this()); }
+    void send_refused(Pcb& pcb) override { wait_for_memory(pcb.shared_from_this()); }
+    void footprint_changed(Pcb& pcb) override { recharge(pcb, pcb.memory_footprint()); }
 
 private:
     // tcp::FrontHalf's hooks.
@@ -65,6 +71,7 @@ private:
     std::uint32_t ts_offset(const tcp::FourTuple& tuple) const override;
     tcp::ConnectionTotals totals(const tcp::ConnectionEntry& connection) const override;
     std::size_t footprint(const tcp::ConnectionEntry& connection) const override;
+    void reopen_window(std::shared_ptr<tcp::ConnectionEntry> connection) override;
 
     /// A new Pcb for `tuple`, in the table (one of `listener`'s half-open ones, if given).
     std::shared_ptr<Pcb> make_pcb(const tcp::FourTuple& tuple, tcp::Listener* listener);

@@ -13,7 +13,10 @@ Connection::Connection(Engine& engine, std::shared_ptr<Pcb> pcb)
 Connection::~Connection() {
     pcb_->user_attached = false;
     pcb_->on_event = nullptr;
-    if (!closed_by_user_) pcb_->close();
+    if (!closed_by_user_) {
+        pcb_->close();
+        recharge();
+    }
 }
 
 TcpEndpoint Connection::local() const noexcept {
@@ -24,14 +27,33 @@ TcpEndpoint Connection::remote() const noexcept {
     return {pcb_->tuple().remote_address, pcb_->tuple().remote_port};
 }
 
+std::size_t Connection::send(std::span<const std::uint8_t> data) {
+    const std::size_t taken = pcb_->send(data);
+    if (taken > 0) recharge();
+    return taken;
+}
+
+std::size_t Connection::recv(std::span<std::uint8_t> out) {
+    const std::size_t n = pcb_->recv(out);
+    if (n > 0) recharge();
+    return n;
+}
+
+void Connection::shutdown_write() {
+    pcb_->shutdown_write();
+    recharge();
+}
+
 void Connection::close() {
     closed_by_user_ = true;
     pcb_->close();
+    recharge();
 }
 
 void Connection::abort() {
     closed_by_user_ = true;
     pcb_->abort();
+    recharge();
 }
 
 void Connection::on_event(std::function<void(std::uint32_t events)> callback) {

@@ -23,12 +23,12 @@ public:
     TcpEndpoint remote() const noexcept override;
     TcpState state() const noexcept override { return pcb_->state(); }
     TcpError error() const noexcept override { return pcb_->error(); }
-    std::size_t send(std::span<const std::uint8_t> data) override { return pcb_->send(data); }
+    std::size_t send(std::span<const std::uint8_t> data) override;
     std::size_t send_space() const noexcept override { return pcb_->send_space(); }
-    std::size_t recv(std::span<std::uint8_t> out) override { return pcb_->recv(out); }
+    std::size_t recv(std::span<std::uint8_t> out) override;
     std::size_t readable_bytes() const noexcept override { return pcb_->readable_bytes(); }
     bool eof() const noexcept override { return pcb_->eof(); }
-    void shutdown_write() override { pcb_->shutdown_write(); }
+    void shutdown_write() override;
     void close() override;
     void abort() override;
     void set_nodelay(bool on) override { pcb_->set_nodelay(on); }
@@ -36,6 +36,11 @@ public:
     TcpInfo info() const override { return pcb_->info(); }
 
 private:
+    /// The engine's memory total follows the Pcb's footprint after a user call.
+    void recharge() {
+        if (*engine_alive_) engine_.footprint_changed(*pcb_);
+    }
+
     Engine& engine_;
     std::shared_ptr<bool> engine_alive_;  ///< false once the engine is destroyed
     std::shared_ptr<Pcb> pcb_;

@@ -29,6 +29,7 @@
 #include "netloom/tcp_common/ephemeral_ports.hpp"
 #include "netloom/tcp_common/isn.hpp"
 #include "netloom/tcp_common/listener.hpp"
+#include "netloom/tcp_common/memory_budget.hpp"
 #include "netloom/tcp_common/reassembly_buffer.hpp"
 #include "netloom/tcp_common/receiver_ack.hpp"
 #include "netloom/tcp_common/rto.hpp"
@@ -77,6 +78,15 @@ public:
     virtual bool take_challenge_ack() = 0;
     /// Counts an event of the engine's counter list (tcp_common/engine_counters.hpp).
     virtual void note(tcp::Counter counter) = 0;
+    /// The engine's memory level for an event bringing `extra` bytes (tcp_common
+    /// memory_budget.hpp: what each level refuses).
+    virtual tcp::MemoryLevel memory_level(std::size_t extra = 0) const noexcept = 0;
+    /// Memory pressure kept the Pcb's window from opening: reopen_window() it when it ends.
+    virtual void window_held(Pcb& pcb) = 0;
+    /// The Pcb's app was refused a send at the memory limit: writable when memory is back.
+    virtual void send_refused(Pcb& pcb) = 0;
+    /// The Pcb's footprint may have changed outside a segment or user call (a timer ran).
+    virtual void footprint_changed(Pcb& pcb) = 0;
 
     /// The time for Pcbs: inside a ClockHold the instant it took, else the scheduler's clock.
     Time now() noexcept { return clock_held_ ? held_time_ : scheduler().now(); }
@@ -172,7 +182,8 @@ public:
     // --- user calls (pcb_user.cpp) ---
     std::size_t send(std::span<const std::uint8_t> data);
     std::size_t recv(std::span<std::uint8_t> out);
-    std::size_t send_space() const noexcept;
+    /// 0 at the memory limit (the caller then waits for writable).
+    std::size_t send_space() noexcept;
     std::size_t readable_bytes() const noexcept { return rx_.readable(); }
     bool eof() const noexcept { return rcv_.fin_received && rx_.readable() == 0; }
     void shutdown_write();
@@ -201,6 +212,10 @@ public:
     TcpState state() const noexcept { return state_; }
     TcpError error() const noexcept { return error_; }
     std::size_t memory_footprint() const noexcept;
+    /// Memory pressure ended: a window update if the window now opens (RFC 9293 3.8.6.2.2).
+    void reopen_window();
+    /// After a timer's expiry (PcbTimer): the footprint may have changed.
+    void after_timer() { host_.footprint_changed(*this); }
     /// Drops every timer (the engine forgets the connection, or shuts down).
     void cancel_timers() noexcept;
     /// The engine is being destroyed: CLOSED with `aborted` (no segment, no event), buffers
@@ -233,6 +248,9 @@ private:
     /// RFC 2883: if SACK is on and [left, right) repeats data already received (below RCV.NXT,
     /// or out of order too when `queued` is set), the next ACK reports it. True if it did.
     bool note_duplicate(SeqNum left, SeqNum right, bool queued);
+    /// True (counted) when the engine's memory level refuses `seg`'s text at `offset` past
+    /// RCV.NXT (tcp_common memory_budget.hpp).
+    bool memory_refuses(std::uint32_t offset, const Segment& seg);
     void negotiate(const wire::TcpOptions& options, bool from_syn_ack);
     void take_rtt_sample(const Segment& segment, SeqNum previous_una);
     void handle_dup_ack();

@@ -232,6 +232,12 @@ void Pcb::process_text(const Segment& seg) {
     bool stored_all = true;
     if (!data.empty()) {
         const std::uint32_t offset = start - rcv_.nxt;
+        if (memory_refuses(offset, seg)) {
+            // Dropped, not stored: the peer resends it. The ACK (RFC 9293 3.10.7.4, as for
+            // a zero window) tells it where we are; a FIN with the data waits for it too.
+            send_ack_now();
+            return;
+        }
         const bool had_holes = !rx_.ranges().empty();
         rcv_.full_sized =
             tcp::full_sized_after(rcv_.full_sized, static_cast<std::uint32_t>(seg.payload.size()));
@@ -265,6 +271,23 @@ void Pcb::process_text(const Segment& seg) {
         // peer what is missing. (With data, the data's own ACK was sent above.)
         send_ack_now();
     }
+}
+
+bool Pcb::memory_refuses(std::uint32_t offset, const Segment& seg) {
+    // tcp_common memory_budget.hpp: under pressure out-of-order data goes first, at the hard
+    // limit (this packet's buffer included) in-order data too.
+    const std::size_t extra = seg.packet ? seg.packet->buffer_bytes() : seg.payload.size();
+    const tcp::MemoryLevel level = host_.memory_level(extra);
+    if (level == tcp::MemoryLevel::normal) return false;
+    if (offset > 0) {
+        host_.note(tcp::Counter::ooo_dropped_memory);
+    } else if (level == tcp::MemoryLevel::hard) {
+        host_.note(tcp::Counter::rx_dropped_memory);
+    } else {
+        return false;
+    }
+    host_.window_held(*this);  // the window update after the pressure restarts the peer
+    return true;
 }
 
 bool Pcb::note_duplicate(SeqNum left, SeqNum right, bool queued) {

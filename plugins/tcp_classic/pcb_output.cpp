@@ -41,6 +41,12 @@ std::uint16_t Pcb::window_field() noexcept {
     const std::uint32_t current = gt(rcv_.adv, rcv_.nxt) ? rcv_.adv - rcv_.nxt : 0;
     std::uint32_t offer =
         tcp::receive_window_to_advertise(rx_.window_space(), current, config.rcvbuf, snd_.mss);
+    if (offer > current && host_.memory_level() != tcp::MemoryLevel::normal) {
+        // Memory pressure (tcp_common memory_budget.hpp): the right edge stays where it is,
+        // never retracted (RFC 7323 2.4), until the pressure ends and reopen_window() runs.
+        offer = current;
+        host_.window_held(*this);
+    }
     // RCV.ADV is the edge the header can carry: without window scaling at most 65535 bytes
     // (RFC 7323 2.3), so the rest of a larger buffer is not on offer (and a read that frees it
     // is no window update the peer could see).

@@ -18,6 +18,10 @@ bool can_queue(TcpState state) {
 
 std::size_t Pcb::send(std::span<const std::uint8_t> data) {
     if (!can_queue(state_) || fin_queued_) return 0;
+    if (host_.memory_level() == tcp::MemoryLevel::hard) {
+        host_.send_refused(*this);  // the writer waits for writable (tcp_common memory_budget)
+        return 0;
+    }
     const std::size_t taken = tx_.append(data);
     if (taken > 0) {
         const PcbHost::ClockHold hold(host_);  // one instant for the segments it sends
@@ -26,8 +30,12 @@ std::size_t Pcb::send(std::span<const std::uint8_t> data) {
     return taken;
 }
 
-std::size_t Pcb::send_space() const noexcept {
+std::size_t Pcb::send_space() noexcept {
     if (!can_queue(state_) || fin_queued_) return 0;
+    if (host_.memory_level() == tcp::MemoryLevel::hard) {
+        host_.send_refused(*this);
+        return 0;
+    }
     return tx_.free_space();
 }
 
@@ -41,10 +49,29 @@ std::size_t Pcb::recv(std::span<std::uint8_t> out) {
     const std::uint32_t offered = gt(rcv_.adv, rcv_.nxt) ? rcv_.adv - rcv_.nxt : 0;
     const std::uint32_t threshold = std::min<std::uint32_t>(snd_.mss, host_.config().rcvbuf / 2);
     if (rx_.window_space() >= offered + threshold && before < offered + threshold) {
+        if (host_.memory_level() != tcp::MemoryLevel::normal) {
+            host_.window_held(*this);  // the update goes out when the pressure ends
+            return n;
+        }
         const PcbHost::ClockHold hold(host_);
         send_ack_now();
     }
     return n;
+}
+
+void Pcb::reopen_window() {
+    switch (state_) {
+        case TcpState::established:
+        case TcpState::fin_wait_1:
+        case TcpState::fin_wait_2: break;
+        default: return;  // no more data will come
+    }
+    const std::uint32_t current = gt(rcv_.adv, rcv_.nxt) ? rcv_.adv - rcv_.nxt : 0;
+    if (tcp::receive_window_to_advertise(rx_.window_space(), current, host_.config().rcvbuf,
+                                         snd_.mss) <= current)
+        return;  // a later read announces it (recv)
+    const PcbHost::ClockHold hold(host_);
+    send_ack_now();
 }
 
 void Pcb::shutdown_write() {

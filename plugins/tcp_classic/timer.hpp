@@ -56,6 +56,7 @@ private:
             }
             deadline_.reset();
             ((*self).*OnExpiry)();
+            self->after_timer();
         });
     }
 

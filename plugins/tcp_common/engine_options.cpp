@@ -2,7 +2,9 @@
 #include "netloom/tcp_common/engine_options.hpp"
 
 #include <charconv>
+
 #include <string>
+#include "netloom/tcp_common/memory_budget.hpp"
 
 namespace netloom::tcp {
 
@@ -72,6 +74,19 @@ void read_syn_cookies(const netloom::Config& c, EngineOptions& e) {
     }
 }
 
+/// `memory_limit`: 0 (unlimited) or min_memory_limit(rcvbuf, sndbuf)..1 TiB.
+void read_memory_limit(const netloom::Config& c, EngineOptions& e) {
+    const std::uint64_t bytes = c.get_size("memory_limit", e.memory_limit);
+    const std::uint64_t min = min_memory_limit(e.rcvbuf, e.sndbuf);
+    constexpr std::uint64_t kMax = std::uint64_t{1} << 40;
+    if (bytes != 0 && (bytes < min || bytes > kMax))
+        c.fail_message("memory_limit", "memory_limit must be 0 (unlimited) or " +
+                                           std::to_string(min) + ".." + std::to_string(kMax) +
+                                           " bytes (at least 4 x (max(rcvbuf, sndbuf) + " +
+                                           std::to_string(kEventSlack) + " + the slice table))");
+    e.memory_limit = bytes;
+}
+
 }  // namespace
 
 EngineOptions read_engine_options(const netloom::Config& c) {
@@ -112,6 +127,7 @@ EngineOptions read_engine_options(const netloom::Config& c) {
     // Past 2 MSL the TIME-WAIT is gone anyway.
     e.time_wait_reuse_delay = c.get_duration("time_wait_reuse_delay", e.time_wait_reuse_delay,
                                              nanoseconds::zero(), 2 * e.msl);
+    read_memory_limit(c, e);
     return e;
 }
 
@@ -168,6 +184,7 @@ void visit_engine_options(const EngineOptions& o,
     visit("ephemeral_ports",
           std::to_string(o.ephemeral_first) + "-" + std::to_string(o.ephemeral_last));
     visit("time_wait_reuse_delay", text(o.time_wait_reuse_delay));
+    visit("memory_limit", text(o.memory_limit));
 }
 
 }  // namespace netloom::tcp

@@ -42,7 +42,10 @@ FrontHalf::FrontHalf(std::string_view engine_name, const EngineOptions& options,
       challenge_acks_(options_.challenge_ack_limit),
       table_(0, FourTupleHash{table_seed(secrets_)}),
       time_wait_(options_.max_time_wait),
-      flush_(scheduler) {}
+      flush_(scheduler),
+      budget_(options_.memory_limit, memory_reserve(options_.rcvbuf, options_.sndbuf)) {
+    recharge_table();
+}
 
 FrontHalf::~FrontHalf() {
     *alive_ = false;
@@ -57,7 +60,10 @@ void FrontHalf::start() {
 
 void FrontHalf::drop_connections() noexcept {
     flush_.clear();
-    for (auto& [tuple, connection] : table_) connection->in_table = false;
+    for (auto& [tuple, connection] : table_) {
+        connection->in_table = false;
+        budget_.recharge(connection->memory_charged, 0, kEntryOverhead + object_bytes_);
+    }
     table_.clear();
 }
 
@@ -103,6 +109,11 @@ std::unique_ptr<TcpConnection> FrontHalf::accept_from(Listener& listener) {
 std::unique_ptr<TcpConnection> FrontHalf::connect(const TcpEndpoint& remote,
                                                   const TcpConnectOptions& options) {
     if (remote.port == 0) throw std::invalid_argument(name_ + ": cannot connect to port 0");
+    if (budget_.level() != MemoryLevel::normal) {
+        count(Counter::connections_refused_memory);
+        throw std::runtime_error(name_ +
+                                 ": memory_limit: under memory pressure, no new connection");
+    }
     FourTuple tuple{ip_.address().address, options.local_port, remote.address, remote.port};
     std::optional<TimeWaitRecord> reused;
     if (tuple.local_port == 0) {
@@ -154,6 +165,8 @@ void FrontHalf::adopt(const std::shared_ptr<ConnectionEntry>& connection, const 
                       Listener* listener) {
     table_[tuple] = connection;
     connection->in_table = true;
+    recharge_table();
+    recharge(*connection, footprint(*connection));
     if (listener) {
         connection->listener = listener;
         ++listener->half_open;  // on_established() moves it to the accept queue
@@ -194,6 +207,7 @@ bool FrontHalf::enter_time_wait(ConnectionEntry& connection) {
 void FrontHalf::retire(ConnectionEntry& connection, const FourTuple& tuple, TcpError error) {
     if (connection.retired) return;
     connection.retired = true;
+    note_budget(budget_.recharge(connection.memory_charged, 0, kEntryOverhead + object_bytes_));
     time_wait_.release(connection);
     switch (error) {
         case TcpError::none: break;
@@ -268,17 +282,68 @@ void FrontHalf::abort_connections() {
     for (auto& connection : open) abort(connection);  // each retires itself from the table
 }
 
-// --- Accounting ---------------------------------------------------------------------------------
+// --- Accounting and the memory budget -----------------------------------------------------------
 
 std::size_t FrontHalf::memory_in_use() const noexcept {
-    // A hash node holds the key, the shared_ptr and a next pointer (+ cached hash); a
-    // connection and its control block come from one make_shared allocation.
-    constexpr std::size_t kNode = sizeof(FourTuple) + sizeof(std::shared_ptr<ConnectionEntry>) + 16;
-    constexpr std::size_t kControlBlock = 16;
+    return budget_.total();
+}
+
+std::size_t FrontHalf::memory_walked() const noexcept {
     std::size_t total = table_.bucket_count() * sizeof(void*);
-    for (const auto& [tuple, connection] : table_)
-        total += kNode + kControlBlock + footprint(*connection);
+    for (const auto& [tuple, connection] : table_) total += kEntryOverhead + footprint(*connection);
     return total;
+}
+
+void FrontHalf::recharge_table() {
+    note_budget(budget_.recharge(table_charged_, table_.bucket_count() * sizeof(void*)));
+}
+
+void FrontHalf::hold_window(const std::shared_ptr<ConnectionEntry>& connection) {
+    if (connection->window_held) return;
+    connection->window_held = true;
+    held_windows_.push_back(connection);
+}
+
+void FrontHalf::wait_for_memory(const std::shared_ptr<ConnectionEntry>& connection) {
+    count(Counter::sends_refused_memory);
+    if (connection->memory_waiter) return;
+    connection->memory_waiter = true;
+    memory_waiters_.push_back(connection);
+}
+
+void FrontHalf::post_memory_relief() {
+    if (relief_posted_) return;
+    relief_posted_ = true;
+    // Posted, not run inside the recharge: that may be in the middle of a segment's processing.
+    scheduler_.post([this, alive = alive_] {
+        if (*alive) memory_relief();
+    });
+}
+
+void FrontHalf::memory_relief() {
+    relief_posted_ = false;
+    const MemoryLevel level = budget_.level();
+    if (level == MemoryLevel::normal && !held_windows_.empty()) {
+        // RFC 9293 3.8.6.2.2: the windows kept shut may open again; tell each peer.
+        const auto held = std::exchange(held_windows_, {});
+        for (const auto& weak : held) {
+            const std::shared_ptr<ConnectionEntry> connection = weak.lock();
+            if (!connection) continue;
+            connection->window_held = false;
+            if (connection->in_table) reopen_window(connection);
+        }
+    }
+    // A writer is woken when a send would be admitted (not hard): each wake needs memory to
+    // have come back since its refusal, so there is no wake-refuse loop.
+    if (level != MemoryLevel::hard && !memory_waiters_.empty()) {
+        const auto waiters = std::exchange(memory_waiters_, {});
+        for (const auto& weak : waiters) {
+            const std::shared_ptr<ConnectionEntry> connection = weak.lock();
+            if (!connection) continue;
+            connection->memory_waiter = false;
+            if (connection->in_table) flush_.queue(connection, kTcpWritable);
+        }
+    }
 }
 
 void FrontHalf::visit_counters(const CounterVisitor& visit) const {
@@ -293,6 +358,7 @@ void FrontHalf::visit_counters(const CounterVisitor& visit) const {
     c[Counter::connections_current] = table_.size();
     c[Counter::time_wait_current] = time_wait_.count();
     c[Counter::memory_bytes_current] = memory_in_use();
+    c[Counter::memory_bytes_peak] = budget_.peak();
     for (std::size_t i = 0; i < kCounterCount; ++i) visit(kCounterNames[i], c.values[i]);
 }
 

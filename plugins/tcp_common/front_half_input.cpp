@@ -54,6 +54,13 @@ void FrontHalf::input_listener(Listener& listener, const FourTuple& tuple, const
         const bool cookies_recent = cookies_sent_at_ && now - *cookies_sent_at_ <= kCookieLife;
         if (options_.syn_cookies && cookies_recent && !segment.syn()) {
             if (const auto mss = cookies_.validate(tuple, segment.seq, *segment.ack, now)) {
+                if (budget_.level() != MemoryLevel::normal) {
+                    // The client believes it is connected and resends this ACK (or its
+                    // data, which carries the cookie too): the connection opens then, if
+                    // the pressure ended within the cookie's life (syn_cookie.hpp).
+                    count(Counter::connections_refused_memory);
+                    return;
+                }
                 if (listener.accept_queue.size() >= listener.backlog) {
                     count(Counter::listen_overflows);  // the peer retransmits (RFC 4987 3.6)
                     return;
@@ -74,6 +81,12 @@ void FrontHalf::input_listener(Listener& listener, const FourTuple& tuple, const
     if (!segment.syn()) return;
     if (listener.accept_queue.size() >= listener.backlog) {
         count(Counter::listen_overflows);  // like Linux: no cookie either, the client retries
+        return;
+    }
+    if (budget_.level() != MemoryLevel::normal) {
+        // No state and no cookie either: a cookie's connection would be refused at its ACK.
+        // The client retransmits its SYN (RFC 9293 3.8.1) and gets in once the pressure ends.
+        count(Counter::connections_refused_memory);
         return;
     }
     if (options_.syn_cookies_always || listener.half_open >= listener.syn_backlog ||

@@ -58,6 +58,15 @@ detail::AckPolicy process_text(Tcb& tcb, const Segment& segment, Outputs& out) {
     const std::uint32_t window = tcb.rcv_wnd();
     if (offset >= window) return detail::AckPolicy::now;
     data = data.first(std::min<std::size_t>(data.size(), window - offset));
+    // The engine's memory budget (tcp_common memory_budget.hpp): under pressure out-of-order
+    // text is dropped first, at the hard limit in-order text too. The peer resends it; the
+    // window update when the pressure ends restarts it.
+    if (tcb.memory_level != tcp::MemoryLevel::normal &&
+        (offset > 0 || tcb.memory_level == tcp::MemoryLevel::hard)) {
+        out.note(offset > 0 ? kNoteOooDroppedMemory : kNoteRxDroppedMemory);
+        tcb.window_held = true;
+        return detail::AckPolicy::now;
+    }
     const bool had_holes = !tcb.recv_buffer.ranges().empty();
     // The core decides and accounts; the shell copies the bytes (Outputs::keep).
     const auto result = tcb.recv_buffer.accept(offset, static_cast<std::uint32_t>(data.size()));

@@ -21,9 +21,17 @@ namespace {
 /// 3.7.1: the peer's MSS option or the path's, minus the TCP options we send), not the MSS we
 /// advertise: a peer limited to smaller segments would otherwise wait for more room than one
 /// of its full segments needs.
+/// Under memory pressure (Tcb::memory_level) the edge does not move: what remains of the last
+/// offer is offered again (never retracted, RFC 7323 2.4).
+std::uint32_t window_to_offer(const Tcb& tcb) {
+    return tcp::receive_window_to_advertise(tcb.rcv_free(), tcb.rcv_wnd(), tcb.config->rcvbuf,
+                                            tcb.max_payload());
+}
+bool window_kept_shut(const Tcb& tcb, bool syn) {
+    return !syn && tcb.memory_level != tcp::MemoryLevel::normal;
+}
 std::uint16_t window_field(const Tcb& tcb, bool syn) {
-    const std::uint32_t window = tcp::receive_window_to_advertise(
-        tcb.rcv_free(), tcb.rcv_wnd(), tcb.config->rcvbuf, tcb.max_payload());
+    const std::uint32_t window = window_kept_shut(tcb, syn) ? tcb.rcv_wnd() : window_to_offer(tcb);
     return tcp::encode_window(window, syn ? 0 : tcb.rcv_wscale);
 }
 
@@ -34,6 +42,7 @@ SeqNum offered_edge(const Tcb& tcb, std::uint16_t field, bool syn) {
 
 /// window_field, remembering the edge it offers in RCV.ADV.
 std::uint16_t advertise_window(Tcb& tcb, bool syn) {
+    if (window_kept_shut(tcb, syn) && window_to_offer(tcb) > tcb.rcv_wnd()) tcb.window_held = true;
     const std::uint16_t field = window_field(tcb, syn);
     tcb.rcv_adv = tcp::seq_max(tcb.rcv_adv, offered_edge(tcb, field, syn));
     return field;

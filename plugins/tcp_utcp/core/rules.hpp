@@ -159,6 +159,10 @@ inline bool eof(const Tcb& tcb) noexcept {
 inline std::size_t readable_bytes(const Tcb& tcb) noexcept {
     return tcb.recv_buffer.readable();
 }
+/// window_update_1 — the engine's memory pressure ended (Tcb::memory_level is back to normal):
+/// a window update if the window now opens (RFC 9293 3.8.6.2.2), so a peer held at the edge
+/// we kept is not left probing.
+void window_update_1(Tcb& tcb, Time now, Outputs& out);
 /// Bytes send_1 would accept now (0 once the sending side is shut down).
 std::size_t send_space(const Tcb& tcb) noexcept;
 

@@ -79,6 +79,8 @@ enum Note : std::uint32_t {
     kNoteRstIgnored = 1u << 3,    ///< RST out of window or in TIME-WAIT (RFC 5961 3, RFC 1337)
     kNotePaws = 1u << 4,          ///< stale timestamp (RFC 7323 5.3)
     kNoteNoTimestamp = 1u << 5,   ///< no TSopt although negotiated (RFC 7323 3.2)
+    kNoteOooDroppedMemory = 1u << 6,  ///< out-of-order text dropped: memory pressure
+    kNoteRxDroppedMemory = 1u << 7,   ///< in-order text dropped: the memory limit
 };
 
 /// What one transition asks the shell to do. Reusable: clear() empties it and keeps the

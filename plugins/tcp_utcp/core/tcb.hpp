@@ -22,6 +22,7 @@
 #include "core/segment.hpp"
 #include "netloom/tcp_common/congestion.hpp"
 #include "netloom/tcp_common/isn.hpp"
+#include "netloom/tcp_common/memory_budget.hpp"
 #include "netloom/tcp_common/reassembly_buffer.hpp"
 #include "netloom/tcp_common/sack_receiver.hpp"
 #include "netloom/tcp_common/sack_scoreboard.hpp"
@@ -115,6 +116,13 @@ struct Tcb {
     std::uint8_t quick_acks = 0;  ///< segments still to ACK at once after a hole was filled
     std::uint16_t snd_mss = 536;  ///< peer's MSS (RFC 9293 3.7.1 default 536), or the PMTU's
     std::uint16_t rcv_mss = 536;  ///< largest payload received: "full-sized" for delayed ACK
+    /// Input: the engine's memory level, set by the shell before each rule (tcp_common
+    /// memory_budget.hpp): under pressure no window opens and out-of-order text is dropped,
+    /// at `hard` in-order text too.
+    tcp::MemoryLevel memory_level = tcp::MemoryLevel::normal;
+    /// Output: a rule kept the window shut (or dropped text) under pressure; the shell takes
+    /// it (clears it) and calls window_update_1 once the pressure ends.
+    bool window_held = false;
 
     // Send sequence space (RFC 9293 3.3.1 figure 4).
     SeqNum iss, snd_una, snd_nxt, snd_wl1, snd_wl2;

@@ -27,12 +27,21 @@ std::size_t send_1(Tcb& tcb, std::span<const std::uint8_t> data, Time now, Outpu
     return taken;
 }
 
+void window_update_1(Tcb& tcb, Time now, Outputs& out) {
+    const bool may_receive = tcb.state == TcpState::established ||
+                             tcb.state == TcpState::fin_wait_1 || tcb.state == TcpState::fin_wait_2;
+    if (may_receive && detail::window_would_open(tcb))
+        out.segments.push_back(make_segment(tcb, tcb.snd_nxt, ack, now));
+}
+
 std::size_t recv_1(Tcb& tcb, std::span<std::uint8_t> buffer, Time now, Outputs& out) {
     const std::uint32_t window_before = tcb.rcv_wnd();
     const std::size_t n = tcb.recv_buffer.read(buffer);
     // RFC 9293 3.8.6.2.2 / RFC 1122 4.2.3.3: announce the opened window at once when the
     // update is significant (the window was below min(Eff.snd.MSS, buffer / 2) and the SWS rule in
     // receive_window_to_advertise now moves the right edge).
+    // Under memory pressure the window stays shut (window_field): the update is owed.
+    if (n > 0 && tcb.memory_level != tcp::MemoryLevel::normal) tcb.window_held = true;
     if (n > 0 && tcb.synchronized() && tcb.state != TcpState::time_wait) {
         const std::uint32_t threshold =
             std::min<std::uint32_t>(tcb.max_payload(), tcb.config->rcvbuf / 2);

@@ -30,13 +30,21 @@ TcpEndpoint Connection::remote() const noexcept {
 
 std::size_t Connection::send(std::span<const std::uint8_t> data) {
     if (data.empty() || !socket_->in_table) return 0;
+    if (engine_.memory_level() == tcp::MemoryLevel::hard) {
+        engine_.wait_for_memory(socket_);  // writable when memory is back (memory_budget.hpp)
+        return 0;
+    }
     const Time now = engine_.now();
     return engine_.run_core(socket_,
                             [&](Tcb& tcb, Outputs& out) { return send_1(tcb, data, now, out); });
 }
 
 std::size_t Connection::send_space() const noexcept {
-    return utcp::send_space(socket_->tcb);
+    const std::size_t space = utcp::send_space(socket_->tcb);
+    if (space == 0 || !socket_->in_table || engine_.memory_level() != tcp::MemoryLevel::hard)
+        return space;
+    engine_.wait_for_memory(socket_);
+    return 0;
 }
 
 std::size_t Connection::recv(std::span<std::uint8_t> buffer) {

@@ -34,6 +34,7 @@ Engine::Engine(EngineConfig config, IpLayer& ip, Scheduler& scheduler,
     shared_config_ = std::make_shared<const Config>(config_.core);
     listen_rules_.config = config_.core;
     listen_rules_.shared = shared_config_;
+    set_connection_object_bytes(sizeof(Socket));
 }
 
 Engine::~Engine() {
@@ -51,6 +52,8 @@ void Engine::count_notes(std::uint32_t notes) {
     if (notes & kNoteRstIgnored) count(tcp::Counter::rx_rst_ignored);
     if (notes & kNotePaws) count(tcp::Counter::rx_paws);
     if (notes & kNoteNoTimestamp) count(tcp::Counter::rx_no_timestamp);
+    if (notes & kNoteOooDroppedMemory) count(tcp::Counter::ooo_dropped_memory);
+    if (notes & kNoteRxDroppedMemory) count(tcp::Counter::rx_dropped_memory);
 }
 
 // --- The front half's hooks -----------------------------------------------------------------
@@ -67,6 +70,9 @@ void Engine::deliver(std::shared_ptr<tcp::ConnectionEntry> connection,
 void Engine::run_deliver(const std::shared_ptr<Socket>& socket, const tcp::Segment& segment,
                          Time now) {
     run_core(socket, [&](Tcb& tcb, Outputs& out) {
+        // The hard limit counts this packet's buffer, which storing the text would pin.
+        tcb.memory_level =
+            memory_level(segment.packet ? segment.packet->buffer_bytes() : segment.payload.size());
         if (deliver_segment(tcb, segment, now, out)) return;
         // The core counted bytes its receive buffer does not hold: the stream has a hole that
         // no retransmission fills. Acknowledge nothing, reset the connection.
@@ -169,6 +175,12 @@ std::size_t Engine::footprint(const tcp::ConnectionEntry& connection) const {
            memory_footprint(static_cast<const Socket&>(connection).tcb);
 }
 
+void Engine::reopen_window(std::shared_ptr<tcp::ConnectionEntry> connection) {
+    const Time now = scheduler_.now();
+    run_core(std::static_pointer_cast<Socket>(std::move(connection)),
+             [&](Tcb& tcb, Outputs& out) { window_update_1(tcb, now, out); });
+}
+
 // --- Applying the core's outputs ----------------------------------------------------------------
 
 void Engine::apply(const std::shared_ptr<Socket>& socket, Outputs& out) {
@@ -186,10 +198,15 @@ void Engine::apply(const std::shared_ptr<Socket>& socket, Outputs& out) {
         // pile up (memory stays bounded).
         if (!enter_time_wait(*socket)) tcb.state = TcpState::closed;
     }
+    if (tcb.window_held) {
+        tcb.window_held = false;
+        hold_window(socket);
+    }
     if (tcb.state == TcpState::closed) {
         close_socket(socket);
     } else {
         arm_timer(socket);
+        recharge(*socket, sizeof(Socket) - sizeof(Tcb) + memory_footprint(tcb));
     }
 }
 

@@ -54,6 +54,7 @@ public:
     auto run_core(const std::shared_ptr<Socket>& socket, Step&& step) {
         OutputsPool::Lease lease = outputs_.take();
         Outputs& out = *lease;
+        socket->tcb.memory_level = memory_level();  // the core's input (tcb.hpp)
         if constexpr (std::is_void_v<decltype(step(socket->tcb, out))>) {
             step(socket->tcb, out);
             apply(socket, out);
@@ -90,6 +91,7 @@ private:
     std::uint32_t ts_offset(const tcp::FourTuple& tuple) const override;
     tcp::ConnectionTotals totals(const tcp::ConnectionEntry& connection) const override;
     std::size_t footprint(const tcp::ConnectionEntry& connection) const override;
+    void reopen_window(std::shared_ptr<tcp::ConnectionEntry> connection) override;
 
     /// deliver_segment through run_core; a keep range the buffer could not store is counted
     /// (rx_store_failed) and aborts the connection.

@@ -8,6 +8,7 @@
 // accept queue until accepted, by the event flush while events wait, and by the user's handle.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 
@@ -17,15 +18,20 @@ struct Listener;
 
 struct ConnectionEntry {
     std::function<void(std::uint32_t events)> on_event;  ///< the user's callback
-    std::uint32_t pending_events = 0;                    ///< TcpEvent bits not yet delivered
     Listener* listener = nullptr;  ///< passive and not yet accepted: its listener
-    bool in_flush_list = false;    ///< waits in the event flush (event_flush.hpp)
-    bool user_attached = false;    ///< a TcpConnection handle exists
-    bool in_table = false;         ///< findable by 4-tuple
-    bool queued = false;           ///< established, in its listener's accept queue
-    bool counted_open = false;     ///< counted in connections_opened
-    bool in_time_wait = false;     ///< counted in the TIME-WAIT table (time_wait_table.hpp)
-    bool retired = false;          ///< out of the table for good (FrontHalf::retire ran)
+    /// Its share of the engine's memory total (FrontHalf::recharge; memory_budget.hpp).
+    std::size_t memory_charged = 0;
+    std::uint32_t pending_events = 0;  ///< TcpEvent bits not yet delivered
+    // Flags as bit-fields: an idle connection's bytes are counted (<= 1 KiB in all).
+    bool in_flush_list : 1 = false;  ///< waits in the event flush (event_flush.hpp)
+    bool user_attached : 1 = false;  ///< a TcpConnection handle exists
+    bool in_table : 1 = false;       ///< findable by 4-tuple
+    bool queued : 1 = false;         ///< established, in its listener's accept queue
+    bool counted_open : 1 = false;   ///< counted in connections_opened
+    bool in_time_wait : 1 = false;   ///< counted in the TIME-WAIT table (time_wait_table.hpp)
+    bool retired : 1 = false;        ///< out of the table for good (FrontHalf::retire ran)
+    bool window_held : 1 = false;    ///< memory pressure kept its window shut: update owed
+    bool memory_waiter : 1 = false;  ///< a send was refused at the memory limit: writable owed
 };
 
 }  // namespace netloom::tcp

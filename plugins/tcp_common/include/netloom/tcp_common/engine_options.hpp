@@ -73,6 +73,13 @@ struct EngineOptions : ConnectionOptions {
     /// An active open may reuse a 4-tuple in TIME-WAIT (RFC 6191 applied to the closing side, as
     /// Linux's tcp_tw_reuse does) once it has waited this long; 0 leaves only the timestamp rule.
     std::chrono::nanoseconds time_wait_reuse_delay = std::chrono::seconds(1);
+    /// `memory_limit`: bytes every connection of the engine may hold together (objects,
+    /// send rings, receive rings and pinned packet buffers, out-of-order data), like Linux's
+    /// tcp_mem (memory_budget.hpp). 0: unlimited. The default is fixed (not a share of the
+    /// host's RAM) so a simulation replays alike everywhere, and generous: one bulk connection
+    /// holds at most ~1 MiB with the default buffers, so only thousands of stalled readers or
+    /// writers reach it.
+    std::uint64_t memory_limit = std::uint64_t{1} << 30;
 };
 
 EngineOptions read_engine_options(const netloom::Config& config);

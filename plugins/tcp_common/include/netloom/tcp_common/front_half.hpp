@@ -6,14 +6,19 @@
 // count, cap and reuse (time_wait_table.hpp, RFC 6191), ephemeral ports (RFC 6056), connect()'s
 // checks, the engine-wide challenge-ACK budget (RFC 5961 7), the counters (one list:
 // engine_counters.hpp), the posted event flush (event_flush.hpp), ICMP error demultiplexing
-// and memory accounting.
+// and memory accounting with the engine-wide budget (memory_budget.hpp).
 //
 // Contract: an engine derives from FrontHalf, its connection type from ConnectionEntry, and
 // supplies the per-connection machine through the hooks below (one virtual call per segment,
 // none per byte). The engine creates connections (the hooks open_*) and registers them with
 // `adopt`; it reports their life through `on_established`, `enter_time_wait` and `retire`
 // (exactly once, on reaching CLOSED; it drops the table's reference, so the engine keeps one
-// of its own across the call). Single-threaded on the scheduler's thread. A derived engine's
+// of its own across the call). Memory: the engine calls `recharge` after every event that can
+// change a connection's footprint (segment, user call, timer), so memory_in_use() is a running
+// total; it asks memory_level() before growing (memory_budget.hpp says what each level
+// refuses) and reports windows it kept shut (`hold_window`) and writers it refused
+// (`wait_for_memory`): when the pressure ends they get `reopen_window` and a writable event,
+// from a posted task. Single-threaded on the scheduler's thread. A derived engine's
 // destructor tears its connections down, then calls `drop_connections`.
 #pragma once
 
@@ -24,6 +29,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "netloom/ip.hpp"
 #include "netloom/scheduler.hpp"
@@ -35,6 +41,7 @@
 #include "netloom/tcp_common/ephemeral_ports.hpp"
 #include "netloom/tcp_common/event_flush.hpp"
 #include "netloom/tcp_common/listener.hpp"
+#include "netloom/tcp_common/memory_budget.hpp"
 #include "netloom/tcp_common/secret_seed.hpp"
 #include "netloom/tcp_common/segment.hpp"
 #include "netloom/tcp_common/syn_cookie.hpp"
@@ -64,6 +71,11 @@ public:
     void ip_input(const IpMeta& meta, Packet&& packet) final;
     void ip_error(const IcmpErrorReport& report) final;
 
+    /// memory_in_use() recomputed by walking every connection (for tests: it must equal the
+    /// running total whenever every connection has been recharged).
+    std::size_t memory_walked() const noexcept;
+    const MemoryBudget& memory_budget() const noexcept { return budget_; }
+
     // For the handles (listener_handle.hpp, the engines' connection handles).
     /// False once the engine is destroyed: handles may outlive it.
     std::shared_ptr<bool> alive_flag() const noexcept { return alive_; }
@@ -73,6 +85,11 @@ public:
     void queue_events(const std::shared_ptr<ConnectionEntry>& connection, std::uint32_t events) {
         flush_.queue(connection, events);
     }
+    /// The budget's level for an event bringing `extra` bytes (memory_budget.hpp).
+    MemoryLevel memory_level(std::size_t extra = 0) const noexcept { return budget_.level(extra); }
+    /// A send was refused at the hard limit: post writable when memory is back below the
+    /// pressure threshold (counted as sends_refused_memory).
+    void wait_for_memory(const std::shared_ptr<ConnectionEntry>& connection);
 
 protected:
     /// `engine_name` prefixes connect()'s and listen()'s error messages. `options`' MSS is
@@ -119,6 +136,9 @@ protected:
     virtual ConnectionTotals totals(const ConnectionEntry& connection) const = 0;
     /// Bytes the connection holds (its object and buffers).
     virtual std::size_t footprint(const ConnectionEntry& connection) const = 0;
+    /// Memory pressure ended: send a window update if the window now opens (RFC 9293
+    /// 3.8.6.2.2), so a peer waiting on a window it was refused is not left probing.
+    virtual void reopen_window(std::shared_ptr<ConnectionEntry> connection) = 0;
 
     // --- What the front half does for the engine ----------------------------------------------
     const EngineOptions& options() const noexcept { return options_; }
@@ -149,7 +169,20 @@ protected:
     /// Builds and sends `repr` from `tuple`'s local end (tx_dropped if it cannot be built).
     void transmit(const FourTuple& tuple, const wire::TcpRepr& repr);
     EventFlush& event_flush() noexcept { return flush_; }
+    /// Moves the connection's share of the total to `footprint` (its footprint() now) plus its
+    /// table node; nothing for a connection no longer in the table. O(1).
+    void recharge(ConnectionEntry& connection, std::size_t footprint) {
+        if (!connection.in_table) return;
+        note_budget(budget_.recharge(connection.memory_charged, kEntryOverhead + footprint,
+                                     kEntryOverhead + object_bytes_));
+    }
+    /// Memory pressure kept the connection's window from opening: reopen_window() it later.
+    void hold_window(const std::shared_ptr<ConnectionEntry>& connection);
+
     const ConnectionTable& connections() const noexcept { return table_; }
+    /// The bytes of one connection object (the engine's connection type), constant: the part
+    /// of a footprint the budget does not count as buffers (memory_budget.hpp).
+    void set_connection_object_bytes(std::size_t bytes) noexcept { object_bytes_ = bytes; }
     /// For the engine's destructor, after it tore its connections down.
     void drop_connections() noexcept;
 
@@ -163,6 +196,23 @@ private:
     /// over (returned in `reused`). Throws TcpNoFreePort.
     std::uint16_t ephemeral_port(FourTuple tuple, std::optional<TimeWaitRecord>& reused);
     PortCandidate probe_port(const FourTuple& tuple) const;
+    /// Counts what a recharge changed and posts the relief when something waits for it.
+    void note_budget(const MemoryBudget::Change& change) {
+        if (change.pressure_entered) count(Counter::memory_pressure_entered);
+        if (relief_posted_ || (held_windows_.empty() && memory_waiters_.empty())) return;
+        const MemoryLevel level = budget_.level();
+        if ((level == MemoryLevel::normal && !held_windows_.empty()) ||
+            (level != MemoryLevel::hard && !memory_waiters_.empty()))
+            post_memory_relief();
+    }
+    void post_memory_relief();
+    void memory_relief();
+    void recharge_table();
+
+    /// A hash node holds the key, the shared_ptr and a next pointer (+ cached hash); a
+    /// connection and its control block come from one make_shared allocation.
+    static constexpr std::size_t kEntryOverhead =
+        sizeof(FourTuple) + sizeof(std::shared_ptr<ConnectionEntry>) + 16 + 16;
 
     std::string name_;
     EngineOptions options_;
@@ -175,6 +225,11 @@ private:
     TimeWaitTable time_wait_;
     EventFlush flush_;
     EngineCounters counters_;
+    MemoryBudget budget_;
+    std::size_t table_charged_ = 0;  ///< the table's bucket array, in budget_
+    std::vector<std::weak_ptr<ConnectionEntry>> held_windows_, memory_waiters_;
+    bool relief_posted_ = false;
+    std::size_t object_bytes_ = 0;
     std::optional<std::chrono::nanoseconds> cookies_sent_at_;  ///< validate only after one
     static constexpr std::chrono::nanoseconds kCookieLife = std::chrono::seconds(128);
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
