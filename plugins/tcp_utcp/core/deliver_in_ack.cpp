@@ -159,9 +159,13 @@ bool detail::deliver_in_ack(Tcb& tcb, const Segment& segment, Time now, Outputs&
         ++tcb.dup_acks_received;
         deliver_in_dup_ack(tcb, now, out);
     }
+    // RFC 8985 6.2 step 5: loss detection runs on every ACK, not only on one that SACKs
+    // something new: a cumulative ACK that ends a recovery can leave SACKed data above a new
+    // SND.UNA, and nothing but the reordering window would then start its recovery before the
+    // probe and the RTO (soak seed 383).
     if (sack_says_lost(tcb)) {
         enter_sack_recovery(tcb, now, out);
-    } else if (newly_sacked > 0) {
+    } else {
         arm_reorder_window(tcb, now);
     }
     detail::trim_sack_state(tcb);
