@@ -300,3 +300,21 @@ TEST_CASE(
     REQUIRE_FALSE(fired.segments.empty());
     CHECK(fired.segments[0].seq == lost_new);
 }
+
+TEST_CASE(
+    "with SACK, ACKs at SND.UNA that SACK nothing new are no duplicates (RFC 6675 2 DupAck), "
+    "so repeated ACKs of a duplicated segment start no recovery") {
+    CorePair pair = warmed_pair();
+    Tcb& client = *pair.client;
+    const Time t0 = pair.now();
+    const auto segments = send_segments(pair, 4);
+    // Segment 1 arrives before 0: its ACK SACKs it (one DupAck); the network duplicates
+    // that ACK twice (or the receiver repeats it for duplicated data).
+    const WireSegment ack = server_ack(pair, segments[1], t0 + 5ms);
+    REQUIRE(ack.options.sack_count == 1);
+    for (int i = 0; i < 3; ++i) deliver_in(client, ack, t0 + 10ms);
+    CHECK(client.dup_acks == 1);
+    CHECK_FALSE(client.in_sack_recovery());
+    CHECK(client.fast_retransmits == 0);
+    CHECK(client.reorder_pending);  // segment 0 may still arrive: the reordering window decides
+}
