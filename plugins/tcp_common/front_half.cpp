@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 #include "netloom/tcp_common/listener_handle.hpp"
 
@@ -252,6 +253,19 @@ void FrontHalf::transmit(const FourTuple& tuple, const wire::TcpRepr& repr) {
         return;
     }
     transmit(tuple, std::move(packet), (repr.flags & wire::tcp_flag::rst) != 0);
+}
+
+// --- Shutdown -----------------------------------------------------------------------------------
+
+std::size_t FrontHalf::open_connections() const noexcept {
+    return table_.size() - time_wait_.count();  // every TIME-WAIT connection is in the table
+}
+
+void FrontHalf::abort_connections() {
+    std::vector<std::shared_ptr<ConnectionEntry>> open;
+    for (const auto& [tuple, connection] : table_)
+        if (!time_wait_record(*connection)) open.push_back(connection);
+    for (auto& connection : open) abort(connection);  // each retires itself from the table
 }
 
 // --- Accounting ---------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 // pcap: the file's bytes (global header, records, timestamps, snaplen), periodic flushing, and
 // tshark reading it without complaint.
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -156,6 +158,33 @@ TEST_CASE("pcap: buffered records reach the file after flush_interval, without c
     CHECK(read_file(rig.path).size() == 24 + 16 + 64);
     rig.sched.advance(1s);  // idle: no timer re-armed for nothing
     CHECK(rig.sched.pending_timers() == 0);
+}
+
+TEST_CASE("pcap: a write failing part-way never leaves a torn record") {
+    // RLIMIT_FSIZE makes the kernel take part of a write, then refuse (EFBIG, like a full
+    // disk): the writer must cut the file back to its last whole record.
+    const std::string path = temp_path("torn.pcap");
+    rlimit saved{};
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved) == 0);
+    const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    constexpr std::size_t kFrame = 100, kRecord = 16 + kFrame, kPerFlush = 8;
+    const Bytes frame(kFrame, 0x5a);
+    {
+        drivers::PcapWriter writer(path, 65535, kPerFlush * kRecord);
+        rlimit limit = saved;
+        limit.rlim_cur = 24 + kPerFlush * kRecord + kRecord * 3 + kRecord / 2;  // mid-record
+        REQUIRE(::setrlimit(RLIMIT_FSIZE, &limit) == 0);
+        for (int i = 0; i < 3 * static_cast<int>(kPerFlush); ++i) writer.write(frame, 0);
+        CHECK_FALSE(writer.flush());
+        CHECK(writer.write_errors() >= 1);
+        REQUIRE(::setrlimit(RLIMIT_FSIZE, &saved) == 0);
+        CHECK(parse_pcap(read_file(path), 65535).size() == kPerFlush);  // the first flush only
+        writer.write(frame, 0);  // later records follow the last whole one cleanly
+        CHECK(writer.flush());
+    }
+    std::signal(SIGXFSZ, old_handler);
+    CHECK(parse_pcap(read_file(path), 65535).size() == kPerFlush + 1);
+    std::remove(path.c_str());
 }
 
 TEST_CASE("pcap: an unwritable path is a clear error") {

@@ -342,11 +342,14 @@ class Background:
 
 def tcp_config(*, engine: str, tap: str, mac: str, address: str, apps: list, limit: float,
                tcp_keys: dict = None, impair: dict = None, pcap: str = None,
-               ip_keys: dict = None, log_level: str = "info", scheduler: str = "epoll") -> str:
+               ip_keys: dict = None, log_level: str = "info", scheduler: str = "epoll",
+               shutdown_timeout: str = None) -> str:
     """YAML of one stack `main` on TAP `tap` (optionally inside `impair` and then `pcap`) with
     the ipv4 layer at `address` (CIDR), the TCP engine `engine` with `tcp_keys`, and `apps`
     (dicts, written as flow mappings). run.duration = `limit` seconds: a hang guard, never the
-    expected way for a run to end when it has finite apps. `scheduler`: the loop plugin."""
+    expected way for a run to end when it has finite apps. `scheduler`: the loop plugin.
+    `shutdown_timeout`: run.shutdown_timeout (how long SIGINT waits for connections to close;
+    netloom's default when None)."""
     device = {"use": "tap", "name": tap, "mac": mac, "mtu": 1500}
     if impair is not None:
         device = {"use": "impair", **impair, "inner": device}
@@ -357,7 +360,8 @@ def tcp_config(*, engine: str, tap: str, mac: str, address: str, apps: list, lim
     lines = [f"log: {{level: {log_level}}}",
              f"scheduler: {{use: {scheduler}}}",
              "checksum: {use: fast}",
-             f"run: {{duration: {limit}s}}",
+             f"run: {{duration: {limit}s" +
+             (f", shutdown_timeout: {shutdown_timeout}}}" if shutdown_timeout else "}"),
              "stacks:",
              "  main:",
              "    device: " + json.dumps(device),

@@ -106,7 +106,12 @@ class HostileBase(unittest.TestCase):
             with open(config, "w") as f:
                 f.write(tcp_config(engine=ARGS.engine, tap=self.TAP, mac=NETLOOM_MAC,
                                    address=NETLOOM + "/16", apps=self.APPS, limit=self.LIMIT,
-                                   pcap=pcap, log_level="warn", tcp_keys=self.TCP_KEYS))
+                                   pcap=pcap, log_level="warn", tcp_keys=self.TCP_KEYS,
+                                   # The crafted peers stop answering when their case ends: a
+                                   # graceful shutdown would wait its bound for them and exit
+                                   # 3. The teardown stops at once (test_shutdown.py tests the
+                                   # graceful one).
+                                   shutdown_timeout="0s"))
             self.ns = ns
             self.missing_counters = []
             self.netloom = Netloom(ns, ARGS.netloom, config, tmp, "hostile")

@@ -156,6 +156,15 @@ public:
     /// Bytes of memory currently held by the engine for connections (state + buffers in use),
     /// for the idle-connection memory benchmark.
     virtual std::size_t memory_in_use() const noexcept = 0;
+
+    // Graceful shutdown (the host, on SIGINT/SIGTERM: docs/architecture.md). Added after the
+    // others, with defaults, because an interface only grows at its end.
+    /// Connections not yet CLOSED, TIME-WAIT excluded: what a graceful shutdown waits for once
+    /// the apps have closed theirs.
+    virtual std::size_t open_connections() const noexcept { return 0; }
+    /// Resets (RFC 9293 3.10.4 ABORT: an RST, then CLOSED) every connection not yet CLOSED,
+    /// TIME-WAIT excluded: the end of a shutdown whose bound passed, or of a second signal.
+    virtual void abort_connections() {}
 };
 
 }  // namespace netloom

@@ -193,6 +193,8 @@ Runtime::Runtime(const Config& root, const PluginCatalog& catalog, Logging& logg
     root.allow({"plugin_path", "log", "ab"});  // read by the CLI (`ab`: by `netloom ab`)
     Config run = root.child("run", true);
     if (run.has("duration")) duration_ = run.get_duration("duration");
+    shutdown_timeout_ = run.get_duration("shutdown_timeout", shutdown_timeout_,
+                                         std::chrono::nanoseconds::zero(), std::chrono::hours(1));
     run.done();
 
     std::string name;
@@ -307,8 +309,7 @@ int Runtime::run(std::optional<std::chrono::nanoseconds> duration,
                     if (buffer[i] == SIGUSR1) {
                         if (on_stats_request) on_stats_request();
                     } else {
-                        log_->info("signal received, stopping");
-                        scheduler_->stop();
+                        on_stop_signal(buffer[i]);
                     }
                 }
             }
@@ -317,6 +318,7 @@ int Runtime::run(std::optional<std::chrono::nanoseconds> duration,
     log_->info("running {} stack(s){}", stacks_.size(),
                duration_ ? fmt::format(" for {} ms", duration_->count() / 1000000) : std::string());
     scheduler_->run();
+    end_shutdown();
     if (signal_watch) scheduler_->unwatch(signal_watch);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
@@ -326,6 +328,7 @@ int Runtime::run(std::optional<std::chrono::nanoseconds> duration,
         log_->error("{} finite app(s) had not finished when the run stopped", finite_apps_running_);
         if (exit_status_ == 0) exit_status_ = 1;
     }
+    if (exit_status_ == 0) exit_status_ = shutdown_status_;
     return exit_status_;
 }
 

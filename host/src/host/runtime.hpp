@@ -5,7 +5,13 @@
 // Contract: the constructor builds and validates everything (throwing ConfigError or PluginError,
 // nothing half-started); block devices are built before the stacks, so apps find them through
 // Env::block. `run` attaches devices and runs the scheduler until `run.duration` elapses, every
-// finite app has finished, or SIGINT/SIGTERM; SIGUSR1 calls `on_stats_request` without stopping.
+// finite app has finished, or a graceful shutdown ends; SIGUSR1 calls `on_stats_request` without
+// stopping. Graceful shutdown (not under a virtual clock, which watches no signal): the first
+// SIGINT/SIGTERM destroys every app (their connections close with a FIN, or an RST where unread
+// data remains; their listeners reset what was never accepted; their counters are kept as they
+// were), then the loop runs until no TCP engine has a connection left but in TIME-WAIT, or
+// `run.shutdown_timeout` (default 5 s; 0: stop at once) passes, when the rest are reset. A second
+// signal resets every connection and stops at once. Exit status: see `run`.
 // Components are destroyed in reverse order of creation (apps, IP, devices, block devices,
 // checksum, scheduler). `stats` reports every counter of every component (a block device as
 // `block/<name>`, a decorator's inner one as `block/<name>/<its describe()>`).
@@ -50,6 +56,9 @@ struct RuntimeHooks {
 
 class Runtime {
 public:
+    /// The exit status of a graceful shutdown that had to reset connections at its bound.
+    static constexpr int kExitShutdownTimeout = 3;
+
     /// `check_only`: validate everything, acquire nothing (see Env::check_only); do not `run`.
     Runtime(const Config& root, const PluginCatalog& catalog, Logging& logging,
             bool check_only = false, RuntimeHooks hooks = {});
@@ -57,8 +66,10 @@ public:
     Runtime(const Runtime&) = delete;
     Runtime& operator=(const Runtime&) = delete;
 
-    /// `duration` overrides the config's `run.duration` when set. Returns the exit status: 0, or
-    /// the first non-zero status a finite app finished with.
+    /// `duration` overrides the config's `run.duration` when set. Returns the exit status: the
+    /// first non-zero status a finite app finished with, else 1 if a finite app was cut short,
+    /// else kExitShutdownTimeout when a shutdown's bound passed with connections open, else
+    /// 128 + the signal's number when a second signal stopped the shutdown, else 0.
     int run(std::optional<std::chrono::nanoseconds> duration,
             std::function<void()> on_stats_request = {});
     std::vector<StatsRow> stats() const;
@@ -106,6 +117,18 @@ private:
     void add_counted(std::string component, std::shared_ptr<CounterSource> source);
     void poll_stack(Stack& stack);
 
+    // Graceful shutdown (shutdown.cpp).
+    enum class Shutdown { none, closing, stopped };
+    /// SIGINT or SIGTERM number `signal` arrived while running.
+    void on_stop_signal(int signal);
+    /// Destroys every app, keeping a copy of its last counters under its stats name.
+    void close_apps();
+    std::size_t open_connections() const;
+    void abort_connections();
+    /// Stops the loop when no connection is left; else looks again in a moment.
+    void check_closed();
+    void end_shutdown();
+
     const PluginCatalog& catalog_;
     Logging& logging_;
     std::shared_ptr<spdlog::logger> log_;
@@ -113,6 +136,11 @@ private:
     RuntimeHooks hooks_;
     bool started_ = false;
     std::optional<std::chrono::nanoseconds> duration_;
+    std::chrono::nanoseconds shutdown_timeout_ = std::chrono::seconds(5);
+    Shutdown shutdown_ = Shutdown::none;
+    TimerId shutdown_bound_timer_ = 0;
+    TimerId shutdown_poll_timer_ = 0;
+    int shutdown_status_ = 0;  ///< kExitShutdownTimeout or 128 + signal, when one applies
     // Declaration order is destruction order reversed: stacks go first, the scheduler last.
     std::shared_ptr<Scheduler> scheduler_;
     std::shared_ptr<Checksum> checksum_;

@@ -2,6 +2,7 @@
 #include "pcap_writer.hpp"
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,7 +40,8 @@ PcapWriter::PcapWriter(const std::string& path, std::uint32_t snaplen, std::size
     put32(header + 12, 0);  // sigfigs: always 0 in practice
     put32(header + 16, snaplen_);
     put32(header + 20, kLinkTypeEthernet);
-    if (!write_all(header, sizeof header)) {
+    const iovec whole[] = {{header, sizeof header}};
+    if (!append(whole, 1)) {
         int error = last_error_;
         ::close(fd_);
         throw std::runtime_error("cannot write capture file '" + path +
@@ -66,9 +68,9 @@ void PcapWriter::write(std::span<const std::uint8_t> frame, std::int64_t unix_ti
     ++records_;
 
     if (record > capacity_) {  // only when snaplen exceeds the buffer: write through
-        if (!write_all(header, sizeof header) || !write_all(frame.data(), captured)) {
-            ++write_errors_;
-        }
+        const iovec parts[] = {{header, sizeof header},
+                               {const_cast<std::uint8_t*>(frame.data()), captured}};
+        if (!append(parts, 2)) ++write_errors_;
         return;
     }
     std::memcpy(buffer_.get() + used_, header, sizeof header);
@@ -78,23 +80,48 @@ void PcapWriter::write(std::span<const std::uint8_t> frame, std::int64_t unix_ti
 
 bool PcapWriter::flush() noexcept {
     if (used_ == 0) return true;
-    bool ok = write_all(buffer_.get(), used_);
+    const iovec whole[] = {{buffer_.get(), used_}};
+    bool ok = append(whole, 1);
     if (!ok) ++write_errors_;
     used_ = 0;
     return ok;
 }
 
-bool PcapWriter::write_all(const std::uint8_t* data, std::size_t size) noexcept {
-    while (size > 0) {
-        ssize_t n = ::write(fd_, data, size);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            last_error_ = errno;
+bool PcapWriter::append(const iovec* parts, int count) noexcept {
+    // A copy to advance through: writev may take any prefix.
+    iovec left[2];
+    int left_count = std::min(count, 2);
+    std::copy(parts, parts + left_count, left);
+    std::size_t total = 0;
+    for (int i = 0; i < left_count; ++i) total += left[i].iov_len;
+    iovec* next = left;
+    std::size_t remaining = total;
+    while (remaining > 0) {
+        const ssize_t n = ::writev(fd_, next, left_count);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            last_error_ = n < 0 ? errno : EIO;
+            // Never leave a torn record: cut the file back to the last whole one, so what is
+            // there stays readable and later records follow it cleanly.
+            if (::ftruncate(fd_, static_cast<off_t>(file_bytes_)) != 0 ||
+                ::lseek(fd_, static_cast<off_t>(file_bytes_), SEEK_SET) < 0) {
+                last_error_ = errno;
+            }
             return false;
         }
-        data += n;
-        size -= static_cast<std::size_t>(n);
+        remaining -= static_cast<std::size_t>(n);
+        for (auto done = static_cast<std::size_t>(n); done > 0 && left_count > 0;) {
+            const std::size_t step = std::min(done, next->iov_len);
+            next->iov_base = static_cast<std::uint8_t*>(next->iov_base) + step;
+            next->iov_len -= step;
+            done -= step;
+            if (next->iov_len == 0) {
+                ++next;
+                --left_count;
+            }
+        }
     }
+    file_bytes_ += total;
     return true;
 }
 

@@ -5,9 +5,14 @@
 // Contract: the constructor creates (truncates) the file and writes the global header, throwing
 // std::runtime_error naming the path when it cannot. `write` appends one record to an in-memory
 // buffer (frames longer than `snaplen` are cut, their original length kept) and flushes when the
-// buffer is full; it never throws: a failed write is counted and its data discarded. Fields are
-// in host byte order, which readers detect from the magic. The destructor flushes.
+// buffer is full; it never throws: a failed write is counted and its data discarded. The file
+// never ends in a torn record: records go to the kernel whole (the buffer holds whole records),
+// and a write that fails part-way (disk full) is cut off again, so the file ends on the last
+// whole record. Fields are in host byte order, which readers detect from the magic. The
+// destructor flushes.
 #pragma once
+
+#include <sys/uio.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -45,7 +50,9 @@ public:
     int last_error() const noexcept { return last_error_; }
 
 private:
-    bool write_all(const std::uint8_t* data, std::size_t size) noexcept;
+    /// Writes `parts` (at most two) whole at the end of the file, or nothing: a failed write
+    /// is cut off again, so the file always ends on a whole record.
+    bool append(const iovec* parts, int count) noexcept;
 
     std::string path_;
     int fd_ = -1;
@@ -56,6 +63,7 @@ private:
     std::uint64_t records_ = 0;
     std::uint64_t write_errors_ = 0;
     int last_error_ = 0;
+    std::uint64_t file_bytes_ = 0;  ///< the file's length: whole records only
 };
 
 }  // namespace netloom::drivers

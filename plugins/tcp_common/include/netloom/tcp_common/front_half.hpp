@@ -56,6 +56,8 @@ public:
     std::unique_ptr<TcpConnection> connect(const TcpEndpoint& remote,
                                            const TcpConnectOptions& options = {}) final;
     std::size_t memory_in_use() const noexcept final;
+    std::size_t open_connections() const noexcept final;
+    void abort_connections() final;
     void visit_counters(const CounterVisitor& visit) const final;
 
     // Transport
