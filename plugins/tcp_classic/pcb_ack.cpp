@@ -21,9 +21,11 @@ void Pcb::process_ack(const Segment& seg) {
     const std::uint32_t newly_sacked = update_scoreboard(seg);
     bool duplicate = *seg.ack == snd_.una && seg.payload.empty() && !(seg.syn() || seg.fin()) &&
                      new_window == snd_.wnd && snd_.nxt != snd_.una;
-    // RFC 6675 2: with SACK, an ACK at SND.UNA that SACKs new data counts as a duplicate too.
-    if (board_ && *seg.ack == snd_.una && newly_sacked > 0 && snd_.max != snd_.una)
-        duplicate = true;
+    // RFC 6675 2 "DupAck": with SACK, an ACK at SND.UNA is a duplicate when it SACKs new data
+    // (whatever its window), and only then: one repeating what is known (the D-SACK of a
+    // duplicated segment, a window update) says nothing was lost. Counted, the D-SACKs of one
+    // spurious retransmission started the next recovery (as tcp_utcp, soak seed 226).
+    if (sack_ok_) duplicate = *seg.ack == snd_.una && newly_sacked > 0 && snd_.max != snd_.una;
     // Decided before SND.UNA moves: fin_seq() is counted from it.
     const bool acks_our_fin = fin_sent() && *seg.ack == fin_seq() + 1;
     if (gt(*seg.ack, snd_.una)) {

@@ -222,3 +222,23 @@ TEMPLATE_TEST_CASE(
     peer.send(ack, 1, 301);
     CHECK(connection->info().rto_us < 3'000'000);
 }
+
+TEMPLATE_TEST_CASE(
+    "with SACK, repeated ACKs that SACK nothing new are no duplicates and start no recovery "
+    "(RFC 6675 2 DupAck)",
+    "[tcp_engines][loss][sack]", TCP_ENGINES) {
+    Accepted a(TestType::name, "sack-dupack", 7303, 100ms, true, "{cc: newreno}");
+    Net& net = a.net;
+    RawPeer& peer = a.peer;
+    TcpConnection* connection = a.connection.get();
+    const Bytes chunk = generated(1000, 2);
+    for (int i = 0; i < 5; ++i) REQUIRE(connection->send(chunk) == chunk.size());
+    net.scheduler.run_until_idle();
+    net.scheduler.advance(100ms);
+    // The second segment arrived first and its ACK reaches us three times (the network
+    // duplicated it, or the receiver repeated it for duplicated data): one DupAck, not three.
+    for (int i = 0; i < 3; ++i) sack(peer, 1, {{1001, 2001}});
+    net.scheduler.run_until_idle();
+    CHECK(connection->info().sack_recoveries == 0);
+    CHECK(connection->info().fast_retransmits == 0);
+}

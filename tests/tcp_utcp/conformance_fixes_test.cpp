@@ -102,3 +102,27 @@ TEST_CASE("a read that does not reopen the window leaves the delayed ACK owed") 
     CHECK(server.last_ack_sent != server.rcv_nxt);
     CHECK(server.segments_sent == sent_before);
 }
+
+TEST_CASE(
+    "a read that moves the right edge by Eff.snd.MSS announces it although the window was "
+    "still open (RFC 813, RFC 5681 4.2), so the next ACK can count as a duplicate") {
+    CorePair pair = small_window_pair();
+    Tcb& server = *pair.server;
+    std::uint32_t ts = server.ts_recent + 1;
+    deliver_in(server, data_from_peer(server, server.rcv_nxt, 988, ts++), pair.now());
+    deliver_in(server, data_from_peer(server, server.rcv_nxt, 988, ts++), pair.now());
+    REQUIRE(server.last_ack_sent == server.rcv_nxt);  // two full segments: ACKed at once
+    REQUIRE(server.rcv_wnd() == 3000 - 2 * 988);      // open: more than Eff.snd.MSS left
+    std::vector<std::uint8_t> buffer(2 * 988);
+    Outputs out;
+    REQUIRE(recv_1(server, buffer, pair.now(), out) == 2 * 988);
+    // Without this update the edge would move on the next ACK, whose changed window makes it
+    // no duplicate (RFC 5681 2, condition e) if it is the first one after a loss.
+    REQUIRE(out.segments.size() == 1);
+    CHECK(out.segments[0].window == 3000);
+    CHECK(out.segments[0].ack == server.rcv_nxt);
+    CHECK(server.rcv_wnd() == 3000);
+    Outputs small;
+    REQUIRE(recv_1(server, buffer, pair.now(), small) == 0);
+    CHECK(small.segments.empty());  // nothing read, nothing to announce
+}

@@ -220,3 +220,101 @@ TEST_CASE(
     CHECK(client.retransmits == retransmits);
     (void)segments;
 }
+
+TEST_CASE(
+    "new data sent while the reordering window runs does not replace it by the probe "
+    "timeout (RFC 8985 7.2, no PTO while segments are SACKed)") {
+    CorePair pair = warmed_pair();
+    Tcb& client = *pair.client;
+    const Time t0 = pair.now();
+    const auto segments = send_segments(pair, 3);
+    // Segments 0 and 1 are lost; segment 2 is SACKed: the reordering window starts.
+    deliver_in(client, server_ack(pair, segments[2], t0 + 5ms), t0 + 10ms);
+    REQUIRE(client.reorder_pending);
+    const Time window_end = *client.timers.rexmt;
+    // The application writes more; the ACK clock lets it out at once.
+    Outputs sent;
+    send_1(client, std::vector<std::uint8_t>(kPayload, 9), t0 + 10ms, sent);
+    REQUIRE(sent.segments.size() == 1);
+    CHECK(client.reorder_pending);
+    CHECK_FALSE(client.tlp_pending);
+    REQUIRE(client.timers.rexmt);
+    CHECK(*client.timers.rexmt == window_end);
+    Outputs fired = on_tick(client, window_end);
+    CHECK(client.in_sack_recovery());
+    CHECK(client.rto_count == 0);
+    REQUIRE_FALSE(fired.segments.empty());
+    CHECK(fired.segments[0].seq == segments[0].seq);
+}
+
+TEST_CASE(
+    "a cumulative ACK that ends recovery below SACKed data starts the reordering window "
+    "although it SACKs nothing new (RFC 8985 6.2)") {
+    CorePair pair = warmed_pair();
+    Tcb& client = *pair.client;
+    Time now = pair.now();
+    const auto first = send_segments(pair, 6);
+    const SeqNum recovery_point = client.snd_max;
+    // Segment 0 is lost; 1..5 arrive and their SACKs start recovery, which resends 0 (held
+    // back below) and, as pipe allows, the three segments written now (6, 7, 8).
+    std::vector<WireSegment> queue;
+    for (std::size_t i = 1; i < first.size(); ++i) {
+        Outputs o = deliver_in(client, server_ack(pair, first[i], now + 5ms), now + 10ms);
+        queue.insert(queue.end(), o.segments.begin(), o.segments.end());
+    }
+    REQUIRE(client.in_sack_recovery());
+    now += 10ms;
+    Outputs sent;
+    send_1(client, std::vector<std::uint8_t>(3 * kPayload, 5), now, sent);
+    queue.insert(queue.end(), sent.segments.begin(), sent.segments.end());
+    std::optional<WireSegment> held;         // segment 0's retransmission
+    const SeqNum lost_new = recovery_point;  // segment 6, the first new one, is lost
+    for (std::size_t i = 0; i < queue.size() && i < 64; ++i) {
+        const WireSegment s = queue[i];
+        if (s.payload.empty()) continue;
+        if (s.seq == first[0].seq) {
+            held = s;
+            continue;
+        }
+        if (s.seq == lost_new) continue;
+        Outputs more = deliver_in(client, server_ack(pair, s, now + 5ms), now + 10ms);
+        queue.insert(queue.end(), more.segments.begin(), more.segments.end());
+    }
+    REQUIRE(held);
+    REQUIRE(client.scoreboard->is_sacked(lost_new + kPayload));  // 7 and 8 SACKed, 6 missing
+    REQUIRE(client.scoreboard->is_sacked(lost_new + 2 * kPayload));
+    // The retransmission of 0 arrives: the ACK reaches RecoveryPoint (segment 6) and repeats
+    // the SACK of 7 and 8. Two segments above SND.UNA are not enough for IsLost.
+    now += 20ms;
+    deliver_in(client, server_ack(pair, *held, now - 5ms), now);
+    REQUIRE(client.snd_una == lost_new);
+    CHECK_FALSE(client.in_sack_recovery());
+    CHECK_FALSE(client.scoreboard->is_lost(client.snd_una));
+    CHECK(client.reorder_pending);
+    REQUIRE(client.timers.rexmt);
+    const Time window_end = *client.timers.rexmt;
+    CHECK(window_end <= now + std::max<Time>(client.rto.srtt() / 4, 1ms));
+    Outputs fired = on_tick(client, window_end);
+    CHECK(client.in_sack_recovery());
+    CHECK(client.rto_count == 0);
+    REQUIRE_FALSE(fired.segments.empty());
+    CHECK(fired.segments[0].seq == lost_new);
+}
+
+TEST_CASE(
+    "with SACK, ACKs at SND.UNA that SACK nothing new are no duplicates (RFC 6675 2 DupAck), "
+    "so repeated ACKs of a duplicated segment start no recovery") {
+    CorePair pair = warmed_pair();
+    Tcb& client = *pair.client;
+    const Time t0 = pair.now();
+    const auto segments = send_segments(pair, 4);
+    // Segment 1 arrives before 0: its ACK SACKs it (one DupAck); the network duplicates
+    // that ACK twice (or the receiver repeats it for duplicated data).
+    const WireSegment ack = server_ack(pair, segments[1], t0 + 5ms);
+    REQUIRE(ack.options.sack_count == 1);
+    for (int i = 0; i < 3; ++i) deliver_in(client, ack, t0 + 10ms);
+    CHECK(client.dup_acks == 1);
+    CHECK_FALSE(client.in_sack_recovery());
+    CHECK(client.fast_retransmits == 0);
+    CHECK(client.reorder_pending);  // segment 0 may still arrive: the reordering window decides
+}

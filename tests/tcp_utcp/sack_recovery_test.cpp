@@ -115,6 +115,7 @@ TEST_CASE("lossy transfers: SACK recovery needs far fewer RTOs than NewReno") {
         CHECK(newreno.sack == 0);
         CHECK(newreno.fast > 0);
         CHECK(sack.rtos * 2 <= newreno.rtos);
-        CHECK(sack.elapsed < newreno.elapsed);
+        // Where NewReno needed no RTO either (5 % loss), both recover in about the same time.
+        if (newreno.rtos > 0) CHECK(sack.elapsed < newreno.elapsed);
     }
 }

@@ -148,10 +148,13 @@ bool detail::deliver_in_ack(Tcb& tcb, const Segment& segment, Time now, Outputs&
             tcb.scoreboard.emplace(tcb.snd_una, tcb.max_payload());
         if (tcb.scoreboard)
             newly_sacked = tcb.scoreboard->on_ack(*segment.ack, blocks, tcb.snd_max);
-        // RFC 6675 2 "DupAck": with SACK, an ACK at SND.UNA that SACKs new data is a duplicate
-        // even if it also updates the window (a reading receiver changes it on every ACK).
-        if (newly_sacked > 0 && *segment.ack == tcb.snd_una && tcb.snd_una != tcb.snd_max)
-            duplicate = true;
+        // RFC 6675 2 "DupAck": with SACK, an ACK at SND.UNA is a duplicate when it SACKs new
+        // data, even if it also updates the window (a reading receiver changes it), and only
+        // then: an ACK repeating what is known (a D-SACK for a duplicated segment, a window
+        // update) says nothing was lost. Counted, the D-SACKs of one spurious retransmission
+        // started another, whose D-SACKs started the next (soak seed 226, 4.5 % duplication:
+        // 3339 recoveries without a loss).
+        duplicate = newly_sacked > 0 && *segment.ack == tcb.snd_una && tcb.snd_una != tcb.snd_max;
     }
     if (tcp::gt(*segment.ack, tcb.snd_una)) {
         process_new_ack(tcb, segment, now, out);
@@ -159,9 +162,13 @@ bool detail::deliver_in_ack(Tcb& tcb, const Segment& segment, Time now, Outputs&
         ++tcb.dup_acks_received;
         deliver_in_dup_ack(tcb, now, out);
     }
+    // RFC 8985 6.2 step 5: loss detection runs on every ACK, not only on one that SACKs
+    // something new: a cumulative ACK that ends a recovery can leave SACKed data above a new
+    // SND.UNA, and nothing but the reordering window would then start its recovery before the
+    // probe and the RTO (soak seed 383).
     if (sack_says_lost(tcb)) {
         enter_sack_recovery(tcb, now, out);
-    } else if (newly_sacked > 0) {
+    } else {
         arm_reorder_window(tcb, now);
     }
     detail::trim_sack_state(tcb);

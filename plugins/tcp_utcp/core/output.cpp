@@ -221,8 +221,12 @@ void output_tcp(Tcb& tcb, Time now, Outputs& out) {
     // armed the timer for the flight before it (often one segment, whose PTO includes the
     // peer's delayed-ACK allowance and so loses to the RTO): without this, a short flight
     // never gets its tail loss probe.
+    // Not while segments are SACKed (RFC 8985 7.2: "unless ... segments have been SACKed"):
+    // the reordering window (arm_reorder_window) then decides about the hole below them, and
+    // replacing it by the probe timeout left the hole to the probe and the RTO (soak seed 383).
     if (sent_new_data && tcb.sack_ok && tcb.rto.has_sample() && tcb.rexmt_count == 0 &&
-        !tcb.cc.in_recovery())
+        !tcb.cc.in_recovery() && !tcb.reorder_pending &&
+        !(tcb.scoreboard && !tcb.scoreboard->ranges().empty()))
         detail::arm_rexmt(tcb, now);
     // RFC 9293 3.8.6.1 / 3.8.6.2.1: data is waiting but nothing is in flight, so no ACK will
     // come to restart this decision: the persist timer probes a zero window or overrides SWS
