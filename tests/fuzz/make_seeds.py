@@ -145,3 +145,55 @@ for engine in ("tcp_utcp", "tcp_classic"):
     advance(p, 300)
     segment(p, RST, length=0)
     write(engine, p.data())
+
+# http_request: the first byte picks the representation size for Range (tests/fuzz/http_request.cpp).
+for i, head in enumerate([
+        b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET /dir/file.html?q=1 HTTP/1.1\r\nHost: example\r\nRange: bytes=0-99\r\n\r\n",
+        b"HEAD /a%20b/./c HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nHost: h\r\nRange: bytes=-500\r\nIf-Range: \"e\"\r\nConnection: close\r\n\r\n",
+        b"POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n",
+        b"HTTP/1.1 206 Partial Content\r\nContent-Length: 100\r\nConnection: close\r\n\r\n",
+        b"GET /../etc HTTP/1.1\nHost: h\n\n"]):
+    write("http_request", bytes([i]) + head)
+
+# iperf3_control: a client's parameters and a results message, as iperf3 3.12 sends them.
+write("iperf3_control", b'{"tcp":true,"omit":0,"time":10,"num":0,"blockcount":0,"parallel":2,'
+      b'"len":131072,"pacing_timer":1000,"client_version":"3.12","reverse":true}')
+write("iperf3_control", b'{"tcp":true,"time":0,"num":18446744073709551615,"blockcount":100,'
+      b'"parallel":1,"len":1024}')
+write("iperf3_control", b'{"cpu_util_total":1.5,"cpu_util_user":1.0,"cpu_util_system":0.5,'
+      b'"sender_has_retransmits":1,"streams":[{"id":1,"bytes":1048576,"retransmits":0,'
+      b'"jitter":0,"errors":0,"packets":0,"start_time":0,"end_time":10.0},{"id":3,"bytes":5,'
+      b'"retransmits":-1,"end_time":10}]}')
+
+# tar: small archives in the formats the scanner reads.
+import io, tarfile
+def archive(fmt, members):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=fmt) as t:
+        for name, data, kind in members:
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            info.size = len(data) if kind == tarfile.REGTYPE else 0
+            if kind == tarfile.SYMTYPE: info.linkname = "a.txt"
+            t.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+    return buf.getvalue()
+long = "d/" + "n" * 150 + "/file.bin"
+write("tar", archive(tarfile.USTAR_FORMAT, [("a.txt", b"hello\n", tarfile.REGTYPE),
+                                            ("dir", b"", tarfile.DIRTYPE)]))
+write("tar", archive(tarfile.GNU_FORMAT, [(long, b"x" * 600, tarfile.REGTYPE),
+                                          ("l", b"", tarfile.SYMTYPE)]))
+write("tar", archive(tarfile.PAX_FORMAT, [(long + "\u00e9", b"y" * 10, tarfile.REGTYPE),
+                                          ("./b//c.txt", b"z", tarfile.REGTYPE),
+                                          ("a.txt", b"dup", tarfile.REGTYPE)]))
+
+# drill_script: a sample of the conformance scripts (small ones, every kind of line).
+import glob
+scripts = sorted(glob.glob(os.path.join(HERE, "..", "conformance", "*.pkt")), key=os.path.getsize)
+for path in scripts[:: max(1, len(scripts) // 24)][:24]:
+    write("drill_script", open(path, "rb").read())
+
+# config: the repository's configs (those naming files are skipped by the target itself).
+for path in sorted(glob.glob(os.path.join(HERE, "..", "..", "configs", "*.yaml"))):
+    write("config", open(path, "rb").read())
