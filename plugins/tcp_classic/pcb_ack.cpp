@@ -76,8 +76,12 @@ void Pcb::take_rtt_sample(const Segment& seg, SeqNum previous_una) {
     if (ts_ok_ && snd_.rto.backoff_count() > 0 && seg.options.timestamps &&
         seg.options.timestamps->echo != 0) {
         // RFC 7323 4.1: the echo identifies the transmission, so retransmissions may be timed.
+        // An echo from the future or far past is ignored, and so is one from before the last
+        // timeout (timed_at, set by on_retransmit_timer).
         const std::uint32_t elapsed_ms = ts_now() - seg.options.timestamps->echo;
-        if (elapsed_ms < 60'000)  // an echo from the future or far past is ignored
+        const auto since_timeout =
+            std::chrono::duration_cast<std::chrono::milliseconds>(now() - snd_.timed_at).count();
+        if (elapsed_ms < 60'000 && static_cast<std::int64_t>(elapsed_ms) <= since_timeout + 1)
             snd_.rto.on_rtt_sample(std::chrono::milliseconds(elapsed_ms));
     }
 }

@@ -127,6 +127,12 @@ void Pcb::on_retransmit_timer() {
     snd_.recover = snd_.max;  // RFC 6582 4: no fast retransmit for what the RTO resends
     snd_.dup_acks = 0;
     snd_.timed_seq.reset();
+    // Until the next timed segment, timed_at bounds the age of a timestamp echo that may stand
+    // in for an RTT sample (take_rtt_sample): only an echo of what was sent since this timeout
+    // times the path. An ACK of a duplicate echoes the TS.Recent of an older transmission (RFC
+    // 7323 5.3 R2/R3); taken as a sample, an echo from before a run of backed-off RTOs put SRTT
+    // at seconds (soak seeds 242 and 862).
+    snd_.timed_at = now();
     if (sack_ok_ && snd_.nxt == snd_.max && snd_.wnd > 0 && !fin_sent()) {
         // With SACK, only the holes are resent (pcb_sack.cpp); the FIN, a zero window or a
         // rewound SND.NXT take the go-back-N path below.

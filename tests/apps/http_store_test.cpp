@@ -348,3 +348,30 @@ TEST_CASE("http client: fetches from the store and reports MB/s and latency") {
     run.sched.advance(2s);
     CHECK(failed == 1);
 }
+
+TEST_CASE("http client: requests_per_connection closes a kept connection after N fetches") {
+    const std::string data = data_of(1'000);
+    TarWriter w;
+    w.file("small.bin", data);
+    w.end();
+    StoreRun run(w.bytes());
+    auto client = apps::make_http(
+        Config::load_string("role: client\ntarget: 10.0.0.2\npath: /small.bin\ncount: 7\n"
+                            "requests_per_connection: 3\n",
+                            "client.yaml"),
+        run.env);
+    std::optional<int> status;
+    client->start([&](int s) { status = s; });
+    run.sched.advance(5s);
+    REQUIRE(status == 0);
+    CHECK(netloom::testing::counter(*client, "fetches") == 7);
+    CHECK(netloom::testing::counter(*client, "connections") == 3);  // 3 + 3 + 1
+    CHECK(netloom::testing::counter(*client, "body_bytes") == 7 * data.size());
+    // Several requests on a connection need keep-alive.
+    CHECK_THROWS_AS(
+        apps::make_http(Config::load_string("role: client\ntarget: 10.0.0.2\ncount: 2\n"
+                                            "keep_alive: false\nrequests_per_connection: 2\n",
+                                            "bad.yaml"),
+                        run.env),
+        ConfigError);
+}

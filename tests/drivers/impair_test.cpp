@@ -312,3 +312,28 @@ TEST_CASE("impair: an outage without an end lasts for good") {
     CHECK(rig.inner->sent.size() == 2);
     CHECK(counter(*rig.device, "impair_tx_outage") == 7);
 }
+
+TEST_CASE("impair: outage_after_frames darkens both directions from the N-th frame in") {
+    ImpairOptions o;
+    o.parameters.outage_after_frames = 4;  // frames 1..3 pass, the 4th starts the outage
+    o.parameters.outage_for = 5ms;
+    Rig rig(o);
+    rig.sched.advance(3ms);
+    rig.send(2);                                     // tx frames 1, 2
+    rig.inner->inject(make_frame(kDst, kSrc, 100));  // rx frame 3
+    CHECK(drain(*rig.device).size() == 1);
+    CHECK(rig.inner->sent.size() == 2);
+    rig.send(1);                                     // tx frame 4: the outage begins (t = 3 ms)
+    rig.inner->inject(make_frame(kDst, kSrc, 101));  // rx: dropped as well
+    CHECK(drain(*rig.device).empty());
+    rig.sched.advance(4ms);  // t = 7 ms: still inside
+    rig.send(1);
+    CHECK(rig.inner->sent.size() == 2);
+    rig.sched.advance(1ms);  // t = 8 ms: over
+    rig.send(3);
+    rig.inner->inject(make_frame(kDst, kSrc, 102));
+    CHECK(drain(*rig.device).size() == 1);
+    CHECK(rig.inner->sent.size() == 5);
+    CHECK(counter(*rig.device, "impair_tx_outage") == 2);
+    CHECK(counter(*rig.device, "impair_rx_outage") == 1);
+}

@@ -38,6 +38,12 @@ HttpClientOptions HttpClientOptions::from_config(const Config& config) {
         o.duration = config.get_duration("duration", std::chrono::seconds(2), Time{1});
     }
     o.keep_alive = config.get_bool("keep_alive", true);
+    o.requests_per_connection =
+        static_cast<std::uint64_t>(config.get_int("requests_per_connection", 0, 0, 1'000'000'000));
+    if (!o.keep_alive && o.requests_per_connection > 1)
+        config.fail_message("requests_per_connection",
+                            "requests_per_connection needs keep_alive: true (without it every "
+                            "connection carries one request)");
     o.timeout = config.get_duration("timeout", std::chrono::seconds(60), Time{1});
     o.report = config.get_string("report", "");
     return o;
@@ -70,7 +76,8 @@ Task<void> HttpClient::run() {
     const Time start = scheduler_.now();
     std::optional<Time> first_begin;
     Time last_end = start;
-    std::uint64_t still = 0;  // fetches in a row that took no time
+    std::uint64_t still = 0;      // fetches in a row that took no time
+    std::uint64_t on_stream = 0;  // fetches on the current connection
     TcpStream stream;
     while (failure_.empty()) {
         const Time begin = scheduler_.now();
@@ -82,6 +89,7 @@ Task<void> HttpClient::run() {
         if (!stream) {
             stream = co_await open(deadline);
             if (!stream) break;
+            on_stream = 0;
         }
         bool server_closes = false;
         const bool ok = co_await fetch(stream, deadline, server_closes);
@@ -96,7 +104,9 @@ Task<void> HttpClient::run() {
                 "a link with neither latency nor rate?); use `count` instead of `duration`");
             break;
         }
-        if (!options_.keep_alive || server_closes) {
+        const bool enough =
+            options_.requests_per_connection > 0 && ++on_stream >= options_.requests_per_connection;
+        if (!options_.keep_alive || server_closes || enough) {
             const bool closed = co_await finish_stream(stream, scheduler_.now() + options_.timeout);
             if (!closed) break;
             stream = TcpStream();

@@ -8,11 +8,13 @@
 // the run: the first problem becomes the report's error and the app finishes with 1. Fetches
 // run back to back on one kept connection (a new one when the server closes it), or on a new
 // connection each with `keep_alive: false`; a connection ends with our FIN, the server's FIN and
-// a close. It stops after `count` fetches or once `duration` has passed (finishing the fetch
-// under way). Memory: one 64 KiB buffer and the request. The report's "metrics": mb_per_s (body
-// bytes / 10^6 / seconds from the first request to the last byte), latency_p50_us and
-// latency_p99_us (per fetch, from writing the request to the last body byte), ttfb_p50_us (to
-// the first byte of the response).
+// a close. With `requests_per_connection: N` a kept connection is closed by us after N fetches
+// and the next fetch opens a new one (closing first, the client holds the TIME-WAITs): many
+// connections with several requests each, as the leak soak (tests/soak/leak.py) needs. It stops
+// after `count` fetches or once `duration` has passed (finishing the fetch under way). Memory: one
+// 64 KiB buffer and the request. The report's "metrics": mb_per_s (body bytes / 10^6 / seconds from
+// the first request to the last byte), latency_p50_us and latency_p99_us (per fetch, from writing
+// the request to the last body byte), ttfb_p50_us (to the first byte of the response).
 #pragma once
 
 #include <cstdint>
@@ -43,7 +45,8 @@ struct HttpClientOptions {
     std::optional<std::uint64_t> count;  ///< fetches, or
     std::optional<Time> duration;        ///< fetch until this has passed
     bool keep_alive = true;
-    Time timeout = std::chrono::seconds(60);  ///< bound on one fetch, its connect included
+    std::uint64_t requests_per_connection = 0;  ///< close a kept connection after N (0: never)
+    Time timeout = std::chrono::seconds(60);    ///< bound on one fetch, its connect included
     std::string report;
 
     /// The client keys (`role` read by the caller); ConfigError at the key.

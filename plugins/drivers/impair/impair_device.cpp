@@ -28,6 +28,10 @@ ImpairOptions ImpairOptions::from_config(const Config& config) {
     p.queue = static_cast<std::size_t>(config.get_int("queue", 65536, 1, 1 << 24));
     p.outage_after = config.get_duration("outage_after", Time{0});
     p.outage_for = config.get_duration("outage_for", Time{0});
+    p.outage_after_frames = static_cast<std::uint64_t>(config.get_int("outage_after_frames", 0, 0));
+    if (p.outage_after_frames > 0 && p.outage_after > Time{0})
+        config.fail_message("outage_after_frames",
+                            "give outage_after (a time) or outage_after_frames, not both");
     std::string direction = config.get_choice("direction", {"tx", "rx", "both"}, "both");
     options.impair_tx = direction != "rx";
     options.impair_rx = direction != "tx";
@@ -47,7 +51,17 @@ ImpairDevice::ImpairDevice(const ImpairOptions& options, std::shared_ptr<NetDevi
         rx_.emplace(options_.parameters, impair_direction_seed(options_.seed, 1), scheduler,
                     rx_outlet_);
     }
-    rx_intake_ = [this](Packet&& frame) { rx_->push(std::move(frame)); };
+    rx_intake_ = [this](Packet&& frame) {
+        count_frame_in();
+        rx_->push(std::move(frame));
+    };
+}
+
+void ImpairDevice::count_frame_in() noexcept {
+    const std::uint64_t trigger = options_.parameters.outage_after_frames;
+    if (trigger == 0 || ++frames_in_ != trigger) return;
+    if (tx_) tx_->begin_outage();
+    if (rx_) rx_->begin_outage();
 }
 
 ImpairDevice::~ImpairDevice() = default;
@@ -68,6 +82,7 @@ void ImpairDevice::attach(Scheduler& scheduler, std::function<void()> rx_ready) 
 
 bool ImpairDevice::transmit(Packet&& frame) {
     if (!tx_) return inner_->transmit(std::move(frame));
+    count_frame_in();
     tx_->push(std::move(frame));
     return true;
 }

@@ -8,6 +8,7 @@
 // the inner device has nothing more and no released frame is waiting. Frames released later by a
 // timer are announced with rx_ready from that timer. mtu, mac and attach are the inner device's;
 // capabilities too, except that rx checksums are no longer verified when rx corruption is on.
+// With `outage_after_frames: N` the outage starts on both paths when the N-th frame enters one.
 // Counters are only its own (the host lists the inner device it built through Env::make_device).
 #pragma once
 
@@ -73,8 +74,12 @@ private:
     RxOutlet rx_outlet_{*this};
     std::optional<ImpairPath> tx_;
     std::optional<ImpairPath> rx_;
-    std::deque<Packet> ready_;  ///< rx frames through the pipeline, not yet given to the stack
-    FrameSink rx_intake_;       ///< built once: feeds inner's frames into rx_
+    std::deque<Packet> ready_;     ///< rx frames through the pipeline, not yet given to the stack
+    FrameSink rx_intake_;          ///< built once: feeds inner's frames into rx_
+    std::uint64_t frames_in_ = 0;  ///< frames that entered an impaired path (outage_after_frames)
+
+    /// Counts one frame entering a path; starts the outage on both paths at the trigger.
+    void count_frame_in() noexcept;
 };
 
 /// Generator seed of one direction: splitmix64 of (seed, direction), so tx and rx differ.

@@ -16,7 +16,9 @@ ImpairPath::ImpairPath(const ImpairParameters& parameters, std::uint64_t seed, S
       delaying_(parameters.delay > Time{0} || parameters.jitter > Time{0}),
       scheduler_(&scheduler),
       outlet_(outlet),
-      rng_(seed) {}
+      rng_(seed) {
+    if (parameters.outage_after > Time{0}) outage_start_ = parameters.outage_after;
+}
 
 ImpairPath::~ImpairPath() {
     cancel_timers();
@@ -37,11 +39,10 @@ void ImpairPath::set_scheduler(Scheduler& scheduler) {
 }
 
 bool ImpairPath::in_outage() const noexcept {
-    if (parameters_.outage_after <= Time{0}) return false;
+    if (!outage_start_) return false;
     const Time now = scheduler_->now();
-    if (now < parameters_.outage_after) return false;
-    return parameters_.outage_for <= Time{0} ||
-           now < parameters_.outage_after + parameters_.outage_for;
+    if (now < *outage_start_) return false;
+    return parameters_.outage_for <= Time{0} || now < *outage_start_ + parameters_.outage_for;
 }
 
 void ImpairPath::push(Packet&& frame) {

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <random>
 
 #include "netloom/packet.hpp"
@@ -30,6 +31,10 @@ struct ImpairParameters {
     /// A link outage: every frame is dropped from `outage_after` (scheduler time; 0: never) for
     /// `outage_for` (0: for good). The peer "vanishes" without a RST or an ICMP error.
     Time outage_after{0}, outage_for{0};
+    /// Or the outage begins with the N-th frame entering the device (either impaired direction,
+    /// counted before any fault; 0: not used): a soak can start it mid-transfer whatever the
+    /// transfer's speed. The device calls ImpairPath::begin_outage on both paths then.
+    std::uint64_t outage_after_frames = 0;
 };
 
 struct ImpairCounters {
@@ -56,6 +61,8 @@ public:
 
     void push(Packet&& frame);
     void set_scheduler(Scheduler& scheduler);
+    /// Starts the outage (of `outage_for`) now: the `outage_after_frames` trigger.
+    void begin_outage() noexcept { outage_start_ = scheduler_->now(); }
     const ImpairCounters& counters() const noexcept { return counters_; }
     /// Frames inside the pipeline (delayed or held back).
     std::size_t pending() const noexcept { return delayed_.size() + (held_ ? 1 : 0); }
@@ -82,6 +89,7 @@ private:
     std::mt19937_64 rng_;
     std::deque<Delayed> delayed_;  ///< release times never decrease
     Time last_release_{0};
+    std::optional<Time> outage_start_;  ///< `outage_after`, or when begin_outage() was called
     TimerId delay_timer_ = 0;
     Time delay_deadline_{0};
     Packet held_;

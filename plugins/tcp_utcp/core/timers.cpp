@@ -172,6 +172,13 @@ void timer_tt_rexmt(Tcb& tcb, Time now, Outputs& out) {
         send_syn(tcb, now, out);
         return;
     }
+    // Until the next timed segment, rtt_start bounds the age of a timestamp echo that may stand
+    // in for an RTT sample (take_rtt_sample): only an echo of what was sent since this timeout
+    // times the path. An ACK of a duplicate echoes the TS.Recent of an older transmission (RFC
+    // 7323 5.3 R2/R3: an out-of-window segment does not update it); taken as a sample, an echo
+    // from before a run of backed-off RTOs spanning a minute put SRTT at tens of seconds and
+    // slowed a lossy transfer 50-fold (soak seeds 242 and 862).
+    tcb.rtt_start = now;
     // RFC 5681 3.1 loss window. ssthresh is held when the same data timed out again (RFC 5681
     // 3.1) and when the timeout hits a fast recovery that already reduced it for this window
     // of data (one reduction per loss event, RFC 6582 3.2 / RFC 6675 5).
