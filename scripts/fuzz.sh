@@ -68,7 +68,7 @@ for t in "${targets[@]}"; do
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
   cpu=$(awk '/^cpu_seconds/ {printf "%.0f", $2 + $3}' "$log.time")
   files=$(find "$corpus" -type f | wc -l)
-  kib=$(du -sk "$corpus" | cut -f1)
+  kib=$(du -sk --apparent-size "$corpus" | cut -f1)
   rows+=("$t ${runs:-0} ${rate:-0} ${cpu:-0} $files $kib $crashes $status")
 done
 

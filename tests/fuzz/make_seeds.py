@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-# Writes the hand-made seeds of the wire and ip_input fuzz targets into corpus/<target>/
-# (valid packets built with Scapy: the fuzzers start from the shapes the parsers accept).
-# Rerun after changing it; the files are committed. The other targets' seeds are written by
-# hand or by the engine seed encoder below.
+# Writes the seeds of every fuzz target into corpus/<target>/ (files named by their SHA-1):
+# valid packets built with Scapy, engine scripts in the fuzzer's structured encoding, request
+# heads, iperf3 messages, tar archives, conformance scripts and the repository's configs: the
+# fuzzers start from the shapes the parsers accept. Rerun after changing it, then minimise each
+# directory with its target's -merge=1 (README.md); the files are committed.
 import hashlib, os, struct
 from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw, fragment, raw
 import logging
