@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake pkg-config clang clang-format
+  build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   libboost-dev libyaml-cpp-dev libspdlog-dev libfmt-dev catch2
   nlohmann-json3-dev libcli11-dev libbenchmark-dev liburing-dev
   iperf3 ethtool tshark python3 python3-scapy curl netcat-openbsd arping iproute2 iputils-ping file

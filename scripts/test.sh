@@ -86,7 +86,9 @@ bash scripts/build.sh build -DNETLOOM_TESTS=ON -DNETLOOM_BENCH=ON || exit 1
 # files of one target (tests/README.md).
 echo "== build (ASan+UBSan, clang) started in the background (log: build-asan/build.log)"
 mkdir -p build-asan
-nice -n 19 bash scripts/build.sh build-asan -DNETLOOM_SANITIZE=ON -DNETLOOM_BENCH=OFF \
+# It also builds the libFuzzer targets (NETLOOM_FUZZ=ON, tests/fuzz): each runs as a unit test
+# fuzzing for 30 s from its committed seeds (labels unit;fuzz); scripts/fuzz.sh runs them longer.
+nice -n 19 bash scripts/build.sh build-asan -DNETLOOM_SANITIZE=ON -DNETLOOM_FUZZ=ON -DNETLOOM_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g1" \
   -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 \
   -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang >build-asan/build.log 2>&1 &
