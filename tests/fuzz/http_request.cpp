@@ -57,8 +57,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(r.method == "GET" || r.method == "HEAD");
         FUZZ_CHECK(r.minor_version == 0 || r.minor_version == 1);
         check_path(r.path);
-        const auto again = apps::normalize_target_path(r.path);
-        FUZZ_CHECK(again && *again == r.path);
+        // Normalising is idempotent unless decoding produced a '%' ("/a%25b" is the file "a%b",
+        // which a second decoding would read as an escape): found by this target, a check bug.
+        if (r.path.find('%') == std::string::npos) {
+            const auto again = apps::normalize_target_path(r.path);
+            FUZZ_CHECK(again && *again == r.path);
+        }
         (void)apps::connection_field(r);
         (void)apps::content_type_for(r.path);
         if (r.range) {

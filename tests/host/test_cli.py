@@ -521,6 +521,17 @@ class AbHarness(AbRun, unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("A/B: 2 variant(s) x 2 workload(s)", p.stdout)
 
+    def test_ab_document_yaml_cannot_read_back(self):
+        # Found by tests/fuzz/config: control bytes in a key that yaml-cpp's emitter writes and
+        # its parser then refuses. `netloom ab` copies the document that way: a config error.
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz", "corpus",
+                            "config", "regression-ab-yaml-roundtrip")
+        p = subprocess.run([ARGS.netloom, "ab", path], capture_output=True, text=True,
+                           errors="replace", timeout=60)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("regression-ab-yaml-roundtrip:2:1:", p.stderr)
+        self.assertIn("cannot read back its own output", p.stderr)
+
     def test_ab_without_an_ab_section(self):
         p, _ = netloom("ab", config=VALID)
         self.assertEqual(p.returncode, 2, p.stderr)

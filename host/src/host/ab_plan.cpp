@@ -83,7 +83,16 @@ AbPlan AbPlan::from_config(const Config& root) {
     }
     AbPlan plan;
     // The tree the derived documents start from; the Config view is kept for marks and checks.
-    const YAML::Node document = YAML::Load(root.dump());
+    // yaml-cpp does not always read back what its emitter wrote (found by tests/fuzz/config:
+    // control bytes in a key): that is the document's fault, so it is a ConfigError, not a crash.
+    YAML::Node document;
+    try {
+        document = YAML::Load(root.dump());
+    } catch (const YAML::Exception& e) {
+        root.fail_message("", std::string("cannot copy this document for the variants (yaml-cpp "
+                                          "cannot read back its own output: ") +
+                                  e.what() + "); `netloom check` names what is wrong in it");
+    }
     plan.base = YAML::Clone(document);
     plan.base.remove("ab");
     const YAML::Node ab_node = find_key(document, "ab");

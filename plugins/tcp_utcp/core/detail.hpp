@@ -55,6 +55,8 @@ Time reorder_window(const Tcb& tcb) noexcept;
 /// Whether a segment sent now would move the right edge of the receive window (receiver SWS
 /// avoidance included, RFC 9293 3.8.6.2.2). Changes nothing.
 bool window_would_open(const Tcb& tcb) noexcept;
+/// The right edge would move by a significant amount (RFC 1122 4.2.3.3): worth an update alone.
+bool window_update_due(const Tcb& tcb) noexcept;
 
 /// Drop SACK state that no longer holds anything (memory per idle connection).
 void trim_sack_state(Tcb& tcb) noexcept;

@@ -54,6 +54,17 @@ bool detail::window_would_open(const Tcb& tcb) noexcept {
     return tcp::gt(offered_edge(tcb, window_field(tcb, false), false), tcb.rcv_adv);
 }
 
+bool detail::window_update_due(const Tcb& tcb) noexcept {
+    // RFC 1122 4.2.3.3 / RFC 9293 3.8.6.2.2: an update alone is worth a segment when the right
+    // edge moves by at least min(Eff.snd.MSS, RCV.BUFF / 2); a smaller move rides on the next
+    // ACK. receive_window_to_advertise decides on the free space before the field's cap
+    // (65535 << scale), so after the cap the edge can move by less than that.
+    const SeqNum edge = offered_edge(tcb, window_field(tcb, false), false);
+    const std::uint32_t threshold =
+        std::min<std::uint32_t>(tcb.max_payload(), tcb.config->rcvbuf / 2);
+    return tcp::gt(edge, tcb.rcv_adv) && tcp::forward_distance(tcb.rcv_adv, edge) >= threshold;
+}
+
 std::uint32_t detail::data_option_space(const Tcb& tcb) noexcept {
     wire::TcpOptions options;
     if (tcb.ts_ok) options.timestamps = wire::TcpTimestamps{0, 0};

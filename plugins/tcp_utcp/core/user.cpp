@@ -37,18 +37,18 @@ void window_update_1(Tcb& tcb, Time now, Outputs& out) {
 std::size_t recv_1(Tcb& tcb, std::span<std::uint8_t> buffer, Time now, Outputs& out) {
     const std::size_t n = tcb.recv_buffer.read(buffer);
     // RFC 9293 3.8.6.2.2 / RFC 1122 4.2.3.3, RFC 813: announce the opened window at once when
-    // the read lets the right edge move (by min(Eff.snd.MSS, buffer / 2), the SWS rule in
-    // receive_window_to_advertise), as RFC 5681 4.2 allows beside the ACKs of segments, and as
-    // tcp_classic does. Announcing it only when the window had nearly closed left the new edge
-    // to the next ACK, which then differed in its window from the last one and so was not a
-    // duplicate ACK (RFC 5681 2, condition e): after every loss the peer saw one duplicate
-    // fewer, and without SACK a short flight fell to the RTO (soak: twice tcp_classic's RTOs).
-    // Under memory pressure the window stays shut (window_field): the update is owed.
+    // the read lets the right edge move by min(Eff.snd.MSS, buffer / 2) (window_update_due), as RFC
+    // 5681 4.2 allows beside the ACKs of segments, and as tcp_classic does. Announcing it only when
+    // the window had nearly closed left the new edge to the next ACK, which then differed in its
+    // window from the last one and so was not a duplicate ACK (RFC 5681 2, condition e): after
+    // every loss the peer saw one duplicate fewer, and without SACK a short flight fell to the RTO
+    // (soak: twice tcp_classic's RTOs). Under memory pressure the window stays shut (window_field):
+    // the update is owed.
     if (n > 0 && tcb.memory_level != tcp::MemoryLevel::normal) tcb.window_held = true;
     if (n > 0 && tcb.synchronized() && tcb.state != TcpState::time_wait) {
         // Only a segment actually sent may touch the TCB (make_segment takes the owed ACK
         // as sent and stops the delayed-ACK timer).
-        if (detail::window_would_open(tcb))
+        if (detail::window_update_due(tcb))
             out.segments.push_back(make_segment(tcb, tcb.snd_nxt, ack, now));
     }
     return n;
