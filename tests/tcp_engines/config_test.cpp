@@ -64,18 +64,17 @@ TEMPLATE_TEST_CASE("config: memory_limit is read, 0 is unlimited, the default is
     CHECK(parse<TestType>("{memory_limit: 64MiB}").memory_limit == std::uint64_t{64} << 20);
     // The minimum follows the buffers: 4 x (max(rcvbuf, sndbuf) + the slack and slice table).
     const std::uint64_t min = tcp::min_memory_limit(4096, 4096);
-    CHECK(parse<TestType>("{rcvbuf: 4KiB, sndbuf: 4KiB, memory_limit: " + std::to_string(min) +
-                          "}")
+    CHECK(parse<TestType>("{rcvbuf: 4KiB, sndbuf: 4KiB, memory_limit: " + std::to_string(min) + "}")
               .memory_limit == min);
 }
 
 TEMPLATE_TEST_CASE("config: a memory_limit below the buffers' minimum or past 1 TiB is an error",
                    "[tcp_engines][config][memory_budget]", TCP_ENGINES) {
-    const std::string bad = GENERATE(std::string("{rcvbuf: 4KiB, sndbuf: 4KiB, memory_limit: ") +
-                                         std::to_string(tcp::min_memory_limit(4096, 4096) - 1) +
-                                         "}",
-                                     std::string("{memory_limit: 1MiB}"),  // default buffers
-                                     std::string("{memory_limit: 1025GiB}"));
+    const std::string bad =
+        GENERATE(std::string("{rcvbuf: 4KiB, sndbuf: 4KiB, memory_limit: ") +
+                     std::to_string(tcp::min_memory_limit(4096, 4096) - 1) + "}",
+                 std::string("{memory_limit: 1MiB}"),  // default buffers
+                 std::string("{memory_limit: 1025GiB}"));
     CAPTURE(bad);
     try {
         parse<TestType>(bad);
